@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Hot loops in the tensor core and models are far too slow at -Onone, and the
+// tests run real (small) models, so those targets are optimised in debug too.
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
+let package = Package(
+    name: "PhotoVerse",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "photoverse", targets: ["PhotoVerseCLI"]),
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "Formats", targets: ["Formats"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Layer 1: system libraries (Debian packages, see `make deps`).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CNcursesw", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CSixel", pkgConfig: "libsixel", providers: [.apt(["libsixel-dev"])]),
+        // libpng and libjpeg report errors by longjmp, which Swift cannot catch:
+        // this small C layer turns them into error strings.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"],
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
+
+        // Layer 2: tensor core.
+        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: optimisedInDebug),
+
+        // Layer 3: file formats.
+        .target(name: "Formats", dependencies: ["TensorCore", "CImageCodecs"], swiftSettings: optimisedInDebug),
+
+        // Layer 4: models (the tokenizer is its own target: no tensor knowledge).
+        .target(name: "Tokenizer", swiftSettings: optimisedInDebug),
+
+        // Layer 7: front ends.
+        .executableTarget(name: "PhotoVerseCLI", dependencies: [
+            "TensorCore", "Formats", "Tokenizer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/PhotoVerseCLI"),
+
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "TensorCore"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+int pv_codecs_placeholder(void) { return 0; }

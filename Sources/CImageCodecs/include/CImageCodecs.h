@@ -1,0 +1,3 @@
+#pragma once
+/* placeholder */
+int pv_codecs_placeholder(void);

@@ -1,0 +1,67 @@
+import Foundation
+
+/// Multi-head scaled dot-product attention.
+public enum Attention {
+    /// Largest score block held at once (elements); bounds memory for long sequences.
+    public static var maxScoreElements = 1 << 24
+
+    /// softmax(Q Kᵀ · scale [+ causal mask]) V per head.
+    ///
+    /// - q: [B, Lq, H·D], k: [B, Lk, H·D], v: [B, Lk, H·Dv] (heads packed in the last axis,
+    ///   as the projections produce them). Returns [B, Lq, H·Dv].
+    /// - causal: query i sees keys 0...i (+ Lk − Lq when the key sequence is longer).
+    /// Queries are processed in chunks so the score matrix never exceeds `maxScoreElements`.
+    public static func scaledDotProduct(query q: Tensor, key k: Tensor, value v: Tensor, heads: Int,
+                                        causal: Bool = false, scale: Float? = nil) -> Tensor {
+        precondition(q.rank == 3 && k.rank == 3 && v.rank == 3,
+                     "attention needs [B, L, H·D] tensors, got \(q.shape), \(k.shape), \(v.shape)")
+        let batch = q.shape[0], lq = q.shape[1], lk = k.shape[1]
+        precondition(k.shape[0] == batch && v.shape[0] == batch, "attention batch sizes differ: \(q.shape), \(k.shape), \(v.shape)")
+        precondition(v.shape[1] == lk, "attention keys and values differ in length: \(k.shape) vs \(v.shape)")
+        precondition(heads > 0 && q.shape[2] % heads == 0 && v.shape[2] % heads == 0,
+                     "attention width \(q.shape[2]) / \(v.shape[2]) does not split into \(heads) heads")
+        precondition(k.shape[2] == q.shape[2], "attention query and key widths differ: \(q.shape) vs \(k.shape)")
+        let width = q.shape[2], headDim = width / heads
+        let vWidth = v.shape[2], vHeadDim = vWidth / heads
+        let factor = scale ?? 1 / Float(headDim).squareRoot()
+        let out = Tensor(uninitializedShape: [batch, lq, vWidth])
+        guard lk > 0 else {
+            out.data.initialize(repeating: 0, count: out.count)
+            return out
+        }
+        let chunk = max(1, min(lq, maxScoreElements / lk))
+        let scores = TensorStorage(uninitializedCount: chunk * lk)
+        let s = scores.pointer
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let qh = q.data + b * lq * width + h * headDim
+                let kh = k.data + b * lk * width + h * headDim
+                let vh = v.data + b * lk * vWidth + h * vHeadDim
+                let oh = out.data + b * lq * vWidth + h * vHeadDim
+                var start = 0
+                while start < lq {
+                    let rows = min(chunk, lq - start)
+                    BLAS.sgemm(transB: true, m: rows, n: lk, k: headDim, alpha: factor,
+                               a: qh + start * width, lda: width, b: kh, ldb: width,
+                               c: s, ldc: lk)
+                    let first = start
+                    Parallel.forEach(rows, costPerItem: lk) { r in
+                        let row = s + r * lk
+                        if causal {
+                            let limit = first + r + (lk - lq)  // last visible key
+                            if limit + 1 < lk {
+                                for j in max(limit + 1, 0)..<lk { row[j] = -Float.infinity }
+                            }
+                        }
+                        Tensor.softmaxRow(row, lk)
+                    }
+                    BLAS.sgemm(m: rows, n: vHeadDim, k: lk, a: s, lda: lk, b: vh, ldb: vWidth,
+                               c: oh + start * vWidth, ldc: vWidth)
+                    start += rows
+                }
+            }
+        }
+        withExtendedLifetime(scores) {}
+        return out
+    }
+}

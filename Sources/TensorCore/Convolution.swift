@@ -1,0 +1,84 @@
+/// 2-D convolution (NCHW input, [Cout, Cin/groups, kh, kw] weights, PyTorch semantics).
+extension Tensor {
+    public func conv2d(weight: Tensor, bias: Tensor? = nil,
+                       stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                       groups: Int = 1) -> Tensor {
+        precondition(rank == 4, "conv2d input must be [N, C, H, W], got \(shape)")
+        precondition(weight.rank == 4, "conv2d weight must be [Cout, Cin, kh, kw], got \(weight.shape)")
+        let n = shape[0], cin = shape[1], h = shape[2], w = shape[3]
+        let cout = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3]
+        precondition(groups > 0 && cin % groups == 0 && cout % groups == 0, "conv2d: \(cin)->\(cout) channels do not split into \(groups) groups")
+        precondition(weight.shape[1] == cin / groups, "conv2d weight \(weight.shape) does not fit \(cin) input channels")
+        precondition(stride.0 > 0 && stride.1 > 0 && padding.0 >= 0 && padding.1 >= 0, "conv2d: bad stride \(stride) or padding \(padding)")
+        if let bias { precondition(bias.count == cout, "conv2d bias must have \(cout) values, got \(bias.shape)") }
+        let oh = (h + 2 * padding.0 - kh) / stride.0 + 1
+        let ow = (w + 2 * padding.1 - kw) / stride.1 + 1
+        precondition(oh > 0 && ow > 0, "conv2d: kernel \(kh)x\(kw) larger than padded input \(h)x\(w)")
+        let out = Tensor(uninitializedShape: [n, cout, oh, ow])
+        let cinG = cin / groups, coutG = cout / groups
+        let patch = cinG * kh * kw
+        let pixels = oh * ow
+        let direct = kh == 1 && kw == 1 && stride == (1, 1) && padding == (0, 0)
+        // A 1x1 convolution is a plain GEMM on the input; others go through im2col.
+        let columns = direct ? nil : TensorStorage(uninitializedCount: patch * pixels)
+        for image in 0..<n {
+            for g in 0..<groups {
+                let input = data + (image * cin + g * cinG) * h * w
+                let output = out.data + (image * cout + g * coutG) * pixels
+                let matrix: UnsafePointer<Float>
+                if let columns {
+                    Tensor.im2col(input, channels: cinG, height: h, width: w, kh: kh, kw: kw,
+                                  stride: stride, padding: padding, outHeight: oh, outWidth: ow,
+                                  into: columns.pointer)
+                    matrix = UnsafePointer(columns.pointer)
+                } else {
+                    matrix = UnsafePointer(input)
+                }
+                if let bias {
+                    for c in 0..<coutG {
+                        (output + c * pixels).initialize(repeating: bias.data[g * coutG + c], count: pixels)
+                    }
+                }
+                BLAS.sgemm(m: coutG, n: pixels, k: patch,
+                           a: weight.data + g * coutG * patch, lda: patch,
+                           b: matrix, ldb: pixels, beta: bias == nil ? 0 : 1,
+                           c: output, ldc: pixels)
+            }
+        }
+        withExtendedLifetime(columns) {}
+        return out
+    }
+
+    /// Unfolds kernel patches into a [Cin·kh·kw, oh·ow] matrix (zero padding).
+    static func im2col(_ input: UnsafeMutablePointer<Float>, channels: Int, height h: Int, width w: Int,
+                       kh: Int, kw: Int, stride: (Int, Int), padding: (Int, Int),
+                       outHeight oh: Int, outWidth ow: Int, into columns: UnsafeMutablePointer<Float>) {
+        Parallel.forEach(channels * kh * kw, costPerItem: oh * ow) { row in
+            let c = row / (kh * kw), ky = (row / kw) % kh, kx = row % kw
+            let plane = input + c * h * w
+            let dst = columns + row * oh * ow
+            for y in 0..<oh {
+                let iy = y * stride.0 - padding.0 + ky
+                let line = dst + y * ow
+                if iy < 0 || iy >= h {
+                    line.initialize(repeating: 0, count: ow)
+                    continue
+                }
+                let src = plane + iy * w
+                if stride.1 == 1 {
+                    // Contiguous run: zero the padded edges, copy the middle.
+                    let offset = kx - padding.1
+                    let lo = max(0, -offset), hi = min(ow, w - offset)
+                    if lo > 0 { line.initialize(repeating: 0, count: min(lo, ow)) }
+                    if hi > lo { (line + lo).update(from: src + lo + offset, count: hi - lo) }
+                    if hi < ow { (line + max(hi, lo)).initialize(repeating: 0, count: ow - max(hi, lo)) }
+                } else {
+                    for x in 0..<ow {
+                        let ix = x * stride.1 - padding.1 + kx
+                        line[x] = ix >= 0 && ix < w ? src[ix] : 0
+                    }
+                }
+            }
+        }
+    }
+}

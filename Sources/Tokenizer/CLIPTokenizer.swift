@@ -1,0 +1,1 @@
+// Placeholder: the CLIP BPE tokenizer lands here.
