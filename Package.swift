@@ -36,16 +36,24 @@ let package = Package(
 
         // Layer 4: models (the tokenizer is its own target: no tensor knowledge).
         .target(name: "Tokenizer", swiftSettings: optimisedInDebug),
+        .target(name: "Models", dependencies: ["TensorCore", "Formats", "Tokenizer"], swiftSettings: optimisedInDebug),
+
+        // Layer 5: sampling (schedulers, random sources).
+        .target(name: "Sampling", dependencies: ["TensorCore"], swiftSettings: optimisedInDebug),
 
         // Layer 7: front ends.
         .executableTarget(name: "PhotoVerseCLI", dependencies: [
-            "TensorCore", "Formats", "Tokenizer",
+            "TensorCore", "Formats", "Tokenizer", "Models", "Sampling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/PhotoVerseCLI"),
 
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
-        .testTarget(name: "FormatsTests", dependencies: ["Formats", "TensorCore"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
+        // Tests find committed fixtures (Tests/Fixtures) through TestSupport.
+        .target(name: "TestSupport", dependencies: ["TensorCore", "Formats"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "TensorCore", "TestSupport"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling", "TensorCore", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Sampling", "TensorCore", "Formats", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

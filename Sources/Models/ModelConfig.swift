@@ -1,0 +1,1 @@
+// Placeholder: model configs and modules land here.

@@ -1,0 +1,1 @@
+// Placeholder: schedulers and random sources land here.
