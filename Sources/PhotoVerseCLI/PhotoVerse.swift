@@ -1,9 +1,17 @@
 import ArgumentParser
 
+/// `photoverse`: the TUI when run bare, or one of the headless subcommands.
 struct PhotoVerse: ParsableCommand {
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "photoverse",
         abstract: "Put a person into any scene from one photo of their face.",
-        version: "0.1.0",
-        subcommands: [])
+        discussion: """
+            Run with no arguments for the interactive terminal UI. Scripts use \
+            `photoverse generate`.
+            """,
+        version: version,
+        subcommands: [InteractiveCommand.self, GenerateCommand.self, InspectCommand.self, BenchCommand.self],
+        defaultSubcommand: InteractiveCommand.self)
 }

@@ -1,0 +1,43 @@
+# PhotoVerse: `make run` and `make test` are all a newcomer needs (see README).
+SHELL := /bin/bash
+export PATH := $(PATH):/opt/swift/usr/bin
+
+SWIFT ?= swift
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+RELEASE_BIN := .build/release/photoverse
+
+.PHONY: run test deps build build-debug venv swift-test python-test bench clean
+
+run: deps build
+	$(RELEASE_BIN)
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(SWIFT) build -c release --product photoverse
+
+# The Python side (training, fixtures, oracles) lives in a pinned venv.
+venv: $(VENV)/.installed
+$(VENV)/.installed: training/requirements.txt
+	@python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q -r training/requirements.txt
+	@touch $@
+
+test: deps venv swift-test python-test
+
+swift-test:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+python-test: venv
+	$(PYTHON) -m pytest -q training/tests
+
+# Swift and PyTorch timed in the same run; the ratio is Swift/PyTorch.
+bench: deps build venv
+	$(PYTHON) training/bench/bench_torch.py gemm conv unet
+
+clean:
+	rm -rf .build

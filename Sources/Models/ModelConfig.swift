@@ -1,1 +1,0 @@
-// Placeholder: model configs and modules land here.

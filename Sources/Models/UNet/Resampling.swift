@@ -1,0 +1,29 @@
+import TensorCore
+
+/// diffusers' `Downsample2D` with a convolution: stride-2 3x3. The VAE variant pads
+/// only right and bottom (padding 0 plus an asymmetric pad), the UNet pads 1 all round.
+struct Downsample2D {
+    let conv: Conv2d
+    let asymmetricPadding: Bool
+
+    init(_ path: WeightPath, channels: Int, asymmetricPadding: Bool) throws {
+        conv = try Conv2d(path("conv"), in: channels, out: channels, kernel: 3, stride: 2,
+                          padding: asymmetricPadding ? 0 : 1)
+        self.asymmetricPadding = asymmetricPadding
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        asymmetricPadding ? conv(x.padded(bottom: 1, right: 1)) : conv(x)
+    }
+}
+
+/// diffusers' `Upsample2D`: nearest 2x, then a 3x3 convolution.
+struct Upsample2D {
+    let conv: Conv2d
+
+    init(_ path: WeightPath, channels: Int) throws {
+        conv = try Conv2d(path("conv"), in: channels, out: channels, kernel: 3, padding: 1)
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor { conv(x.upsampleNearest2x()) }
+}

@@ -1,0 +1,69 @@
+import TensorCore
+
+/// diffusers' `UNet2DConditionModel`, built from its config: SD1.5 and tiny test
+/// configs run through the same code.
+public struct UNet2DConditionModel {
+    public let config: UNetConfig
+    let convIn: Conv2d
+    let timeEmbedding: TimestepEmbedding
+    let downBlocks: [DownBlock]
+    let midBlock: MidBlock
+    let upBlocks: [UpBlock]
+    let normOut: GroupNorm
+    let convOut: Conv2d
+
+    public init(config: UNetConfig, weights path: WeightPath) throws {
+        self.config = config
+        let channels = config.blockOutChannels
+        let timeChannels = channels[0] * 4
+        convIn = try Conv2d(path("conv_in"), in: config.inChannels, out: channels[0], kernel: 3, padding: 1)
+        timeEmbedding = try TimestepEmbedding(path("time_embedding"), channels: channels[0], embeddingDim: timeChannels,
+                                              flipSinToCos: config.flipSinToCos, freqShift: config.freqShift)
+        // Widths of the skips the down path leaves behind, in push order.
+        var skipStack = [channels[0]]
+        var down: [DownBlock] = []
+        for (i, type) in config.downBlockTypes.enumerated() {
+            let isLast = i == channels.count - 1
+            down.append(try DownBlock(path("down_blocks")(i), type: type, in: i == 0 ? channels[0] : channels[i - 1],
+                                      out: channels[i], config: config, heads: config.attentionHeads[i],
+                                      timeChannels: timeChannels, isLast: isLast))
+            skipStack += Array(repeating: channels[i], count: config.layersPerBlock + (isLast ? 0 : 1))
+        }
+        downBlocks = down
+        midBlock = try MidBlock(path("mid_block"), channels: channels.last!, config: config,
+                                heads: config.attentionHeads.last!, timeChannels: timeChannels)
+        let reversedChannels = Array(channels.reversed())
+        let reversedHeads = Array(config.attentionHeads.reversed())
+        var up: [UpBlock] = []
+        for (i, type) in config.upBlockTypes.enumerated() {
+            var skips: [Int] = []
+            for _ in 0...config.layersPerBlock { skips.append(skipStack.removeLast()) }
+            up.append(try UpBlock(path("up_blocks")(i), type: type,
+                                  previousOut: i == 0 ? reversedChannels[0] : reversedChannels[i - 1],
+                                  out: reversedChannels[i], skipChannels: skips, config: config,
+                                  heads: reversedHeads[i], timeChannels: timeChannels,
+                                  isLast: i == channels.count - 1))
+        }
+        upBlocks = up
+        normOut = try GroupNorm(path("conv_norm_out"), groups: config.normNumGroups, channels: channels[0], eps: config.normEps)
+        convOut = try Conv2d(path("conv_out"), in: channels[0], out: config.outChannels, kernel: 3, padding: 1)
+    }
+
+    /// Predicts the noise for `sample` [N, C, H, W] at `timestep`, conditioned on
+    /// `encoderHiddenStates` [N, L, crossAttentionDim].
+    public func callAsFunction(_ sample: Tensor, timestep: Float, encoderHiddenStates: Tensor) -> Tensor {
+        let n = sample.shape[0]
+        precondition(encoderHiddenStates.shape[0] == n, "unet: \(n) samples but \(encoderHiddenStates.shape[0]) text conditionings")
+        let context = UNetContext(time: timeEmbedding(Array(repeating: timestep, count: n)).silu(), text: encoderHiddenStates)
+        var h = convIn(sample)
+        var skips = [h]
+        for block in downBlocks {
+            let (out, blockSkips) = block(h, context)
+            h = out
+            skips += blockSkips
+        }
+        h = midBlock(h, context)
+        for block in upBlocks { h = block(h, skips: &skips, context) }
+        return convOut(normOut(h).silu())
+    }
+}

@@ -1,0 +1,121 @@
+import TensorCore
+
+/// A problem with a model's weights, reported by tensor name.
+public enum WeightProblem: CustomStringConvertible, Equatable {
+    case missing(String, expected: [Int])
+    case misShaped(String, expected: [Int], found: [Int])
+    case unexpected(String)
+
+    public var description: String {
+        switch self {
+        case .missing(let name, let expected): return "missing \(name) \(expected)"
+        case .misShaped(let name, let expected, let found): return "\(name) has shape \(found), expected \(expected)"
+        case .unexpected(let name): return "unexpected \(name)"
+        }
+    }
+}
+
+public struct WeightLoadError: Error, CustomStringConvertible {
+    public let origin: String
+    public let problems: [WeightProblem]
+    public var description: String {
+        let shown = problems.prefix(4).map(\.description).joined(separator: "; ")
+        let more = problems.count > 4 ? " (and \(problems.count - 4) more)" : ""
+        return "\(origin): \(problems.count) weight problem\(problems.count == 1 ? "" : "s"): \(shown)\(more)"
+    }
+}
+
+/// Hands weights to model constructors by path, checks shapes, and records what
+/// was missing, mis-shaped or never used so one report can name them all.
+///
+/// Missing or mis-shaped tensors are replaced by zeros so that building goes on and
+/// every problem is found in one pass; `finish()` then throws if there were any.
+public final class WeightLoader {
+    public let source: WeightSource?
+    private let randomSeed: UInt64
+    private let randomScale: Float
+    public private(set) var problems: [WeightProblem] = []
+    public private(set) var used: Set<String> = []
+    public private(set) var parameterCount = 0
+
+    public init(source: WeightSource) {
+        self.source = source
+        randomSeed = 0
+        randomScale = 0
+    }
+
+    /// Seeded random weights (benchmarks, tests): every request succeeds.
+    public init(randomSeed: UInt64, scale: Float = 0.02) {
+        source = nil
+        self.randomSeed = randomSeed
+        randomScale = scale
+    }
+
+    public var root: WeightPath { WeightPath(loader: self, prefix: "") }
+
+    func load(_ name: String, shape: [Int], fill: Float?) throws -> Tensor {
+        parameterCount += shape.reduce(1, *)
+        guard let source else {
+            if let fill { return Tensor(shape: shape, repeating: fill) }
+            var hash: UInt64 = randomSeed
+            for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+            return Tensor.seededUniform(shape: shape, seed: hash, scale: randomScale)
+        }
+        used.insert(name)
+        guard let found = source.shape(of: name) else {
+            problems.append(.missing(name, expected: shape))
+            return Tensor(shape: shape)
+        }
+        // Some layouts store a 1x1 conv as [out, in, 1, 1] where a Linear wants [out, in]
+        // (and the reverse); the element order is the same, so accept either.
+        if found != shape {
+            let squeezed = found.filter { $0 != 1 }, wanted = shape.filter { $0 != 1 }
+            guard squeezed == wanted else {
+                problems.append(.misShaped(name, expected: shape, found: found))
+                return Tensor(shape: shape)
+            }
+        }
+        return try source.tensor(named: name).reshaped(shape)
+    }
+
+    /// Names the source holds under `prefix` that no module asked for.
+    public func unused(under prefix: String) -> [String] {
+        guard let source else { return [] }
+        return source.tensorNames.filter { $0.hasPrefix(prefix) && !used.contains($0) }.sorted()
+    }
+
+    /// Throws one error naming every problem (including unused tensors under `prefix`).
+    public func finish(checkingUnusedUnder prefix: String? = "") throws {
+        var all = problems
+        if let prefix { all += unused(under: prefix).map { .unexpected($0) } }
+        if !all.isEmpty { throw WeightLoadError(origin: source?.origin ?? "random weights", problems: all) }
+    }
+}
+
+/// A position in the weight tree, like `down_blocks.0.resnets.1`.
+public struct WeightPath {
+    let loader: WeightLoader
+    public let prefix: String
+
+    public func callAsFunction(_ component: String) -> WeightPath {
+        WeightPath(loader: loader, prefix: prefix.isEmpty ? component : "\(prefix).\(component)")
+    }
+
+    public func callAsFunction(_ index: Int) -> WeightPath { self(String(index)) }
+
+    /// The tensor `prefix.name`, which must have `shape`.
+    public func tensor(_ name: String, _ shape: [Int]) throws -> Tensor {
+        try loader.load(prefix.isEmpty ? name : "\(prefix).\(name)", shape: shape, fill: nil)
+    }
+
+    /// Like `tensor`, but random weights get a constant (norm scales 1, biases 0).
+    public func tensor(_ name: String, _ shape: [Int], randomFill: Float) throws -> Tensor {
+        try loader.load(prefix.isEmpty ? name : "\(prefix).\(name)", shape: shape, fill: randomFill)
+    }
+
+    /// Whether the source holds `prefix.name` (always false for random weights).
+    public func has(_ name: String) -> Bool {
+        let full = prefix.isEmpty ? name : "\(prefix).\(name)"
+        return loader.source?.shape(of: full) != nil
+    }
+}

@@ -1,0 +1,108 @@
+"""Times PyTorch on the same work as `photoverse bench` in the same run and prints
+the ratio Swift/PyTorch (PyTorch = 1.0). Medians of repeated runs.
+
+    .venv/bin/python training/bench/bench_torch.py [gemm|conv|unet|vae|text ...] [--repeats N]
+
+Never run it while another job holds a core: both figures would halve unevenly.
+"""
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = ROOT / ".build" / "release" / "photoverse"
+
+
+def median_seconds(fn, repeats):
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def torch_gemm(repeats, **_):
+    a, b = torch.rand(2048, 2048), torch.rand(2048, 2048)
+    return median_seconds(lambda: a @ b, repeats)
+
+
+def torch_conv(repeats, batch, **_):
+    conv = torch.nn.Conv2d(320, 320, 3, padding=1)
+    x = torch.rand(batch, 320, 64, 64)
+    return median_seconds(lambda: conv(x), repeats)
+
+
+def sd15_unet():
+    from diffusers import UNet2DConditionModel
+    return UNet2DConditionModel(
+        sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
+        block_out_channels=(320, 640, 1280, 1280),
+        down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
+        up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
+        cross_attention_dim=768, attention_head_dim=8).eval()
+
+
+def torch_unet(repeats, batch, size, **_):
+    unet = sd15_unet()
+    x = torch.randn(batch, 4, size // 8, size // 8)
+    text = torch.randn(batch, 77, 768)
+    return median_seconds(lambda: unet(x, 500, encoder_hidden_states=text), repeats)
+
+
+def torch_vae(repeats, size, **_):
+    from diffusers import AutoencoderKL
+    vae = AutoencoderKL(block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
+                        down_block_types=("DownEncoderBlock2D",) * 4,
+                        up_block_types=("UpDecoderBlock2D",) * 4).eval()
+    z = torch.randn(1, 4, size // 8, size // 8)
+    return median_seconds(lambda: vae.decode(z), repeats)
+
+
+def torch_text(repeats, **_):
+    from transformers import CLIPTextConfig, CLIPTextModel
+    model = CLIPTextModel(CLIPTextConfig()).eval()
+    ids = torch.full((2, 77), 49407, dtype=torch.long)
+    return median_seconds(lambda: model(ids), repeats)
+
+
+def swift_seconds(subject, repeats, batch, size):
+    cmd = [str(BINARY), "bench", subject, "--repeats", str(repeats), "--batch", str(batch), "--size", str(size)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    match = re.search(r"median ([0-9.]+) ms", out)
+    if not match:
+        sys.exit(f"bench_torch: could not read a median from: {out.strip()}")
+    return float(match.group(1)) / 1000, out.strip()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("subjects", nargs="*", default=["gemm", "conv"])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--size", type=int, default=512)
+    args = parser.parse_args()
+    if not BINARY.exists():
+        sys.exit(f"bench_torch: {BINARY} not built; run `make build` first")
+    torch.set_num_threads(torch.get_num_threads())
+    torch.set_grad_enabled(False)
+    timers = {"gemm": torch_gemm, "conv": torch_conv, "unet": torch_unet, "vae": torch_vae, "text": torch_text}
+    for subject in args.subjects:
+        if subject not in timers:
+            sys.exit(f"bench_torch: unknown subject '{subject}' (choose from {', '.join(timers)})")
+        swift, line = swift_seconds(subject, args.repeats, args.batch, args.size)
+        reference = timers[subject](repeats=args.repeats, batch=args.batch, size=args.size)
+        print(line)
+        print(f"torch {subject}: median {reference * 1000:.2f} ms ({torch.get_num_threads()} threads)")
+        print(f"ratio swift/torch {subject}: {swift / reference:.2f}")
+
+
+if __name__ == "__main__":
+    main()
