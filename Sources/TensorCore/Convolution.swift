@@ -11,6 +11,9 @@ extension Tensor {
         precondition(weight.shape[1] == cin / groups, "conv2d weight \(weight.shape) does not fit \(cin) input channels")
         precondition(stride.0 > 0 && stride.1 > 0 && padding.0 >= 0 && padding.1 >= 0, "conv2d: bad stride \(stride) or padding \(padding)")
         if let bias { precondition(bias.count == cout, "conv2d bias must have \(cout) values, got \(bias.shape)") }
+        // Checked before dividing: Swift's / truncates toward zero, so (−1) / 2 + 1 would be 1.
+        precondition(h + 2 * padding.0 >= kh && w + 2 * padding.1 >= kw,
+                     "conv2d: kernel \(kh)x\(kw) larger than padded input \(h)x\(w) (padding \(padding))")
         let oh = (h + 2 * padding.0 - kh) / stride.0 + 1
         let ow = (w + 2 * padding.1 - kw) / stride.1 + 1
         precondition(oh > 0 && ow > 0, "conv2d: kernel \(kh)x\(kw) larger than padded input \(h)x\(w)")

@@ -45,7 +45,7 @@ extension Tensor {
         let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
         precondition(rank >= 1 && shape[rank - 1] == inFeatures,
                      "linear expects last dimension \(inFeatures), got input \(shape)")
-        let rows = count / max(inFeatures, 1)
+        let rows = shape.dropLast().reduce(1, *)  // not count / inFeatures: that is 0 when inFeatures == 0
         var outShape = shape
         outShape[rank - 1] = outFeatures
         let out = Tensor(uninitializedShape: outShape)

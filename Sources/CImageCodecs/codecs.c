@@ -1,1 +1,0 @@
-int pv_codecs_placeholder(void) { return 0; }

@@ -1,0 +1,74 @@
+import Foundation
+
+/// Loads JSON configuration files (diffusers/transformers `config.json` style) into
+/// Decodable structs, with one-line errors that name the file and the key.
+public enum JSONConfig {
+    public static func load<Config: Decodable>(_ type: Config.Type = Config.self, from url: URL,
+                                               decoder: JSONDecoder = JSONDecoder()) throws -> Config {
+        let mapping = try MappedFile(url: url)
+        return try decode(type, from: Data(mapping.bytes), file: url.path, decoder: decoder)
+    }
+
+    public static func decode<Config: Decodable>(_ type: Config.Type = Config.self, from data: Data,
+                                                 file: String = "<memory>",
+                                                 decoder: JSONDecoder = JSONDecoder()) throws -> Config {
+        do {
+            return try decoder.decode(type, from: data)
+        } catch let error as DecodingError {
+            throw FormatError(file: file, problem: .invalidConfig, message: describe(error))
+        } catch let error as FormatError {
+            throw error
+        } catch {
+            throw FormatError(file: file, problem: .invalidConfig, message: "\(error)")
+        }
+    }
+
+    /// "key 'unet.block_out_channels[2]' ..." in the JSON's own terms.
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "key '\(path(context.codingPath + [key]))' missing"
+        case .valueNotFound(let type, let context):
+            return "key '\(path(context.codingPath))' is null, expected \(typeName(type))"
+        case .typeMismatch(let type, let context):
+            if context.codingPath.isEmpty {
+                return "the top level is not what was expected (\(typeName(type)))"
+            }
+            return "key '\(path(context.codingPath))' has the wrong type, expected \(typeName(type))"
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+                return "not valid JSON" + (detail.map { " (\($0))" } ?? "")
+            }
+            return "key '\(path(context.codingPath))' has an invalid value: \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    static func path(_ keys: [CodingKey]) -> String {
+        var result = ""
+        for key in keys {
+            if let index = key.intValue, key.stringValue.hasPrefix("Index") || key.stringValue == String(index) {
+                result += "[\(index)]"
+            } else {
+                result += (result.isEmpty ? "" : ".") + key.stringValue
+            }
+        }
+        return result.isEmpty ? "<top level>" : result
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Bool.Type: return "a boolean"
+        case is Int.Type, is Int32.Type, is Int64.Type, is UInt.Type: return "an integer"
+        case is Double.Type, is Float.Type: return "a number"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Array") || name.hasPrefix("[") { return "a list" }
+            if name.hasPrefix("Dictionary") { return "an object" }
+            return name
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import TensorCore
+
+/// A safetensors file opened for reading.
+///
+/// The file is memory-mapped read-only and the header validated on open; tensors are
+/// copied out (and converted to Float32) only when asked for, so opening a multi-GB
+/// checkpoint to look at its names costs almost nothing.
+public final class SafetensorsFile: @unchecked Sendable {
+    public let url: URL
+    /// The `__metadata__` string map (empty when the file has none).
+    public let metadata: [String: String]
+    /// Tensor names, sorted.
+    public let tensorNames: [String]
+
+    private let mapping: MappedFile
+    private let header: SafetensorsHeader
+
+    public init(url: URL) throws {
+        self.url = url
+        mapping = try MappedFile(url: url)
+        header = try SafetensorsHeader(bytes: mapping.bytes, url: url)
+        metadata = header.metadata
+        tensorNames = header.tensors.keys.sorted()
+    }
+
+    public func contains(_ name: String) -> Bool {
+        header.tensors[name] != nil
+    }
+
+    /// Dtype, shape and byte range of a tensor.
+    public func info(_ name: String) throws -> SafetensorsTensorInfo {
+        guard let info = header.tensors[name] else {
+            throw FormatError(url, .missingTensor, "no tensor named '\(name)' (the file has \(tensorNames.count))")
+        }
+        return info
+    }
+
+    /// The tensor as Float32, whatever its stored dtype.
+    public func tensor(_ name: String) throws -> Tensor {
+        let info = try info(name)
+        let result = Tensor(uninitializedShape: info.shape)
+        let start = header.dataStart + info.byteRange.lowerBound
+        let source = UnsafeRawBufferPointer(rebasing: mapping.bytes[start..<(start + info.byteRange.count)])
+        Self.convert(source, dtype: info.dtype, count: info.elementCount, into: result.data)
+        return result
+    }
+
+    /// Decodes `count` little-endian elements of `dtype` (unaligned: offsets need not be
+    /// multiples of the element size) into Float32.
+    static func convert(_ source: UnsafeRawBufferPointer, dtype: SafetensorsDType, count: Int,
+                        into destination: UnsafeMutablePointer<Float>) {
+        guard count > 0, let base = source.baseAddress else { return }
+        precondition(source.count == count * dtype.byteSize, "byte range does not match the element count")
+        func each<Raw: FixedWidthInteger>(_: Raw.Type, _ transform: (Raw) -> Float) {
+            for index in 0..<count {
+                let raw = Raw(littleEndian: base.loadUnaligned(fromByteOffset: index * MemoryLayout<Raw>.size, as: Raw.self))
+                destination[index] = transform(raw)
+            }
+        }
+        switch dtype {
+        case .f32:
+            #if _endian(little)
+            UnsafeMutableRawPointer(destination).copyMemory(from: base, byteCount: count * 4)
+            #else
+            each(UInt32.self) { Float(bitPattern: $0) }
+            #endif
+        case .f16: each(UInt16.self) { HalfPrecision.float(fromF16: $0) }
+        case .bf16: each(UInt16.self) { HalfPrecision.float(fromBF16: $0) }
+        case .f64: each(UInt64.self) { Float(Double(bitPattern: $0)) }
+        case .f8e4m3: each(UInt8.self) { HalfPrecision.float(fromF8E4M3: $0) }
+        case .f8e5m2: each(UInt8.self) { HalfPrecision.float(fromF8E5M2: $0) }
+        case .i64: each(Int64.self) { Float($0) }
+        case .i32: each(Int32.self) { Float($0) }
+        case .i16: each(Int16.self) { Float($0) }
+        case .i8: each(Int8.self) { Float($0) }
+        case .u64: each(UInt64.self) { Float($0) }
+        case .u32: each(UInt32.self) { Float($0) }
+        case .u16: each(UInt16.self) { Float($0) }
+        case .u8: each(UInt8.self) { Float($0) }
+        case .bool: each(UInt8.self) { $0 == 0 ? 0 : 1 }
+        }
+    }
+}
