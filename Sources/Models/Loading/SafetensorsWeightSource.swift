@@ -1,0 +1,35 @@
+import Foundation
+import Formats
+import TensorCore
+
+/// Weights from one or more safetensors files (mmapped; F32/F16/BF16 → Float32 on access).
+public final class SafetensorsWeightSource: WeightSource {
+    private let files: [SafetensorsFile]
+    private let owner: [String: Int]
+    private let shapes: [String: [Int]]
+
+    public init(urls: [URL]) throws {
+        files = try urls.map { try SafetensorsFile(url: $0) }
+        var owner: [String: Int] = [:], shapes: [String: [Int]] = [:]
+        for (index, file) in files.enumerated() {
+            for name in file.tensorNames {
+                owner[name] = index
+                shapes[name] = try file.info(name).shape
+            }
+        }
+        self.owner = owner
+        self.shapes = shapes
+    }
+
+    public convenience init(url: URL) throws { try self.init(urls: [url]) }
+
+    public var tensorNames: [String] { Array(owner.keys) }
+    public func shape(of name: String) -> [Int]? { shapes[name] }
+    public func tensor(named name: String) throws -> Tensor {
+        guard let index = owner[name] else {
+            throw FormatError(file: origin, problem: .missingTensor, message: "no tensor named '\(name)'")
+        }
+        return try files[index].tensor(name)
+    }
+    public var origin: String { files.map(\.url.path).joined(separator: ", ") }
+}
