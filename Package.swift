@@ -41,9 +41,13 @@ let package = Package(
         // Layer 5: sampling (schedulers, random sources).
         .target(name: "Sampling", dependencies: ["TensorCore"], swiftSettings: optimisedInDebug),
 
+        // Layer 6: the pipeline API the front ends talk to.
+        .target(name: "Pipeline", dependencies: ["Models", "Sampling", "Tokenizer", "Formats", "TensorCore"],
+                swiftSettings: optimisedInDebug),
+
         // Layer 7: front ends.
         .executableTarget(name: "PhotoVerseCLI", dependencies: [
-            "TensorCore", "Formats", "Tokenizer", "Models", "Sampling",
+            "TensorCore", "Formats", "Tokenizer", "Models", "Sampling", "Pipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/PhotoVerseCLI"),
 
@@ -54,6 +58,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "TensorCore", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Sampling", "TensorCore", "Formats", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Sampling", "TensorCore", "Formats", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

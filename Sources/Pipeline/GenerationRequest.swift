@@ -1,0 +1,40 @@
+import Sampling
+import TensorCore
+
+/// Everything one text-to-image generation needs; the front ends fill it in.
+public struct GenerationRequest {
+    public var prompt: String
+    public var negativePrompt = ""
+    public var steps = 25
+    /// Classifier-free guidance scale; guidance runs only when it is above 1.
+    public var guidance: Float = 7.5
+    public var sampler: SamplerKind = .ddim
+    public var seed: UInt64 = 0
+    public var width = 512
+    public var height = 512
+    /// Unscaled standard-normal initial latents [1, C, H/f, W/f]; replaces the seeded noise.
+    public var noise: Tensor?
+
+    public init(prompt: String) { self.prompt = prompt }
+}
+
+/// Progress after each denoising step.
+public struct StepProgress {
+    public let step: Int          // 1-based
+    public let total: Int
+    public let elapsed: Double    // seconds since the first step began
+    public let latents: Tensor
+
+    public var secondsPerStep: Double { elapsed / Double(max(step, 1)) }
+    public var remaining: Double { secondsPerStep * Double(total - step) }
+}
+
+/// The finished generation: final latents (before decoding) and the image tensor in [0, 1].
+public struct GenerationResult {
+    public let latents: Tensor
+    public let image: Tensor
+}
+
+public struct GenerationCancelled: Error, CustomStringConvertible {
+    public var description: String { "generation cancelled" }
+}
