@@ -6,29 +6,6 @@ import XCTest
 
 /// Drives the real `photoverse` binary the way scripts do.
 final class GenerateCommandTests: XCTestCase {
-    /// The binary sits next to the test bundle in the build folder.
-    var binary: URL {
-        var folder = Bundle.main.bundleURL
-        if folder.pathExtension == "xctest" { folder.deleteLastPathComponent() }
-        return folder.appendingPathComponent("photoverse")
-    }
-
-    @discardableResult
-    func run(_ arguments: [String], in directory: URL) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, stdout, stderr)
-    }
-
     /// `--noise` in, `--latents-out` out: the same final latents as diffusers.
     func testNoiseContractMatchesDiffusers() throws {
         let golden = try SafetensorsFile(url: Fixtures.url("tiny-sd-golden/pipelines.safetensors"))
@@ -37,7 +14,7 @@ final class GenerateCommandTests: XCTestCase {
             let noise = dir.appendingPathComponent("\(name)-noise.safetensors")
             try SafetensorsWriter.write(["latents": try golden.tensor("\(name)_noise")], to: noise)
             let latents = dir.appendingPathComponent("\(name)-latents.safetensors")
-            let result = try run(["generate", "--model", Fixtures.url("tiny-sd").path,
+            let result = try PhotoverseBinary.run(["generate", "--model", Fixtures.url("tiny-sd").path,
                                   "--prompt", "a photo of an astronaut riding a horse",
                                   "--negative-prompt", "blurry, low quality", "--guidance", "7.5", "--steps", "6",
                                   "--scheduler", scheduler, "--noise", noise.path, "--latents-out", latents.path,
@@ -55,16 +32,16 @@ final class GenerateCommandTests: XCTestCase {
     func testNeverOverwritesAndExplainsErrorsInOneLine() throws {
         let dir = Fixtures.temporaryDirectory("cli")
         let model = Fixtures.url("tiny-sd").path
-        let first = try run(["generate", "--model", model, "--prompt", "a cat", "--steps", "1"], in: dir)
-        let second = try run(["generate", "--model", model, "--prompt", "a cat", "--steps", "1"], in: dir)
+        let first = try PhotoverseBinary.run(["generate", "--model", model, "--prompt", "a cat", "--steps", "1"], in: dir)
+        let second = try PhotoverseBinary.run(["generate", "--model", model, "--prompt", "a cat", "--steps", "1"], in: dir)
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertEqual(second.status, 0, second.stderr)
         XCTAssertNotEqual(first.stdout, second.stdout, "a second run must get a new file name")
-        let clash = try run(["generate", "--model", model, "--prompt", "a cat", "--steps", "1",
+        let clash = try PhotoverseBinary.run(["generate", "--model", model, "--prompt", "a cat", "--steps", "1",
                              "--out", first.stdout.trimmingCharacters(in: .whitespacesAndNewlines)], in: dir)
         XCTAssertEqual(clash.status, 1)
         XCTAssertTrue(clash.stderr.contains("already exists"), clash.stderr)
-        let missing = try run(["generate", "--model", "/nonexistent-model", "--prompt", "x"], in: dir)
+        let missing = try PhotoverseBinary.run(["generate", "--model", "/nonexistent-model", "--prompt", "x"], in: dir)
         XCTAssertEqual(missing.status, 1)
         XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
         XCTAssertTrue(missing.stderr.contains("/nonexistent-model"))
@@ -72,10 +49,31 @@ final class GenerateCommandTests: XCTestCase {
 
     func testPlannedCommandsSaySoWithStatus2() throws {
         let dir = Fixtures.temporaryDirectory("cli")
-        let ui = try run(["ui"], in: dir)
+        let ui = try PhotoverseBinary.run(["ui"], in: dir)
         XCTAssertEqual(ui.status, 2)
         XCTAssertTrue(ui.stderr.contains("not implemented yet"), ui.stderr)
-        let help = try run(["--help"], in: dir)
+        let help = try PhotoverseBinary.run(["--help"], in: dir)
         for command in ["ui", "generate", "inspect", "bench"] { XCTAssertTrue(help.stdout.contains(command), command) }
+    }
+}
+
+final class InspectCommandTests: XCTestCase {
+    func testInspectSummarisesAndNamesKeyProblems() throws {
+        let dir = Fixtures.temporaryDirectory("inspect")
+        let ok = try PhotoverseBinary.run(["inspect", Fixtures.url("tiny-sd").path], in: dir)
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertTrue(ok.stdout.contains("parameters 2,164,452"), ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("F16"))
+        // A copy whose UNet config asks for a wider text context than the weights have.
+        let broken = dir.appendingPathComponent("broken")
+        try FileManager.default.copyItem(at: Fixtures.url("tiny-sd").resolvingSymlinksInPath(), to: broken)
+        let configURL = broken.appendingPathComponent("unet/config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
+        config["cross_attention_dim"] = 48
+        try FileManager.default.removeItem(at: configURL)
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        let bad = try PhotoverseBinary.run(["inspect", broken.path], in: dir)
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stdout.contains("attn2.to_k.weight has shape"), bad.stdout)
     }
 }

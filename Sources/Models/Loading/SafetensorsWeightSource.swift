@@ -7,16 +7,21 @@ public final class SafetensorsWeightSource: WeightSource {
     private let files: [SafetensorsFile]
     private let owner: [String: Int]
     private let shapes: [String: [Int]]
+    /// Stored element type per tensor name ("F16", "F32", ...).
+    public let dtypes: [String: String]
 
     public init(urls: [URL]) throws {
         files = try urls.map { try SafetensorsFile(url: $0) }
-        var owner: [String: Int] = [:], shapes: [String: [Int]] = [:]
+        var owner: [String: Int] = [:], shapes: [String: [Int]] = [:], dtypes: [String: String] = [:]
         for (index, file) in files.enumerated() {
             for name in file.tensorNames {
+                let info = try file.info(name)
                 owner[name] = index
-                shapes[name] = try file.info(name).shape
+                shapes[name] = info.shape
+                dtypes[name] = info.dtype.rawValue
             }
         }
+        self.dtypes = dtypes
         self.owner = owner
         self.shapes = shapes
     }
