@@ -38,7 +38,7 @@ struct SafetensorsHeader {
         if !plausible, bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || (bytes[0] == 0x80 && (2...5).contains(bytes[1])) {
             // A zip archive (torch.save) or a raw pickle: never unpickled, since loading one can run code.
             throw fail(.unsupported, "this is a PyTorch pickle checkpoint (.ckpt/.pt/.bin), not safetensors; "
-                       + "PhotoVerse never unpickles files: convert it to safetensors first")
+                       + "PhotoVerse never unpickles files: convert it with training/convert_checkpoint.py")
         }
         guard declared <= UInt64(available) else {
             throw fail(.invalidHeader, "header length \(declared) runs past the end of the file (\(bytes.count) bytes): "

@@ -17,7 +17,8 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Generate an image headless (for scripts).")
 
-    @Option(help: "Model folder (diffusers layout).") var model: String
+    @Option(help: "Model folder (diffusers layout), or a single-file SD1.x .safetensors checkpoint.") var model: String
+    @Option(help: "For a single-file --model: a diffusers folder with the configs, tokenizer and scheduler.") var config: String?
     @Option(help: "The prompt.") var prompt: String
     @Option(help: "What the image should not show.") var negativePrompt = ""
     @Option(help: "Denoising steps.") var steps = 25
@@ -49,7 +50,16 @@ struct GenerateCommand: ParsableCommand {
         if let latentsOut, FileManager.default.fileExists(atPath: latentsOut) {
             throw UserFacingError("\(latentsOut): already exists; choose another --latents-out")
         }
-        let pipeline = try TextToImagePipeline(modelFolder: URL(fileURLWithPath: model))
+        let modelURL = URL(fileURLWithPath: model)
+        let pipeline: TextToImagePipeline
+        if ["safetensors", "ckpt", "pt", "pth", "bin"].contains(modelURL.pathExtension) {
+            guard let config else {
+                throw UserFacingError("\(model): a single-file checkpoint needs --config DIR (a diffusers folder with the configs and tokenizer)")
+            }
+            pipeline = try TextToImagePipeline(singleFile: modelURL, configFolder: URL(fileURLWithPath: config))
+        } else {
+            pipeline = try TextToImagePipeline(modelFolder: modelURL)
+        }
         let defaultSize = pipeline.unet.config.sampleSize * pipeline.vae.config.downscale
         var request = GenerationRequest(prompt: prompt)
         request.negativePrompt = negativePrompt

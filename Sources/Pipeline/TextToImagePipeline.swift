@@ -24,6 +24,18 @@ public final class TextToImagePipeline {
         schedulerConfig = try SchedulerConfig.load(from: folder.component("scheduler").appendingPathComponent("scheduler_config.json"))
     }
 
+    /// A single-file original-layout checkpoint; configs, tokenizer and scheduler come
+    /// from `configFolder` (a diffusers-layout folder, weights not needed there).
+    public init(singleFile url: URL, configFolder: URL) throws {
+        let folder = try ModelFolder(configFolder)
+        let checkpoint = try SingleFileCheckpoint(url: url)
+        tokenizer = try CLIPTokenizer(folder: folder.component("tokenizer"))
+        textEncoder = try checkpoint.loadTextEncoder(config: try folder.config(CLIPTextConfig.self, of: "text_encoder"))
+        unet = try checkpoint.loadUNet(config: try folder.config(UNetConfig.self, of: "unet"))
+        vae = try checkpoint.loadVAE(config: try folder.config(VAEConfig.self, of: "vae"))
+        schedulerConfig = try SchedulerConfig.load(from: folder.component("scheduler").appendingPathComponent("scheduler_config.json"))
+    }
+
     /// Text embeddings [1, 77, D], cached per prompt (re-runs with a new seed skip the encoder).
     func encode(_ text: String) -> Tensor {
         if let cached = promptCache[text] { return cached }

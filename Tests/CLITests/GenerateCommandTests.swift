@@ -29,6 +29,31 @@ final class GenerateCommandTests: XCTestCase {
         }
     }
 
+    func testSingleFileCheckpointGivesTheFolderLatents() throws {
+        let golden = try SafetensorsFile(url: Fixtures.url("tiny-sd-golden/pipelines.safetensors"))
+        let dir = Fixtures.temporaryDirectory("cli")
+        let noise = dir.appendingPathComponent("noise.safetensors")
+        try SafetensorsWriter.write(["latents": try golden.tensor("ddim_cfg_noise")], to: noise)
+        let latents = dir.appendingPathComponent("latents.safetensors")
+        let result = try PhotoverseBinary.run(["generate", "--model", Fixtures.url("tiny-sd-single.safetensors").path,
+                                              "--config", Fixtures.url("tiny-sd").path,
+                                              "--prompt", "a photo of an astronaut riding a horse",
+                                              "--negative-prompt", "blurry, low quality", "--steps", "6",
+                                              "--noise", noise.path, "--latents-out", latents.path], in: dir)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let expected = try golden.tensor("ddim_cfg_latents")
+        let scale = max(1, expected.scalars.map(abs).max() ?? 1)
+        XCTAssertLessThan(try SafetensorsFile(url: latents).tensor("latents").maxAbsDifference(expected) / scale, 1e-3)
+        let noConfig = try PhotoverseBinary.run(["generate", "--model", Fixtures.url("tiny-sd-single.safetensors").path,
+                                                "--prompt", "x"], in: dir)
+        XCTAssertEqual(noConfig.status, 1)
+        XCTAssertTrue(noConfig.stderr.contains("--config"), noConfig.stderr)
+        let pickle = try PhotoverseBinary.run(["generate", "--model", "/tmp/none.ckpt", "--config", Fixtures.url("tiny-sd").path,
+                                              "--prompt", "x"], in: dir)
+        XCTAssertEqual(pickle.status, 1)
+        XCTAssertTrue(pickle.stderr.contains("convert_checkpoint.py"), pickle.stderr)
+    }
+
     func testNeverOverwritesAndExplainsErrorsInOneLine() throws {
         let dir = Fixtures.temporaryDirectory("cli")
         let model = Fixtures.url("tiny-sd").path

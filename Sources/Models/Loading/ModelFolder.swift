@@ -35,7 +35,7 @@ public struct ModelFolder {
         let safetensors = files.filter { $0.pathExtension == "safetensors" }.sorted { $0.path < $1.path }
         guard !safetensors.isEmpty else {
             if let pickled = files.first(where: { ["bin", "ckpt", "pt", "pth"].contains($0.pathExtension) }) {
-                throw ModelError.unsupported("\(pickled.path): pickled weights are never loaded; convert them to safetensors first")
+                throw ModelError.unsupported("\(pickled.path): pickled weights are never loaded; convert with training/convert_checkpoint.py")
             }
             throw ModelError.missingFile("\(folder.path): no .safetensors weights")
         }

@@ -1,0 +1,66 @@
+import Foundation
+import TensorCore
+
+/// One component's view of an original-layout SD checkpoint: model code asks for
+/// diffusers names, this maps them to the checkpoint's names.
+public final class RemappedWeightSource: WeightSource {
+    let base: SafetensorsWeightSource
+    let prefix: String
+    let map: (String) -> String?
+
+    public init(base: SafetensorsWeightSource, prefix: String, map: @escaping (String) -> String?) {
+        self.base = base
+        self.prefix = prefix
+        self.map = map
+    }
+
+    /// Unused-key reporting needs the inverse map; single files are checked for
+    /// missing and mis-shaped tensors only.
+    public var tensorNames: [String] { [] }
+    public func shape(of name: String) -> [Int]? { map(name).flatMap { base.shape(of: prefix + $0) } }
+    public func tensor(named name: String) throws -> Tensor {
+        guard let mapped = map(name) else {
+            throw ModelError.missingFile("\(origin): no original-layout name for '\(name)'")
+        }
+        return try base.tensor(named: prefix + mapped)
+    }
+    public var origin: String { base.origin }
+}
+
+/// A single-file SD1.x checkpoint (`model.diffusion_model.*`, `first_stage_model.*`,
+/// `cond_stage_model.transformer.*`), with configs taken from SD1.5 or a given folder.
+public struct SingleFileCheckpoint {
+    public let source: SafetensorsWeightSource
+
+    public init(url: URL) throws {
+        if ["ckpt", "pt", "pth", "bin"].contains(url.pathExtension) {
+            throw ModelError.unsupported("\(url.path): pickled checkpoints are never loaded; convert with training/convert_checkpoint.py")
+        }
+        source = try SafetensorsWeightSource(url: url)
+    }
+
+    public func loadUNet(config: UNetConfig) throws -> UNet2DConditionModel {
+        let loader = WeightLoader(source: RemappedWeightSource(base: source, prefix: LDMKeyMapping.unetPrefix) {
+            LDMKeyMapping.unetKey($0, config: config)
+        })
+        let model = try UNet2DConditionModel(config: config, weights: loader.root)
+        try loader.finish(checkingUnusedUnder: nil)
+        return model
+    }
+
+    public func loadVAE(config: VAEConfig) throws -> AutoencoderKL {
+        let loader = WeightLoader(source: RemappedWeightSource(base: source, prefix: LDMKeyMapping.vaePrefix) {
+            LDMKeyMapping.vaeKey($0, config: config)
+        })
+        let model = try AutoencoderKL(config: config, weights: loader.root)
+        try loader.finish(checkingUnusedUnder: nil)
+        return model
+    }
+
+    public func loadTextEncoder(config: CLIPTextConfig) throws -> CLIPTextModel {
+        let loader = WeightLoader(source: RemappedWeightSource(base: source, prefix: LDMKeyMapping.textPrefix) { $0 })
+        let model = try CLIPTextModel(config: config, weights: loader.root)
+        try loader.finish(checkingUnusedUnder: nil)
+        return model
+    }
+}
