@@ -29,6 +29,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Height in pixels.") var height: Int?
     @Option(help: "safetensors file with tensor 'latents': unscaled initial noise, replaces the seed.") var noise: String?
     @Option(help: "Write the final latents (tensor 'latents') to this safetensors file.") var latentsOut: String?
+    @Option(help: "img2img: start from this PNG/JPEG (resized is not done: it must be --width x --height).") var initImage: String?
+    @Option(help: "img2img: fraction of the schedule to run, in (0, 1].") var strength: Double = 0.75
     @Option(help: "Output PNG (never overwritten; default: a new numbered file in ./out).") var out: String?
 
     func run() throws {
@@ -72,6 +74,14 @@ struct GenerateCommand: ParsableCommand {
         if let noise {
             request.noise = try SafetensorsFile(url: URL(fileURLWithPath: noise)).tensor("latents")
         }
+        if let initImage {
+            let image = try ImageFile.load(URL(fileURLWithPath: initImage))
+            guard image.width == request.width, image.height == request.height else {
+                throw UserFacingError("\(initImage): image is \(image.width)x\(image.height), expected \(request.width)x\(request.height) (set --width/--height)")
+            }
+            request.initImage = image.tensor(range: .minusOneToOne)
+            request.strength = strength
+        }
         let progress = ProgressReporter()
         let result = try pipeline.generate(request) { progress.report($0); return true }
         progress.finish()
@@ -80,7 +90,7 @@ struct GenerateCommand: ParsableCommand {
         }
         let image = RGBImage(tensor: result.image, range: .zeroToOne)
         let parameters = "\(prompt)\nNegative prompt: \(negativePrompt)\nSteps: \(steps), Sampler: \(scheduler.rawValue), "
-            + "CFG scale: \(guidance), Seed: \(seed), Size: \(request.width)x\(request.height), Model: \(model)"
+            + "CFG scale: \(guidance), \(initImage == nil ? "" : "Denoising strength: \(strength), ")Seed: \(seed), Size: \(request.width)x\(request.height), Model: \(model)"
         let written: URL
         if let out {
             written = URL(fileURLWithPath: out)

@@ -14,6 +14,10 @@ public struct GenerationRequest {
     public var height = 512
     /// Unscaled standard-normal initial latents [1, C, H/f, W/f]; replaces the seeded noise.
     public var noise: Tensor?
+    /// img2img: a start image [1, 3, H, W] in [-1, 1]; nil for text-to-image.
+    public var initImage: Tensor?
+    /// img2img: how much of the schedule to run (0 < strength ≤ 1; 1 ignores the image's content).
+    public var strength: Double = 0.75
 
     public init(prompt: String) { self.prompt = prompt }
 }
@@ -24,6 +28,9 @@ public struct StepProgress {
     public let total: Int
     public let elapsed: Double    // seconds since the first step began
     public let latents: Tensor
+
+    /// A cheap RGB preview [1, 3, h, w] in [0, 1] at latent resolution (no VAE).
+    public var preview: Tensor { LatentPreview.project(latents) }
 
     public var secondsPerStep: Double { elapsed / Double(max(step, 1)) }
     public var remaining: Double { secondsPerStep * Double(total - step) }

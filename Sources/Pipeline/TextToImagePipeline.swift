@@ -52,18 +52,32 @@ public final class TextToImagePipeline {
         }
         let latentShape = [1, unet.config.inChannels, request.height / factor, request.width / factor]
         let random = TorchRandomSource(seed: request.seed)
+        let scheduler = request.sampler.makeScheduler(config: schedulerConfig)
+        try scheduler.setTimesteps(request.steps)
+        // img2img (diffusers' order of draws): sample the image's latent, then the noise.
+        var startIndex = 0
+        var initLatents: Tensor?
+        if let image = request.initImage {
+            guard image.shape == [1, vae.config.inChannels, request.height, request.width] else {
+                throw ModelError.invalidInput("init image has shape \(image.shape), expected [1, 3, \(request.height), \(request.width)]")
+            }
+            startIndex = try scheduler.img2imgSchedule(strength: request.strength).startIndex
+            let (mean, logVariance) = vae.encode(image)
+            let sample = mean + logVariance.map { expf(0.5 * $0) } * random.normalTensor(shape: mean.shape)
+            initLatents = sample * vae.config.scalingFactor
+        }
         let noise = request.noise ?? random.normalTensor(shape: latentShape)
         guard noise.shape == latentShape else {
             throw ModelError.invalidInput("noise has shape \(noise.shape), expected \(latentShape) for \(request.width)x\(request.height)")
         }
-        let scheduler = request.sampler.makeScheduler(config: schedulerConfig)
-        try scheduler.setTimesteps(request.steps)
         let guided = request.guidance > 1
         let context = guided ? Tensor.concat([encode(request.negativePrompt), encode(request.prompt)], axis: 0)
                              : encode(request.prompt)
-        var latents = noise * scheduler.initNoiseSigma
+        var latents = initLatents.map { scheduler.addNoise(original: $0, noise: noise, stepIndex: startIndex) }
+            ?? noise * scheduler.initNoiseSigma
         let start = Date()
-        for (index, timestep) in scheduler.timesteps.enumerated() {
+        let total = scheduler.timesteps.count - startIndex
+        for (index, timestep) in scheduler.timesteps.enumerated() where index >= startIndex {
             let input = guided ? Tensor.concat([latents, latents], axis: 0) : latents
             let prediction = unet(scheduler.scaleModelInput(input, stepIndex: index), timestep: timestep,
                                   encoderHiddenStates: context)
@@ -75,7 +89,7 @@ public final class TextToImagePipeline {
                 epsilon = prediction
             }
             latents = scheduler.step(modelOutput: epsilon, stepIndex: index, sample: latents, random: random).prevSample
-            let event = StepProgress(step: index + 1, total: scheduler.timesteps.count,
+            let event = StepProgress(step: index - startIndex + 1, total: total,
                                      elapsed: Date().timeIntervalSince(start), latents: latents)
             if !progress(event) { throw GenerationCancelled() }
         }

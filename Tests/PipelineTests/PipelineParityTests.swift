@@ -86,3 +86,42 @@ final class PipelineParityTests: XCTestCase {
         XCTAssertGreaterThan(a.maxAbsDifference(c), 1e-3)
     }
 }
+
+final class PipelineBehaviourTests: XCTestCase {
+    var pipeline: TextToImagePipeline { PipelineParityTests.pipeline }
+
+    func testImg2ImgRunsThePartialScheduleAndStaysNearTheImageAtLowStrength() throws {
+        let image = Tensor.seededUniform(shape: [1, 3, 64, 64], seed: 3, scale: 0.8)
+        var request = GenerationRequest(prompt: "a cat")
+        request.width = 64
+        request.height = 64
+        request.steps = 10
+        request.guidance = 1
+        request.initImage = image
+        var counts: [Double: Int] = [:]
+        var results: [Double: Tensor] = [:]
+        for strength in [0.2, 0.9] {
+            request.strength = strength
+            var steps = 0
+            results[strength] = try pipeline.generate(request) { _ in steps += 1; return true }.latents
+            counts[strength] = steps
+        }
+        XCTAssertEqual(counts[0.2], 2)
+        XCTAssertEqual(counts[0.9], 9)
+        let encoded = pipeline.vae.encode(image).mean * pipeline.vae.config.scalingFactor
+        XCTAssertLessThan(results[0.2]!.maxAbsDifference(encoded), results[0.9]!.maxAbsDifference(encoded))
+    }
+
+    func testPreviewIsRGBAtLatentResolution() throws {
+        var request = GenerationRequest(prompt: "a cat")
+        request.width = 64
+        request.height = 64
+        request.steps = 2
+        var previews: [Tensor] = []
+        _ = try pipeline.generate(request) { previews.append($0.preview); return true }
+        XCTAssertEqual(previews.count, 2)
+        XCTAssertEqual(previews[0].shape, [1, 3, 8, 8])
+        XCTAssertTrue(previews[0].scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
+        XCTAssertGreaterThan(previews[0].maxAbsDifference(previews[1]), 0)
+    }
+}
