@@ -39,28 +39,28 @@ public struct SingleFileCheckpoint {
         source = try SafetensorsWeightSource(url: url)
     }
 
-    public func loadUNet(config: UNetConfig) throws -> UNet2DConditionModel {
-        let loader = WeightLoader(source: RemappedWeightSource(base: source, prefix: LDMKeyMapping.unetPrefix) {
-            LDMKeyMapping.unetKey($0, config: config)
-        })
-        let model = try UNet2DConditionModel(config: config, weights: loader.root)
+    /// Builds one component through a name map, reporting missing or mis-shaped tensors.
+    private func build<Model>(prefix: String, map: @escaping (String) -> String?,
+                              _ make: (WeightPath) throws -> Model) throws -> Model {
+        let loader = WeightLoader(source: RemappedWeightSource(base: source, prefix: prefix, map: map))
+        let model = try make(loader.root)
         try loader.finish(checkingUnusedUnder: nil)
         return model
+    }
+
+    public func loadUNet(config: UNetConfig) throws -> UNet2DConditionModel {
+        try build(prefix: LDMKeyMapping.unetPrefix, map: { LDMKeyMapping.unetKey($0, config: config) }) {
+            try UNet2DConditionModel(config: config, weights: $0)
+        }
     }
 
     public func loadVAE(config: VAEConfig) throws -> AutoencoderKL {
-        let loader = WeightLoader(source: RemappedWeightSource(base: source, prefix: LDMKeyMapping.vaePrefix) {
-            LDMKeyMapping.vaeKey($0, config: config)
-        })
-        let model = try AutoencoderKL(config: config, weights: loader.root)
-        try loader.finish(checkingUnusedUnder: nil)
-        return model
+        try build(prefix: LDMKeyMapping.vaePrefix, map: { LDMKeyMapping.vaeKey($0, config: config) }) {
+            try AutoencoderKL(config: config, weights: $0)
+        }
     }
 
     public func loadTextEncoder(config: CLIPTextConfig) throws -> CLIPTextModel {
-        let loader = WeightLoader(source: RemappedWeightSource(base: source, prefix: LDMKeyMapping.textPrefix) { $0 })
-        let model = try CLIPTextModel(config: config, weights: loader.root)
-        try loader.finish(checkingUnusedUnder: nil)
-        return model
+        try build(prefix: LDMKeyMapping.textPrefix, map: { $0 }) { try CLIPTextModel(config: config, weights: $0) }
     }
 }
