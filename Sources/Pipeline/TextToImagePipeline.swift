@@ -21,6 +21,7 @@ public final class TextToImagePipeline {
         textEncoder = try folder.loadTextEncoder()
         unet = try folder.loadUNet()
         vae = try folder.loadVAE()
+        try Self.checkCompatible(textEncoder, unet, vae, origin: url)
         schedulerConfig = try SchedulerConfig.load(from: folder.component("scheduler").appendingPathComponent("scheduler_config.json"))
     }
 
@@ -33,7 +34,18 @@ public final class TextToImagePipeline {
         textEncoder = try checkpoint.loadTextEncoder(config: try folder.config(CLIPTextConfig.self, of: "text_encoder"))
         unet = try checkpoint.loadUNet(config: try folder.config(UNetConfig.self, of: "unet"))
         vae = try checkpoint.loadVAE(config: try folder.config(VAEConfig.self, of: "vae"))
+        try Self.checkCompatible(textEncoder, unet, vae, origin: url)
         schedulerConfig = try SchedulerConfig.load(from: folder.component("scheduler").appendingPathComponent("scheduler_config.json"))
+    }
+
+    /// The parts must agree on widths, or the first UNet call would fail deep inside.
+    static func checkCompatible(_ text: CLIPTextModel, _ unet: UNet2DConditionModel, _ vae: AutoencoderKL, origin: URL) throws {
+        if text.config.hiddenSize != unet.config.crossAttentionDim {
+            throw ModelError.invalidInput("\(origin.path): text encoder width \(text.config.hiddenSize) does not match unet cross_attention_dim \(unet.config.crossAttentionDim)")
+        }
+        if vae.config.latentChannels != unet.config.inChannels {
+            throw ModelError.invalidInput("\(origin.path): vae latent_channels \(vae.config.latentChannels) does not match unet in_channels \(unet.config.inChannels)")
+        }
     }
 
     /// Text embeddings [1, 77, D], cached per prompt (re-runs with a new seed skip the encoder).

@@ -37,7 +37,9 @@ def main():
                         sample_size=512)
     save(vae.state_dict(), out / "vae", "diffusion_pytorch_model.safetensors", dict(vae.config))
     del vae
-    text = CLIPTextModel(CLIPTextConfig())
+    # SD1.5's text tower (openai/clip-vit-large-patch14); transformers' defaults are ViT-B's.
+    text = CLIPTextModel(CLIPTextConfig(hidden_size=768, intermediate_size=3072, num_attention_heads=12,
+                                        num_hidden_layers=12, projection_dim=768))
     state = {("text_model." + k if not k.startswith("text_model.") else k): v for k, v in text.state_dict().items()
              if not k.endswith("position_ids")}
     save(state, out / "text_encoder", "model.safetensors", {**text.config.to_dict(), "hidden_act": "quick_gelu"})
