@@ -21,8 +21,10 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
-        .systemLibrary(name: "CNcursesw", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
-        .systemLibrary(name: "CSixel", pkgConfig: "libsixel", providers: [.apt(["libsixel-dev"])]),
+        // ncursesw and libsixel headers sit in standard paths; their pkg-config cflags carry
+        // -D flags SwiftPM refuses, so those two are found without pkg-config.
+        .systemLibrary(name: "CNcursesw", providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CSixel", providers: [.apt(["libsixel-dev"])]),
         // libpng and libjpeg report errors by longjmp, which Swift cannot catch:
         // this small C layer turns them into error strings.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"],
@@ -45,7 +47,8 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["Models", "Sampling", "Tokenizer", "Formats", "TensorCore"],
                 swiftSettings: optimisedInDebug),
 
-        // Layer 7: front ends.
+        // Layer 7: front ends (terminal output: sixel images, ncurses).
+        .target(name: "Terminal", dependencies: ["CSixel", "CNcursesw", "Formats"]),
         .executableTarget(name: "PhotoVerseCLI", dependencies: [
             "TensorCore", "Formats", "Tokenizer", "Models", "Sampling", "Pipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -58,6 +61,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "TensorCore", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Sampling", "TensorCore", "Formats", "TestSupport"]),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Formats"]),
         .testTarget(name: "CLITests", dependencies: ["Formats", "TensorCore", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Sampling", "TensorCore", "Formats", "TestSupport"]),
     ],

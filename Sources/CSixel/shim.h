@@ -1,1 +1,1 @@
-#include <sixel.h>
+#include <sixel/sixel.h>
