@@ -87,7 +87,7 @@ final class InspectCommandTests: XCTestCase {
         let dir = Fixtures.temporaryDirectory("inspect")
         let ok = try PhotoverseBinary.run(["inspect", Fixtures.url("tiny-sd").path], in: dir)
         XCTAssertEqual(ok.status, 0, ok.stderr)
-        XCTAssertTrue(ok.stdout.contains("parameters 2,164,452"), ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("parameters 555,380"), ok.stdout)
         XCTAssertTrue(ok.stdout.contains("F16"))
         // A copy whose UNet config asks for a wider text context than the weights have.
         let broken = dir.appendingPathComponent("broken")
