@@ -42,27 +42,26 @@ public struct ModelFolder {
         return try SafetensorsWeightSource(urls: safetensors)
     }
 
-    public func loadTextEncoder() throws -> CLIPTextModel {
-        let loader = WeightLoader(source: try weights(of: "text_encoder"))
-        let model = try CLIPTextModel(config: try config(CLIPTextConfig.self, of: "text_encoder"), weights: loader.root)
-        // position_ids is a buffer some exports include; it is not a weight.
-        try loader.finish(checkingUnusedUnder: nil)
-        let unused = loader.unused(under: "").filter { !$0.hasSuffix("position_ids") }
-        if !unused.isEmpty { throw WeightLoadError(origin: loader.source!.origin, problems: unused.map { .unexpected($0) }) }
+    /// Builds one component from its folder; every weight problem is reported by name.
+    private func build<Model>(_ component: String, _ make: (WeightPath) throws -> Model) throws -> Model {
+        let loader = WeightLoader(source: try weights(of: component))
+        let model = try make(loader.root)
+        try loader.finish()
         return model
+    }
+
+    public func loadTextEncoder() throws -> CLIPTextModel {
+        let config = try config(CLIPTextConfig.self, of: "text_encoder")
+        return try build("text_encoder") { try CLIPTextModel(config: config, weights: $0) }
     }
 
     public func loadUNet() throws -> UNet2DConditionModel {
-        let loader = WeightLoader(source: try weights(of: "unet"))
-        let model = try UNet2DConditionModel(config: try config(UNetConfig.self, of: "unet"), weights: loader.root)
-        try loader.finish()
-        return model
+        let config = try config(UNetConfig.self, of: "unet")
+        return try build("unet") { try UNet2DConditionModel(config: config, weights: $0) }
     }
 
     public func loadVAE() throws -> AutoencoderKL {
-        let loader = WeightLoader(source: try weights(of: "vae"))
-        let model = try AutoencoderKL(config: try config(VAEConfig.self, of: "vae"), weights: loader.root)
-        try loader.finish()
-        return model
+        let config = try config(VAEConfig.self, of: "vae")
+        return try build("vae") { try AutoencoderKL(config: config, weights: $0) }
     }
 }

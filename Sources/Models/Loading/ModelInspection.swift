@@ -17,10 +17,10 @@ extension ModelFolder {
             do {
                 let (config, loader) = try describe()
                 var problems = loader.problems.map(\.description)
-                problems += loader.unused(under: "").filter { !$0.hasSuffix("position_ids") }.map { "unexpected \($0)" }
+                problems += loader.unused(under: "").map { "unexpected \($0)" }
                 let source = loader.source as? SafetensorsWeightSource
                 var dtypes: [String: Int] = [:]
-                for dtype in source?.dtypes.values.map({ $0 }) ?? [] { dtypes[dtype, default: 0] += 1 }
+                for dtype in (source?.dtypes ?? [:]).values { dtypes[dtype, default: 0] += 1 }
                 return ComponentSummary(name: name, config: config, parameters: loader.parameterCount, dtypes: dtypes,
                                         problems: problems)
             } catch {

@@ -78,10 +78,13 @@ public final class WeightLoader {
         return try source.tensor(named: name).reshaped(shape)
     }
 
-    /// Names the source holds under `prefix` that no module asked for.
+    /// Names the source holds under `prefix` that no module asked for. `position_ids`
+    /// is a buffer some exports save beside the weights, not a weight, so it never counts.
     public func unused(under prefix: String) -> [String] {
         guard let source else { return [] }
-        return source.tensorNames.filter { $0.hasPrefix(prefix) && !used.contains($0) }.sorted()
+        return source.tensorNames.filter {
+            $0.hasPrefix(prefix) && !used.contains($0) && !$0.hasSuffix("position_ids")
+        }.sorted()
     }
 
     /// Throws one error naming every problem (including unused tensors under `prefix`).
