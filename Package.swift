@@ -30,8 +30,9 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"],
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
 
-        // Layer 2: tensor core.
-        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: optimisedInDebug),
+        // Layer 2: tensor core (CKernels: the few loops Swift does not vectorise, in C).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimisedInDebug),
 
         // Layer 3: file formats.
         .target(name: "Formats", dependencies: ["TensorCore", "CImageCodecs"], swiftSettings: optimisedInDebug),

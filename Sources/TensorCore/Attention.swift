@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Multi-head scaled dot-product attention.
@@ -29,11 +30,16 @@ public enum Attention {
             out.data.initialize(repeating: 0, count: out.count)
             return out
         }
-        let chunk = max(1, min(lq, maxScoreElements / lk))
-        let scores = TensorStorage(uninitializedCount: chunk * lk)
-        let s = scores.pointer
-        for b in 0..<batch {
-            for h in 0..<heads {
+        // Each core takes whole (batch, head) pairs: GEMM, softmax and GEMM run back to back
+        // on one core with no hand-offs between pools.
+        let pairs = batch * heads
+        let workers = max(1, min(Parallel.workers, pairs))
+        let chunk = max(1, min(lq, maxScoreElements / workers / lk))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let scores = TensorStorage(uninitializedCount: chunk * lk)
+            let s = scores.pointer
+            for pair in stride(from: worker, to: pairs, by: workers) {
+                let b = pair / heads, h = pair % heads
                 let qh = q.data + b * lq * width + h * headDim
                 let kh = k.data + b * lk * width + h * headDim
                 let vh = v.data + b * lk * vWidth + h * vHeadDim
@@ -43,12 +49,11 @@ public enum Attention {
                     let rows = min(chunk, lq - start)
                     BLAS.sgemm(transB: true, m: rows, n: lk, k: headDim, alpha: factor,
                                a: qh + start * width, lda: width, b: kh, ldb: width,
-                               c: s, ldc: lk)
-                    let first = start
-                    Parallel.forEach(rows, costPerItem: lk) { r in
+                               c: s, ldc: lk, split: workers == 1)
+                    for r in 0..<rows {
                         let row = s + r * lk
                         if causal {
-                            let limit = first + r + (lk - lq)  // last visible key
+                            let limit = start + r + (lk - lq)  // last visible key
                             if limit + 1 < lk {
                                 for j in max(limit + 1, 0)..<lk { row[j] = -Float.infinity }
                             }
@@ -56,12 +61,12 @@ public enum Attention {
                         Tensor.softmaxRow(row, lk)
                     }
                     BLAS.sgemm(m: rows, n: vHeadDim, k: lk, a: s, lda: lk, b: vh, ldb: vWidth,
-                               c: oh + start * vWidth, ldc: vWidth)
+                               c: oh + start * vWidth, ldc: vWidth, split: workers == 1)
                     start += rows
                 }
             }
+            withExtendedLifetime(scores) {}
         }
-        withExtendedLifetime(scores) {}
         return out
     }
 }

@@ -161,6 +161,23 @@ final class NormalizationTests: XCTestCase {
         }
     }
 
+    func testSoftmaxVectorPathInfinitiesAndUnderflow() {
+        // Rows long enough for the 8-lane kernel: −inf inside the vector part gives exactly 0,
+        // entries 100 below the maximum underflow to 0 as exp does, the rest match a reference.
+        for d in [8, 19, 64] {
+            var values = (0..<d).map { Float($0 % 5) * 0.5 }
+            values[3] = -.infinity
+            values[d - 1] = -.infinity
+            values[1] = values.max()! - 100
+            let out = Tensor(shape: [d], values: values).softmax().scalars
+            XCTAssertEqual(out[3], 0, "d \(d)")
+            XCTAssertEqual(out[d - 1], 0, "d \(d)")
+            XCTAssertLessThan(out[1], 1e-37, "d \(d)")
+            let ref = refSoftmax(values.map { $0 == -.infinity ? -1e300 : Double($0) })
+            for i in 0..<d { XCTAssertEqual(Double(out[i]), ref[i], accuracy: 1e-6 * max(ref[i], 1e-30) + 1e-12, "d \(d) i \(i)") }
+        }
+    }
+
     func testSoftmaxEmpty() {
         XCTAssertEqual(Tensor(shape: [0, 5]).softmax().shape, [0, 5])
         XCTAssertEqual(Tensor(shape: [3, 0]).softmax().shape, [3, 0])

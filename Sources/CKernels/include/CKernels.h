@@ -1,0 +1,11 @@
+#ifndef PHOTOVERSE_CKERNELS_H
+#define PHOTOVERSE_CKERNELS_H
+
+/* Small hot loops that Swift does not vectorise well (exp in particular).
+ * Each picks an AVX2+FMA path at run time where the CPU has it, else a portable loop. */
+
+/* In-place softmax of one row of n floats (max-subtracted).
+ * A row whose maximum is -inf becomes all zeros; entries equal to -inf become exactly 0. */
+void pv_softmax_row(float *row, long n);
+
+#endif
