@@ -53,14 +53,14 @@ struct GenerateCommand: ParsableCommand {
             throw UserFacingError("\(latentsOut): already exists; choose another --latents-out")
         }
         let modelURL = URL(fileURLWithPath: model)
-        let pipeline: TextToImagePipeline
+        let pipeline: GenerationPipeline
         if ["safetensors", "ckpt", "pt", "pth", "bin"].contains(modelURL.pathExtension) {
             guard let config else {
                 throw UserFacingError("\(model): a single-file checkpoint needs --config DIR (a diffusers folder with the configs and tokenizer)")
             }
-            pipeline = try TextToImagePipeline(singleFile: modelURL, configFolder: URL(fileURLWithPath: config))
+            pipeline = try GenerationPipeline(singleFile: modelURL, configFolder: URL(fileURLWithPath: config))
         } else {
-            pipeline = try TextToImagePipeline(modelFolder: modelURL)
+            pipeline = try GenerationPipeline(modelFolder: modelURL)
         }
         let defaultSize = pipeline.unet.config.sampleSize * pipeline.vae.config.downscale
         var request = GenerationRequest(prompt: prompt)

@@ -18,6 +18,8 @@ public struct GenerationRequest {
     public var initImage: Tensor?
     /// img2img: how much of the schedule to run (0 < strength ≤ 1; 1 ignores the image's content).
     public var strength: Double = 0.75
+    /// Reference faces and PhotoVerse's knobs; nil for plain text-to-image.
+    public var personalization: Personalization?
 
     public init(prompt: String) { self.prompt = prompt }
 }

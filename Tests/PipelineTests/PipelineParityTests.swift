@@ -19,7 +19,7 @@ final class PipelineParityTests: XCTestCase {
         let generatorSeed: UInt64?
     }
 
-    static let pipeline = try! TextToImagePipeline(modelFolder: Fixtures.url("tiny-sd"))
+    static let pipeline = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
 
     func cases() throws -> [Case] {
         struct File: Decodable { let pipelines: [Case] }
@@ -88,7 +88,7 @@ final class PipelineParityTests: XCTestCase {
 }
 
 final class PipelineBehaviourTests: XCTestCase {
-    var pipeline: TextToImagePipeline { PipelineParityTests.pipeline }
+    var pipeline: GenerationPipeline { PipelineParityTests.pipeline }
 
     func testImg2ImgRunsThePartialScheduleAndStaysNearTheImageAtLowStrength() throws {
         let image = Tensor.seededUniform(shape: [1, 3, 64, 64], seed: 3, scale: 0.8)

@@ -64,4 +64,27 @@ public struct ModelFolder {
         let config = try config(VAEConfig.self, of: "vae")
         return try build("vae") { try AutoencoderKL(config: config, weights: $0) }
     }
+
+    /// The CLIP vision encoder in `image_encoder/` (PhotoVerse's and IP-Adapter's image input);
+    /// `withProjection` also loads `visual_projection` (IP-Adapter needs the image embeds).
+    public func loadImageEncoder(withProjection: Bool = false) throws -> CLIPVisionModel {
+        let config = try config(CLIPVisionConfig.self, of: "image_encoder")
+        let loader = WeightLoader(source: try weights(of: "image_encoder"))
+        let model = try CLIPVisionModel(config: config, weights: loader.root, withProjection: withProjection)
+        // A text tower saved beside it (a full CLIPModel) is not an error, only unused.
+        try loader.finish(checkingUnusedUnder: withProjection ? "v" : "vision_model")
+        return model
+    }
+
+    public var hasImageEncoder: Bool {
+        FileManager.default.fileExists(atPath: component("image_encoder").appendingPathComponent("config.json").path)
+    }
+
+    /// The PhotoVerse adapter file shipped in the folder, if any.
+    public var adapterFile: URL? {
+        let file = url.appendingPathComponent(Self.adapterFileName)
+        return FileManager.default.fileExists(atPath: file.path) ? file : nil
+    }
+
+    public static let adapterFileName = "photoverse-adapter.safetensors"
 }

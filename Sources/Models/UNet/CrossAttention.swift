@@ -1,10 +1,13 @@
 import TensorCore
 
 /// diffusers' `Attention` as the UNet uses it: q/k/v without bias, output with bias.
-/// Self-attention when `context` is nil (attn1), cross-attention to the text otherwise (attn2).
+/// Self-attention for attn1; for attn2, cross-attention to the conditioning, with
+/// PhotoVerse's decoupled image attention when the conditioning carries image tokens.
 struct CrossAttention {
     let query: Linear, key: Linear, value: Linear, output: Linear
     let heads: Int
+    /// The weight path (`down_blocks.0.attentions.0.transformer_blocks.0.attn2`): adapters are found by it.
+    let path: String
 
     init(_ path: WeightPath, queryDim: Int, contextDim: Int, heads: Int, headDim: Int) throws {
         let inner = heads * headDim
@@ -13,11 +16,24 @@ struct CrossAttention {
         value = try Linear(path("to_v"), in: contextDim, out: inner, bias: false)
         output = try Linear(path("to_out")(0), in: inner, out: queryDim)
         self.heads = heads
+        self.path = path.prefix
     }
 
-    func callAsFunction(_ x: Tensor, context: Tensor? = nil) -> Tensor {
-        let source = context ?? x
-        let attended = Attention.scaledDotProduct(query: query(x), key: key(source), value: value(source), heads: heads)
+    /// Self-attention.
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        output(Attention.scaledDotProduct(query: query(x), key: key(x), value: value(x), heads: heads))
+    }
+
+    /// Cross-attention: γ · Attn(Q, K_T, V_T) + σ · Attn(Q, K_S, V_S).
+    func callAsFunction(_ x: Tensor, conditioning c: CrossAttentionConditioning) -> Tensor {
+        let q = query(x)
+        let kv = c.keysValues(for: path, key: key, value: value)
+        var attended = Attention.scaledDotProduct(query: q, key: kv.key, value: kv.value, heads: heads)
+        if c.textWeight != 1 { attended = attended * c.textWeight }
+        if c.imageWeight != 0, let imageK = kv.imageKey, let imageV = kv.imageValue {
+            let image = Attention.scaledDotProduct(query: q, key: imageK, value: imageV, heads: heads)
+            attended = attended + image * c.imageWeight
+        }
         return output(attended)
     }
 }

@@ -17,9 +17,9 @@ struct BasicTransformerBlock {
         feedForward = try FeedForward(path("ff"), dim: dim)
     }
 
-    func callAsFunction(_ x: Tensor, context: Tensor) -> Tensor {
+    func callAsFunction(_ x: Tensor, conditioning: CrossAttentionConditioning) -> Tensor {
         var h = x + selfAttention(norm1(x))
-        h = h + crossAttention(norm2(h), context: context)
+        h = h + crossAttention(norm2(h), conditioning: conditioning)
         return h + feedForward(norm3(h))
     }
 }
@@ -44,11 +44,17 @@ struct Transformer2D {
         }
     }
 
-    func callAsFunction(_ x: Tensor, context: Tensor) -> Tensor {
+    func callAsFunction(_ x: Tensor, conditioning: CrossAttentionConditioning) -> Tensor {
         let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
         var sequence = projectIn(norm(x).reshaped([n, c, h * w]).transposedLastTwo())
-        for block in blocks { sequence = block(sequence, context: context) }
+        for block in blocks { sequence = block(sequence, conditioning: conditioning) }
         let spatial = projectOut(sequence).transposedLastTwo().reshaped([n, c, h, w])
         return spatial + x
     }
+}
+
+extension Transformer2D {
+    /// Weight paths of the cross-attention (attn2) layers, in order.
+    var crossAttentionPaths: [String] { blocks.map(\.crossAttention.path) }
+    var crossAttentionWidths: [Int] { blocks.map { $0.crossAttention.key.outFeatures } }
 }

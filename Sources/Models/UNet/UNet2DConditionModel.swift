@@ -52,9 +52,15 @@ public struct UNet2DConditionModel {
     /// Predicts the noise for `sample` [N, C, H, W] at `timestep`, conditioned on
     /// `encoderHiddenStates` [N, L, crossAttentionDim].
     public func callAsFunction(_ sample: Tensor, timestep: Float, encoderHiddenStates: Tensor) -> Tensor {
+        self(sample, timestep: timestep, conditioning: CrossAttentionConditioning(text: encoderHiddenStates))
+    }
+
+    /// Predicts the noise with PhotoVerse's conditioning (text, image tokens, adapters, γ σ α).
+    /// Reuse one conditioning over the steps of a generation: it keeps the keys and values.
+    public func callAsFunction(_ sample: Tensor, timestep: Float, conditioning: CrossAttentionConditioning) -> Tensor {
         let n = sample.shape[0]
-        precondition(encoderHiddenStates.shape[0] == n, "unet: \(n) samples but \(encoderHiddenStates.shape[0]) text conditionings")
-        let context = UNetContext(time: timeEmbedding(Array(repeating: timestep, count: n)).silu(), text: encoderHiddenStates)
+        precondition(conditioning.batch == n, "unet: \(n) samples but \(conditioning.batch) text conditionings")
+        let context = UNetContext(time: timeEmbedding(Array(repeating: timestep, count: n)).silu(), conditioning: conditioning)
         var h = convIn(sample)
         var skips = [h]
         for block in downBlocks {
@@ -65,5 +71,21 @@ public struct UNet2DConditionModel {
         h = midBlock(h, context)
         for block in upBlocks { h = block(h, skips: &skips, context) }
         return convOut(normOut(h).silu())
+    }
+
+    /// Weight paths of every attn2, in diffusers' `attn_processors` order (down blocks,
+    /// up blocks, then the mid block, the order the modules were registered in): IP-Adapter
+    /// files number their layers this way (attention processor 2j + 1 is attn2 number j).
+    public var crossAttentionPaths: [String] {
+        downBlocks.flatMap { $0.attentions.flatMap(\.crossAttentionPaths) }
+            + upBlocks.flatMap { $0.attentions.flatMap(\.crossAttentionPaths) }
+            + midBlock.attention.crossAttentionPaths
+    }
+
+    /// Inner width (heads · head size) of each attn2 in `crossAttentionPaths` order.
+    public var crossAttentionWidths: [Int] {
+        downBlocks.flatMap { $0.attentions.flatMap(\.crossAttentionWidths) }
+            + upBlocks.flatMap { $0.attentions.flatMap(\.crossAttentionWidths) }
+            + midBlock.attention.crossAttentionWidths
     }
 }

@@ -3,7 +3,7 @@ import TensorCore
 /// What the blocks need at run time besides the hidden states.
 struct UNetContext {
     let time: Tensor      // SiLU(time embedding) [N, timeChannels]
-    let text: Tensor      // encoder hidden states [N, L, crossAttentionDim]
+    let conditioning: CrossAttentionConditioning   // text states [N, L, crossAttentionDim] and adapters
 }
 
 /// `CrossAttnDownBlock2D` / `DownBlock2D`: resnets (each optionally followed by a
@@ -36,7 +36,7 @@ struct DownBlock {
         var skips: [Tensor] = []
         for (i, resnet) in resnets.enumerated() {
             h = resnet(h, timeEmbedding: context.time)
-            if !attentions.isEmpty { h = attentions[i](h, context: context.text) }
+            if !attentions.isEmpty { h = attentions[i](h, conditioning: context.conditioning) }
             skips.append(h)
         }
         if let downsampler {
@@ -62,7 +62,7 @@ struct MidBlock {
     }
 
     func callAsFunction(_ x: Tensor, _ context: UNetContext) -> Tensor {
-        second(attention(first(x, timeEmbedding: context.time), context: context.text), timeEmbedding: context.time)
+        second(attention(first(x, timeEmbedding: context.time), conditioning: context.conditioning), timeEmbedding: context.time)
     }
 }
 
@@ -96,7 +96,7 @@ struct UpBlock {
         for (i, resnet) in resnets.enumerated() {
             let skip = skips.removeLast()
             h = resnet(Tensor.concat([h, skip], axis: 1), timeEmbedding: context.time)
-            if !attentions.isEmpty { h = attentions[i](h, context: context.text) }
+            if !attentions.isEmpty { h = attentions[i](h, conditioning: context.conditioning) }
         }
         if let upsampler { h = upsampler(h) }
         return h

@@ -116,6 +116,12 @@ public struct WeightPath {
         try loader.load(prefix.isEmpty ? name : "\(prefix).\(name)", shape: shape, fill: randomFill)
     }
 
+    /// The shape `prefix.name` is stored with, or nil (always nil for random weights):
+    /// lets adapters take their widths and LoRA ranks from the file.
+    public func storedShape(_ name: String) -> [Int]? {
+        loader.source?.shape(of: prefix.isEmpty ? name : "\(prefix).\(name)")
+    }
+
     /// Whether the source holds `prefix.name` (always false for random weights).
     public func has(_ name: String) -> Bool {
         let full = prefix.isEmpty ? name : "\(prefix).\(name)"

@@ -1,0 +1,188 @@
+import Foundation
+import Formats
+import Models
+import Sampling
+import TensorCore
+import Tokenizer
+
+/// Stable Diffusion 1.x generation on a diffusers model folder: tokenize, encode, denoise
+/// with guidance (all guidance rows in one UNet batch), decode. With an identity encoder
+/// (PhotoVerse adapter + image encoder) a request may carry reference faces: `S*` in the
+/// prompt becomes the pseudo-words and every cross-attention also attends to the image tokens.
+public final class GenerationPipeline {
+    public let textEncoder: CLIPTextModel
+    public let unet: UNet2DConditionModel
+    public let vae: AutoencoderKL
+    public let tokenizer: CLIPTokenizer
+    public let schedulerConfig: SchedulerConfig
+    /// Present when the model has a PhotoVerse (or IP-Adapter) adapter and its image encoder.
+    public private(set) var identity: IdentityEncoder?
+    private var promptCache = PromptCache(capacity: 64)
+
+    public init(modelFolder url: URL) throws {
+        let folder = try ModelFolder(url)
+        tokenizer = try CLIPTokenizer(folder: folder.component("tokenizer"))
+        textEncoder = try folder.loadTextEncoder()
+        unet = try folder.loadUNet()
+        vae = try folder.loadVAE()
+        try Self.checkCompatible(textEncoder, unet, vae, origin: url)
+        schedulerConfig = try SchedulerConfig.load(from: folder.component("scheduler").appendingPathComponent("scheduler_config.json"))
+        if let adapter = folder.adapterFile, folder.hasImageEncoder {
+            try loadIdentity(adapter: adapter, imageEncoderFolder: folder.url)
+        }
+    }
+
+    /// A single-file original-layout checkpoint; configs, tokenizer and scheduler come
+    /// from `configFolder` (a diffusers-layout folder, weights not needed there).
+    public init(singleFile url: URL, configFolder: URL) throws {
+        let folder = try ModelFolder(configFolder)
+        let checkpoint = try SingleFileCheckpoint(url: url)
+        tokenizer = try CLIPTokenizer(folder: folder.component("tokenizer"))
+        textEncoder = try checkpoint.loadTextEncoder(config: try folder.config(CLIPTextConfig.self, of: "text_encoder"))
+        unet = try checkpoint.loadUNet(config: try folder.config(UNetConfig.self, of: "unet"))
+        vae = try checkpoint.loadVAE(config: try folder.config(VAEConfig.self, of: "vae"))
+        try Self.checkCompatible(textEncoder, unet, vae, origin: url)
+        schedulerConfig = try SchedulerConfig.load(from: folder.component("scheduler").appendingPathComponent("scheduler_config.json"))
+    }
+
+    /// Loads an adapter file and the image encoder it needs (`image_encoder/` inside
+    /// `imageEncoderFolder`, a diffusers-layout folder or the encoder's own folder's parent).
+    public func loadIdentity(adapter url: URL, imageEncoderFolder: URL) throws {
+        let adapter = try PhotoVerseAdapter.load(url, for: unet)
+        if let text = adapter.textAdapter, text.outFeatures != textEncoder.config.hiddenSize {
+            throw ModelError.invalidInput("\(url.path): text adapter makes \(text.outFeatures)-wide pseudo-words; the text encoder is \(textEncoder.config.hiddenSize) wide")
+        }
+        let folder = try ModelFolder(imageEncoderFolder)
+        guard folder.hasImageEncoder else {
+            throw ModelError.missingFile("\(folder.component("image_encoder").path): no image encoder (config.json + safetensors) for \(url.lastPathComponent)")
+        }
+        let vision = try folder.loadImageEncoder(withProjection: adapter.layout == .ipAdapter)
+        identity = try IdentityEncoder(vision: vision, adapter: adapter)
+        promptCache.removeAll()
+    }
+
+    /// The parts must agree on widths, or the first UNet call would fail deep inside.
+    static func checkCompatible(_ text: CLIPTextModel, _ unet: UNet2DConditionModel, _ vae: AutoencoderKL, origin: URL) throws {
+        if text.config.hiddenSize != unet.config.crossAttentionDim {
+            throw ModelError.invalidInput("\(origin.path): text encoder width \(text.config.hiddenSize) does not match unet cross_attention_dim \(unet.config.crossAttentionDim)")
+        }
+        if vae.config.latentChannels != unet.config.inChannels {
+            throw ModelError.invalidInput("\(origin.path): vae latent_channels \(vae.config.latentChannels) does not match unet in_channels \(unet.config.inChannels)")
+        }
+    }
+
+    /// Text embeddings [1, 77, D] of a prompt; with pseudo-words, each `S*` becomes
+    /// S_1..S_m at the token-embedding level. Cached per prompt and pseudo-words.
+    func encode(_ text: String, pseudoWords: Tensor? = nil, placeholder: String = "S*") -> Tensor {
+        let key = PromptCache.Key(text: text, pseudoWords: pseudoWords)
+        if let cached = promptCache[key] { return cached }
+        let length = textEncoder.config.maxPositionEmbeddings
+        let embedding: Tensor
+        if let pseudoWords, text.contains(placeholder) {
+            let tokens = tokenizer.tokenize(text, placeholder: placeholder, slots: pseudoWords.shape[1], length: length)
+            embedding = textEncoder.encode(tokens, pseudoWords: pseudoWords)
+        } else {
+            embedding = textEncoder([tokenizer.tokenize(text, length: length)])
+        }
+        promptCache[key] = embedding
+        return embedding
+    }
+
+    /// Runs the request; `progress` is called after every step and may return false to cancel.
+    public func generate(_ request: GenerationRequest, progress: (StepProgress) -> Bool = { _ in true }) throws -> GenerationResult {
+        let factor = vae.config.downscale
+        guard request.width > 0, request.height > 0, request.width % factor == 0, request.height % factor == 0 else {
+            throw ModelError.invalidInput("width and height must be positive multiples of \(factor), got \(request.width)x\(request.height)")
+        }
+        let latentShape = [1, unet.config.inChannels, request.height / factor, request.width / factor]
+        let random = TorchRandomSource(seed: request.seed)
+        let scheduler = request.sampler.makeScheduler(config: schedulerConfig)
+        try scheduler.setTimesteps(request.steps)
+        // img2img (diffusers' order of draws): sample the image's latent, then the noise.
+        var startIndex = 0
+        var initLatents: Tensor?
+        if let image = request.initImage {
+            guard image.shape == [1, vae.config.inChannels, request.height, request.width] else {
+                throw ModelError.invalidInput("init image has shape \(image.shape), expected [1, 3, \(request.height), \(request.width)]")
+            }
+            startIndex = try scheduler.img2imgSchedule(strength: request.strength).startIndex
+            let (mean, logVariance) = vae.encode(image)
+            let sample = mean + logVariance.map { expf(0.5 * $0) } * random.normalTensor(shape: mean.shape)
+            initLatents = sample * vae.config.scalingFactor
+        }
+        let noise = request.noise ?? random.normalTensor(shape: latentShape)
+        guard noise.shape == latentShape else {
+            throw ModelError.invalidInput("noise has shape \(noise.shape), expected \(latentShape) for \(request.width)x\(request.height)")
+        }
+        let plan = try conditioningPlan(request)
+        var latents = initLatents.map { scheduler.addNoise(original: $0, noise: noise, stepIndex: startIndex) }
+            ?? noise * scheduler.initNoiseSigma
+        let start = Date()
+        let total = scheduler.timesteps.count - startIndex
+        for (index, timestep) in scheduler.timesteps.enumerated() where index >= startIndex {
+            if let personalization = request.personalization {
+                plan.conditioning.imageWeight = personalization.imageBranchActive(step: index - startIndex, of: total)
+                    ? personalization.imageWeight : 0
+            }
+            let input = Tensor.concat(Array(repeating: latents, count: plan.guidance.rows), axis: 0)
+            let prediction = unet(scheduler.scaleModelInput(input, stepIndex: index), timestep: timestep,
+                                  conditioning: plan.conditioning)
+            let epsilon = plan.guidance.combine(prediction)
+            latents = scheduler.step(modelOutput: epsilon, stepIndex: index, sample: latents, random: random).prevSample
+            let event = StepProgress(step: index - startIndex + 1, total: total,
+                                     elapsed: Date().timeIntervalSince(start), latents: latents)
+            if !progress(event) { throw GenerationCancelled() }
+        }
+        let decoded = vae.decode(latents / vae.config.scalingFactor)
+        let image = decoded.map { min(max($0 / 2 + 0.5, 0), 1) }
+        return GenerationResult(latents: latents, image: image)
+    }
+
+    struct ConditioningPlan {
+        let guidance: GuidanceBatch
+        let conditioning: CrossAttentionConditioning
+    }
+
+    /// The UNet batch rows for the request: texts, image tokens, adapters and weights.
+    func conditioningPlan(_ request: GenerationRequest) throws -> ConditioningPlan {
+        guard let personalization = request.personalization else {
+            let guidance = GuidanceBatch(promptScale: request.guidance, identityScale: nil)
+            let rows = guidance.rows == 1 ? [encode(request.prompt)] : [encode(request.negativePrompt), encode(request.prompt)]
+            return ConditioningPlan(guidance: guidance, conditioning: CrossAttentionConditioning(text: Tensor.concat(rows, axis: 0)))
+        }
+        guard let identity else {
+            throw ModelError.invalidInput("this model has no PhotoVerse adapter and image encoder: give --adapter FILE or drop --reference")
+        }
+        let encoded = try identity.encode(personalization.references)
+        let metadata = identity.adapter.metadata
+        var pseudoWords: Tensor?
+        if let words = encoded.pseudoWords {
+            let m = personalization.pseudoWords ?? 1
+            guard m >= 1, m <= words.shape[1] else {
+                throw ModelError.invalidInput("pseudo-words m = \(m) is outside 1...\(words.shape[1]) (the adapter's layers)")
+            }
+            pseudoWords = words.slice(axis: 1, start: 0, length: m)
+        }
+        let guidance = GuidanceBatch(promptScale: request.guidance, identityScale: personalization.identityGuidance)
+        let full = encode(request.prompt, pseudoWords: pseudoWords, placeholder: metadata.placeholder)
+        var texts: [Tensor] = [], tokens: [Tensor?] = []
+        switch guidance {
+        case .unguided:
+            texts = [full]
+            tokens = [encoded.imageTokens]
+        case .twoPass:
+            texts = [encode(request.negativePrompt), full]
+            tokens = [encoded.unconditionalImageTokens, encoded.imageTokens]
+        case .threeTerm:
+            texts = [encode(request.negativePrompt),
+                     encode(metadata.identityPrompt, pseudoWords: pseudoWords, placeholder: metadata.placeholder), full]
+            tokens = [encoded.unconditionalImageTokens, encoded.imageTokens, encoded.imageTokens]
+        }
+        let imageTokens = tokens.allSatisfy({ $0 != nil }) ? Tensor.concat(tokens.map { $0! }, axis: 0) : nil
+        let conditioning = CrossAttentionConditioning(
+            text: Tensor.concat(texts, axis: 0), imageTokens: imageTokens, adapters: identity.adapter.layers,
+            textWeight: personalization.textWeight, imageWeight: personalization.imageWeight,
+            loraScale: personalization.loraScale)
+        return ConditioningPlan(guidance: guidance, conditioning: conditioning)
+    }
+}
