@@ -1,0 +1,1 @@
+"""PhotoVerse training code: synthetic data, the mini model and the adapters."""
