@@ -50,8 +50,9 @@ let package = Package(
 
         // Layer 7: front ends (terminal output: sixel images, ncurses).
         .target(name: "Terminal", dependencies: ["CSixel", "CNcursesw", "Formats"]),
+        .target(name: "TUI", dependencies: ["Terminal", "Pipeline", "Formats", "Sampling", "CNcursesw"]),
         .executableTarget(name: "PhotoVerseCLI", dependencies: [
-            "TensorCore", "Formats", "Tokenizer", "Models", "Sampling", "Pipeline",
+            "TensorCore", "Formats", "Tokenizer", "Models", "Sampling", "Pipeline", "TUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/PhotoVerseCLI"),
 
@@ -63,6 +64,7 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "TensorCore", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Sampling", "TensorCore", "Formats", "TestSupport"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Formats"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Terminal", "Pipeline", "Formats", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Formats", "TensorCore", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Sampling", "TensorCore", "Formats", "TestSupport"]),
     ],

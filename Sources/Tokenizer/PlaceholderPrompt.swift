@@ -4,7 +4,7 @@
 /// placeholder (`S*`); each piece is encoded on its own; every placeholder becomes `slots`
 /// consecutive positions; the whole is framed by BOS/EOS, cut to `length` like any prompt
 /// and padded. The slot positions' embeddings are replaced by S_1..S_m before the text
-/// encoder adds positions, so the ids stored there only matter for display.
+/// encoder adds positions, so the id stored there (`*</w>`) only matters for display.
 public struct PlaceholderTokens: Equatable {
     public let ids: [Int]
     /// For each placeholder occurrence, the positions of its slots (cut ones left out).
@@ -18,7 +18,7 @@ extension CLIPTokenizer {
                          length: Int = CLIPTokenizer.defaultLength, padID: Int? = nil) -> PlaceholderTokens {
         precondition(length >= 2 && slots >= 1 && !placeholder.isEmpty)
         let pieces = text.components(separatedBy: placeholder)
-        let slotID = ids(of: placeholder).first ?? eosID
+        let slotID = id(ofToken: "*</w>") ?? eosID   // "*</w>", as training/photoverse_train does
         var body: [Int] = []
         var slotStarts: [Int] = []
         for (i, piece) in pieces.enumerated() {
