@@ -45,18 +45,18 @@ public final class GenerationPipeline {
         schedulerConfig = try SchedulerConfig.load(from: folder.component("scheduler").appendingPathComponent("scheduler_config.json"))
     }
 
-    /// Loads an adapter file and the image encoder it needs (`image_encoder/` inside
-    /// `imageEncoderFolder`, a diffusers-layout folder or the encoder's own folder's parent).
+    /// Loads an adapter file and the image encoder it needs: `imageEncoderFolder` is a model
+    /// folder with `image_encoder/`, or the encoder's own folder (config.json + safetensors).
     public func loadIdentity(adapter url: URL, imageEncoderFolder: URL) throws {
         let adapter = try PhotoVerseAdapter.load(url, for: unet)
         if let text = adapter.textAdapter, text.outFeatures != textEncoder.config.hiddenSize {
             throw ModelError.invalidInput("\(url.path): text adapter makes \(text.outFeatures)-wide pseudo-words; the text encoder is \(textEncoder.config.hiddenSize) wide")
         }
         let folder = try ModelFolder(imageEncoderFolder)
-        guard folder.hasImageEncoder else {
-            throw ModelError.missingFile("\(folder.component("image_encoder").path): no image encoder (config.json + safetensors) for \(url.lastPathComponent)")
+        guard let component = folder.imageEncoderComponent else {
+            throw ModelError.missingFile("\(folder.url.path): no image encoder (image_encoder/config.json + safetensors) for \(url.lastPathComponent)")
         }
-        let vision = try folder.loadImageEncoder(withProjection: adapter.layout == .ipAdapter)
+        let vision = try folder.loadImageEncoder(withProjection: adapter.layout == .ipAdapter, component: component)
         identity = try IdentityEncoder(vision: vision, adapter: adapter)
         promptCache.removeAll()
     }
@@ -157,13 +157,14 @@ public final class GenerationPipeline {
         let metadata = identity.adapter.metadata
         var pseudoWords: Tensor?
         if let words = encoded.pseudoWords {
-            let m = personalization.pseudoWords ?? 1
+            let m = personalization.pseudoWords ?? metadata.defaultPseudoWords
             guard m >= 1, m <= words.shape[1] else {
                 throw ModelError.invalidInput("pseudo-words m = \(m) is outside 1...\(words.shape[1]) (the adapter's layers)")
             }
             pseudoWords = words.slice(axis: 1, start: 0, length: m)
         }
         let guidance = GuidanceBatch(promptScale: request.guidance, identityScale: personalization.identityGuidance)
+        let unconditionalImage = encoded.unconditionalImageTokens[personalization.unconditionalImage ?? metadata.unconditionalImage]
         let full = encode(request.prompt, pseudoWords: pseudoWords, placeholder: metadata.placeholder)
         var texts: [Tensor] = [], tokens: [Tensor?] = []
         switch guidance {
@@ -172,11 +173,11 @@ public final class GenerationPipeline {
             tokens = [encoded.imageTokens]
         case .twoPass:
             texts = [encode(request.negativePrompt), full]
-            tokens = [encoded.unconditionalImageTokens, encoded.imageTokens]
+            tokens = [unconditionalImage, encoded.imageTokens]
         case .threeTerm:
             texts = [encode(request.negativePrompt),
                      encode(metadata.identityPrompt, pseudoWords: pseudoWords, placeholder: metadata.placeholder), full]
-            tokens = [encoded.unconditionalImageTokens, encoded.imageTokens, encoded.imageTokens]
+            tokens = [unconditionalImage, encoded.imageTokens, encoded.imageTokens]
         }
         let imageTokens = tokens.allSatisfy({ $0 != nil }) ? Tensor.concat(tokens.map { $0! }, axis: 0) : nil
         let conditioning = CrossAttentionConditioning(

@@ -10,9 +10,9 @@ import TensorCore
 public final class IdentityEncoder {
     public let vision: CLIPVisionModel
     public let adapter: PhotoVerseAdapter
-    /// CLIP's normalisation (openai/clip-vit-large-patch14's preprocessor_config.json).
-    public var imageMean: [Float] = [0.48145466, 0.4578275, 0.40821073]
-    public var imageStd: [Float] = [0.26862954, 0.26130258, 0.27577711]
+    /// CLIP's normalisation, from the adapter's metadata (openai CLIP's values by default).
+    public var imageMean: [Float] { adapter.metadata.imageMean }
+    public var imageStd: [Float] { adapter.metadata.imageStd }
     private var cache: [Int: Encoded] = [:]
     /// How many times the vision encoder actually ran (tests check the cache with it).
     public private(set) var encoderRuns = 0
@@ -24,9 +24,10 @@ public final class IdentityEncoder {
         public let pseudoWords: Tensor?
         /// f [1, tokens, cross width], nil without an image branch.
         public let imageTokens: Tensor?
-        /// The unconditional image input for ε(∅): zero tokens for PhotoVerse (the image
-        /// attention then adds exactly 0); IP-Adapter uses its projection of a zero embedding, as diffusers does.
-        public let unconditionalImageTokens: Tensor?
+        /// The unconditional image input for ε(∅), for each choice: zero tokens (the image
+        /// attention then adds exactly 0) and the image adapter of zero features. IP-Adapter has
+        /// only its projection of a zero embedding, as diffusers does.
+        public let unconditionalImageTokens: [AdapterMetadata.UnconditionalImage: Tensor]
     }
 
     public init(vision: CLIPVisionModel, adapter: PhotoVerseAdapter) throws {
@@ -75,14 +76,20 @@ public final class IdentityEncoder {
         let encoded: Encoded
         if let projection = adapter.imageProjection {
             let embeds = vision.imageEmbeddings(batch).mean(axis: 0, keepDims: true)
+            let zero = projection(Tensor(shape: embeds.shape))
             encoded = Encoded(features: [], pseudoWords: nil, imageTokens: projection(embeds),
-                              unconditionalImageTokens: projection(Tensor(shape: embeds.shape)))
+                              unconditionalImageTokens: [.zeroTokens: zero, .zeroFeatures: zero])
         } else {
             let features = vision.hiddenStates(batch, layers: adapter.metadata.encoderLayers)
                 .map { $0.mean(axis: 0, keepDims: true) }
             let tokens = adapter.imageAdapter.map { $0(features) }
+            var unconditional: [AdapterMetadata.UnconditionalImage: Tensor] = [:]
+            if let tokens, let imageAdapter = adapter.imageAdapter {
+                unconditional[.zeroTokens] = Tensor(shape: tokens.shape)
+                unconditional[.zeroFeatures] = imageAdapter(features.map { Tensor(shape: $0.shape) })
+            }
             encoded = Encoded(features: features, pseudoWords: adapter.textAdapter.map { $0(features) },
-                              imageTokens: tokens, unconditionalImageTokens: tokens.map { Tensor(shape: $0.shape) })
+                              imageTokens: tokens, unconditionalImageTokens: unconditional)
         }
         cache[key] = encoded
         return encoded

@@ -1,4 +1,5 @@
 import Formats
+import Models
 
 /// The identity part of a request: reference faces and the PhotoVerse knobs.
 public struct Personalization {
@@ -11,13 +12,15 @@ public struct Personalization {
     public var imageWeight: Float = 1
     /// α: scale of the LoRA update on the text keys/values.
     public var loraScale: Float = 1
-    /// m: how many pseudo-words replace each `S*` (1 ... the adapter's layer count); nil = 1, as the paper infers.
+    /// m: how many pseudo-words replace each `S*` (1 ... the adapter's layer count); nil = the adapter's default (1, as the paper infers).
     public var pseudoWords: Int?
     /// The image branch is active for denoising steps whose position i/N lies in [imageStart, imageEnd).
     public var imageStart: Double = 0
     public var imageEnd: Double = 1
     /// s_I, the identity's guidance scale; nil = the prompt's (ordinary two-pass guidance).
     public var identityGuidance: Float?
+    /// The image input of ε(∅); nil = the adapter's metadata (`zero_tokens` unless it says otherwise).
+    public var unconditionalImage: AdapterMetadata.UnconditionalImage?
 
     public init(references: [RGBImage]) { self.references = references }
 

@@ -67,17 +67,26 @@ public struct ModelFolder {
 
     /// The CLIP vision encoder in `image_encoder/` (PhotoVerse's and IP-Adapter's image input);
     /// `withProjection` also loads `visual_projection` (IP-Adapter needs the image embeds).
-    public func loadImageEncoder(withProjection: Bool = false) throws -> CLIPVisionModel {
-        let config = try config(CLIPVisionConfig.self, of: "image_encoder")
-        let loader = WeightLoader(source: try weights(of: "image_encoder"))
+    /// `component` "" loads a folder that is itself the encoder (config.json + weights).
+    public func loadImageEncoder(withProjection: Bool = false, component: String = "image_encoder") throws -> CLIPVisionModel {
+        let config = try config(CLIPVisionConfig.self, of: component)
+        let loader = WeightLoader(source: try weights(of: component))
         let model = try CLIPVisionModel(config: config, weights: loader.root, withProjection: withProjection)
         // A text tower saved beside it (a full CLIPModel) is not an error, only unused.
         try loader.finish(checkingUnusedUnder: withProjection ? "v" : "vision_model")
         return model
     }
 
-    public var hasImageEncoder: Bool {
-        FileManager.default.fileExists(atPath: component("image_encoder").appendingPathComponent("config.json").path)
+    public var hasImageEncoder: Bool { imageEncoderComponent != nil }
+
+    /// "image_encoder" for a model folder, "" for a folder that is an image encoder itself.
+    public var imageEncoderComponent: String? {
+        for name in ["image_encoder", ""] where FileManager.default.fileExists(
+            atPath: component(name).appendingPathComponent("config.json").path) {
+            if name.isEmpty, FileManager.default.fileExists(atPath: url.appendingPathComponent("model_index.json").path) { continue }
+            return name
+        }
+        return nil
     }
 
     /// The PhotoVerse adapter file shipped in the folder, if any.

@@ -13,6 +13,18 @@ public struct AdapterMetadata: Equatable {
     public var identityPrompt = "a photo of S*"
     /// The vision encoder's input size the adapters were trained with (0 = the encoder's own).
     public var imageSize = 0
+    /// CLIP normalisation of the encoder's input.
+    public var imageMean: [Float] = [0.48145466, 0.4578275, 0.40821073]
+    public var imageStd: [Float] = [0.26862954, 0.26130258, 0.27577711]
+    /// m when the user does not choose (the paper infers with 1).
+    public var defaultPseudoWords = 1
+    /// What ε(∅) gets as image input: `zero_tokens` (the image attention adds exactly 0) or
+    /// `zero_features` (the image adapter applied to all-zero encoder features).
+    public var unconditionalImage = UnconditionalImage.zeroTokens
+
+    public enum UnconditionalImage: String, CaseIterable {
+        case zeroTokens = "zero_tokens", zeroFeatures = "zero_features"
+    }
 
     public init() {}
 
@@ -40,12 +52,33 @@ public struct AdapterMetadata: Equatable {
         placeholder = raw["placeholder"] ?? placeholder
         identityPrompt = raw["identity_prompt"] ?? identityPrompt
         imageSize = try integer("image_size") ?? 0
+        func floats(_ key: String) throws -> [Float]? {
+            guard let text = raw[key] else { return nil }
+            let values = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.count == 3, values.allSatisfy({ $0 != nil }) else {
+                throw ModelError.invalidInput("\(file): metadata '\(key)' = '\(text)' is not three comma-separated numbers")
+            }
+            return values.map { $0! }
+        }
+        imageMean = try floats("image_mean") ?? imageMean
+        imageStd = try floats("image_std") ?? imageStd
+        defaultPseudoWords = try integer("default_num_words") ?? 1
+        if let text = raw["uncond_image"] {
+            guard let mode = UnconditionalImage(rawValue: text) else {
+                throw ModelError.invalidInput("\(file): metadata 'uncond_image' = '\(text)' is not one of "
+                                              + UnconditionalImage.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            unconditionalImage = mode
+        }
     }
 
     public var asStrings: [String: String] {
         ["format": Self.formatName, "format_version": "1", "base_model": baseModel,
          "encoder_layers": encoderLayers.map(String.init).joined(separator: ","), "tokens": String(tokens),
          "lora_rank": String(loraRank), "placeholder": placeholder, "identity_prompt": identityPrompt,
-         "image_size": String(imageSize)]
+         "image_size": String(imageSize),
+         "image_mean": imageMean.map { "\($0)" }.joined(separator: ","),
+         "image_std": imageStd.map { "\($0)" }.joined(separator: ","),
+         "default_num_words": String(defaultPseudoWords), "uncond_image": unconditionalImage.rawValue]
     }
 }
