@@ -30,8 +30,21 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "safetensors file with tensor 'latents': unscaled initial noise, replaces the seed.") var noise: String?
     @Option(help: "Write the final latents (tensor 'latents') to this safetensors file.") var latentsOut: String?
     @Option(help: "img2img: start from this PNG/JPEG (resized is not done: it must be --width x --height).") var initImage: String?
-    @Option(help: "img2img: fraction of the schedule to run, in (0, 1].") var strength: Double = 0.75
+    @Option(help: "img2img: fraction of the schedule to run, in (0, 1] (default 0.75). With --reference and no --init-image: start from the noised reference (the paper's image-to-image trick).") var strength: Double?
     @Option(help: "Output PNG (never overwritten; default: a new numbered file in ./out).") var out: String?
+
+    // PhotoVerse personalization.
+    @Option(name: .customLong("reference"), help: "A photo of the person's face (PNG/JPEG); repeat for several photos of one person (features averaged).") var references: [String] = []
+    @Option(help: "Adapter file: PhotoVerse layout, IP-Adapter SD1.5, or a converted ELITE mapper (default: the model's photoverse-adapter.safetensors).") var adapter: String?
+    @Option(help: "Image encoder folder for --adapter (config.json + safetensors, or a folder with image_encoder/; default: the model's).") var imageEncoder: String?
+    @Option(help: "Face crop: auto (detect the face, enlarge 1.3x), none (whole image), or x,y,w,h in pixels.") var crop = "auto"
+    @Option(help: "γ: weight of the text attention (more = follows the prompt).") var textWeight: Float = 1
+    @Option(help: "σ: weight of the image attention (more = more like the reference; 0 = off).") var imageWeight: Float = 1
+    @Option(help: "α: LoRA scale on the text keys/values (0 = base model's).") var loraScale: Float = 1
+    @Option(help: "m: pseudo-words that replace S* (1 ... the adapter's layers; default 1).") var tokens: Int?
+    @Option(help: "Image branch active from this fraction of the steps on.") var imageStart: Double = 0
+    @Option(help: "Image branch active until this fraction of the steps.") var imageEnd: Double = 1
+    @Option(help: "s_I: identity guidance scale (default: --guidance, i.e. ordinary two-pass guidance).") var identityGuidance: Float?
 
     func run() throws {
         do {
@@ -80,7 +93,12 @@ struct GenerateCommand: ParsableCommand {
                 throw UserFacingError("\(initImage): image is \(image.width)x\(image.height), expected \(request.width)x\(request.height) (set --width/--height)")
             }
             request.initImage = image.tensor(range: .minusOneToOne)
-            request.strength = strength
+            request.strength = strength ?? 0.75
+        }
+        if !references.isEmpty {
+            try personalize(&request, pipeline: pipeline)
+        } else if adapter != nil || imageEncoder != nil {
+            throw UserFacingError("--adapter and --image-encoder need at least one --reference photo")
         }
         let progress = ProgressReporter()
         let result = try pipeline.generate(request) { progress.report($0); return true }
@@ -89,17 +107,85 @@ struct GenerateCommand: ParsableCommand {
             try SafetensorsWriter.write(["latents": result.latents], to: URL(fileURLWithPath: latentsOut))
         }
         let image = RGBImage(tensor: result.image, range: .zeroToOne)
-        let parameters = "\(prompt)\nNegative prompt: \(negativePrompt)\nSteps: \(steps), Sampler: \(scheduler.rawValue), "
-            + "CFG scale: \(guidance), \(initImage == nil ? "" : "Denoising strength: \(strength), ")Seed: \(seed), Size: \(request.width)x\(request.height), Model: \(model)"
-        let written: URL
-        if let out {
-            written = URL(fileURLWithPath: out)
-            try PNGCodec.write(image, text: ["parameters": parameters], to: written)
-        } else {
-            let folder = URL(fileURLWithPath: "out", isDirectory: true)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            written = try PNGCodec.writeNumbered(image, text: ["parameters": parameters], in: folder, prefix: "photoverse")
-        }
+        let written = try record(request).save(image, to: out.map { URL(fileURLWithPath: $0) },
+                                              inFolder: URL(fileURLWithPath: "out", isDirectory: true))
         print(written.path)
+    }
+
+    /// Loads the adapter, prepares the reference faces and sets PhotoVerse's knobs.
+    private func personalize(_ request: inout GenerationRequest, pipeline: GenerationPipeline) throws {
+        if let adapter {
+            let encoderFolder = imageEncoder ?? (model.hasSuffix(".safetensors") ? config ?? model : model)
+            try pipeline.loadIdentity(adapter: URL(fileURLWithPath: adapter), imageEncoderFolder: URL(fileURLWithPath: encoderFolder))
+        }
+        guard let identity = pipeline.identity else {
+            throw UserFacingError("\(model): no PhotoVerse adapter and image encoder in this model; give --adapter FILE (and --image-encoder DIR)")
+        }
+        for (name, value) in [("--image-start", imageStart), ("--image-end", imageEnd)] where !(0...1).contains(value) {
+            throw UserFacingError("\(name) must be within 0...1, got \(value)")
+        }
+        guard imageStart <= imageEnd else {
+            throw UserFacingError("--image-start \(imageStart) is after --image-end \(imageEnd)")
+        }
+        let cropMode = try CropMode(parsing: crop)
+        var prepared: [RGBImage] = []
+        for path in references {
+            let reference = try ReferencePreparation.prepare(file: URL(fileURLWithPath: path), crop: cropMode,
+                                                             outputSize: identity.inputSize)
+            FileHandle.standardError.write(Data("\(path): \(reference.summary)\n".utf8))
+            prepared.append(reference.image)
+        }
+        var personalization = Personalization(references: prepared)
+        personalization.textWeight = textWeight
+        personalization.imageWeight = imageWeight
+        personalization.loraScale = loraScale
+        personalization.pseudoWords = tokens
+        personalization.imageStart = imageStart
+        personalization.imageEnd = imageEnd
+        personalization.identityGuidance = identityGuidance
+        if identity.adapter.hasTextBranch, !prompt.contains(identity.adapter.metadata.placeholder) {
+            FileHandle.standardError.write(Data("note: the prompt has no \(identity.adapter.metadata.placeholder); only the image branch carries the identity\n".utf8))
+        }
+        request.personalization = personalization
+        if initImage == nil, let strength {
+            // The paper's image-to-image trick: start from the noised reference.
+            // The same crop as the encoder's input, without the background mask.
+            var options = ReferencePreparation.Options()
+            options.masking = .off
+            let start = try ReferencePreparation.prepare(file: URL(fileURLWithPath: references[0]), crop: cropMode,
+                                                         outputSize: min(request.width, request.height), options: options)
+            guard start.image.width == request.width, start.image.height == request.height else {
+                throw UserFacingError("--strength with --reference needs a square size (--width = --height), got \(request.width)x\(request.height)")
+            }
+            request.initImage = start.image.tensor(range: .minusOneToOne)
+            request.strength = strength
+        }
+    }
+
+    /// What goes into the PNG: everything needed to run it again.
+    private func record(_ request: GenerationRequest) -> GenerationRecord {
+        var record = GenerationRecord(prompt: prompt)
+        record.negativePrompt = negativePrompt
+        record.steps = steps
+        record.guidance = guidance
+        record.sampler = scheduler.rawValue
+        record.seed = seed
+        record.width = request.width
+        record.height = request.height
+        record.strength = request.initImage == nil ? nil : request.strength
+        record.model = model
+        if let p = request.personalization {
+            record.references = references
+            record.crop = crop
+            record.textWeight = p.textWeight
+            record.imageWeight = p.imageWeight
+            record.loraScale = p.loraScale
+            record.pseudoWords = p.pseudoWords ?? 1
+            record.imageStart = p.imageStart
+            record.imageEnd = p.imageEnd
+            record.identityGuidance = p.identityGuidance
+            record.adapter = adapter
+        }
+        return record
     }
 }
