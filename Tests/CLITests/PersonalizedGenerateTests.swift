@@ -1,0 +1,76 @@
+import Foundation
+import Formats
+import TensorCore
+import TestSupport
+import XCTest
+
+/// `photoverse generate --reference` end to end: the photo is read, prepared (here
+/// `--crop none`: resized with Pillow's bicubic), encoded, and the three-term guided
+/// generation matches the PyTorch reference given the same noise.
+final class PersonalizedGenerateTests: XCTestCase {
+    let golden = Fixtures.url("photoverse-golden")
+
+    func arguments(noise: URL, latents: URL, out: URL) -> [String] {
+        ["generate", "--model", Fixtures.url("tiny-sd").path,
+         "--adapter", golden.appendingPathComponent("adapter.safetensors").path, "--image-encoder", golden.path,
+         "--reference", golden.appendingPathComponent("reference.png").path, "--crop", "none",
+         "--prompt", "a painting of S* on the beach at sunset", "--negative-prompt", "blurry, low quality",
+         "--steps", "4", "--scheduler", "ddim", "--guidance", "7.5", "--identity-guidance", "3",
+         "--image-weight", "0.8", "--lora-scale", "1", "--tokens", "1",
+         "--noise", noise.path, "--latents-out", latents.path, "--out", out.path]
+    }
+
+    func testThreeTermGenerationMatchesTheReference() throws {
+        let generate = try SafetensorsFile(url: golden.appendingPathComponent("generate.safetensors"))
+        let dir = Fixtures.temporaryDirectory("cli-photoverse")
+        let noise = dir.appendingPathComponent("noise.safetensors")
+        try SafetensorsWriter.write(["latents": try generate.tensor("ddim_three_noise")], to: noise)
+        let latents = dir.appendingPathComponent("latents.safetensors"), out = dir.appendingPathComponent("out.png")
+        let result = try PhotoverseBinary.run(arguments(noise: noise, latents: latents, out: out), in: dir)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let expected = try generate.tensor("ddim_three_latents")
+        let scale = max(1, expected.scalars.map(abs).max() ?? 1)
+        XCTAssertLessThan(try SafetensorsFile(url: latents).tensor("latents").maxAbsDifference(expected) / scale, 1e-3)
+        // The PNG carries what is needed to run it again.
+        let text = try PNGCodec.readText(out)
+        XCTAssertTrue(text["parameters"]?.contains("Image weight: 0.8") ?? false, text["parameters"] ?? "")
+        XCTAssertTrue(text["photoverse"]?.contains("\"identityGuidance\":3") ?? false, text["photoverse"] ?? "")
+    }
+
+    func testRealPhotoIsCroppedToTheDetectedFace() throws {
+        let dir = Fixtures.temporaryDirectory("cli-photoverse")
+        let result = try PhotoverseBinary.run(
+            ["generate", "--model", Fixtures.url("tiny-sd").path,
+             "--adapter", golden.appendingPathComponent("adapter.safetensors").path, "--image-encoder", golden.path,
+             "--reference", Fixtures.url("faces/astronaut.png").path, "--prompt", "S* on the moon", "--steps", "2",
+             "--out", dir.appendingPathComponent("moon.png").path], in: dir)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("astronaut.png: 1 face"), result.stderr)
+        XCTAssertEqual(try PNGCodec.read(dir.appendingPathComponent("moon.png")).width, 64)
+    }
+
+    func testPersonalizationErrorsAreOneLine() throws {
+        let dir = Fixtures.temporaryDirectory("cli-photoverse")
+        let model = Fixtures.url("tiny-sd").path
+        let reference = golden.appendingPathComponent("reference.png").path
+        let cases: [([String], String)] = [
+            (["--reference", reference], "no PhotoVerse adapter"),
+            (["--adapter", golden.appendingPathComponent("adapter.safetensors").path], "need at least one --reference"),
+            (["--reference", reference, "--adapter", golden.appendingPathComponent("adapter.safetensors").path,
+              "--image-encoder", golden.path, "--crop", "1,2,3"], "--crop"),
+            (["--reference", "/nonexistent.png", "--adapter", golden.appendingPathComponent("adapter.safetensors").path,
+              "--image-encoder", golden.path], "/nonexistent.png"),
+            (["--reference", reference, "--adapter", golden.appendingPathComponent("adapter.safetensors").path,
+              "--image-encoder", golden.path, "--crop", "none", "--image-start", "0.8", "--image-end", "0.2"], "--image-start"),
+            (["--reference", reference, "--adapter", Fixtures.url("tiny-sd/unet/diffusion_pytorch_model.safetensors").path,
+              "--image-encoder", golden.path], "not an adapter file"),
+        ]
+        for (extra, expected) in cases {
+            let result = try PhotoverseBinary.run(["generate", "--model", model, "--prompt", "S* smiling", "--steps", "1"] + extra, in: dir)
+            XCTAssertEqual(result.status, 1, "\(extra): \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("note:") }
+            XCTAssertEqual(lines.count, 1, "\(extra): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(expected), "\(extra): expected '\(expected)' in \(result.stderr)")
+        }
+    }
+}
