@@ -27,7 +27,7 @@ extension ModelFolder {
                 return ComponentSummary(name: name, config: "-", parameters: 0, dtypes: [:], problems: ["\(error)"])
             }
         }
-        return [
+        var summaries = [
             summarise("text_encoder") {
                 let c = try config(CLIPTextConfig.self, of: "text_encoder")
                 let loader = WeightLoader(source: try weights(of: "text_encoder"))
@@ -47,5 +47,26 @@ extension ModelFolder {
                 return ("AutoencoderKL: channels \(c.blockOutChannels), \(c.latentChannels) latent channels, factor \(c.downscale), scale \(c.scalingFactor)", loader)
             },
         ]
+        if hasImageEncoder {
+            summaries.append(summarise("image_encoder") {
+                let c = try config(CLIPVisionConfig.self, of: "image_encoder")
+                let loader = WeightLoader(source: try weights(of: "image_encoder"))
+                let withProjection = loader.source?.shape(of: "visual_projection.weight") != nil
+                _ = try CLIPVisionModel(config: c, weights: loader.root, withProjection: withProjection)
+                return ("CLIP vision: \(c.numHiddenLayers) layers, width \(c.hiddenSize), \(c.imageSize)px, patch \(c.patchSize)", loader)
+            })
+        }
+        if let adapterFile {
+            summaries.append(summarise(Self.adapterFileName) {
+                let unet = try UNet2DConditionModel(config: try config(UNetConfig.self, of: "unet"), weights: WeightLoader(randomSeed: 0).root)
+                let adapter = try PhotoVerseAdapter.load(adapterFile, for: unet)
+                let loader = WeightLoader(source: try SafetensorsWeightSource(url: adapterFile))
+                for name in loader.source!.tensorNames { _ = try loader.load(name, shape: loader.source!.shape(of: name)!, fill: nil) }
+                let m = adapter.metadata
+                let branches = [adapter.hasTextBranch ? "text" : nil, adapter.hasImageBranch ? "image" : nil].compactMap { $0 }
+                return ("\(adapter.layout.rawValue) adapter: branches \(branches.joined(separator: "+")), encoder layers \(m.encoderLayers), m \(m.tokens), LoRA rank \(adapter.loraRank), \(adapter.layers.count) attn2 layers", loader)
+            })
+        }
+        return summaries
     }
 }
