@@ -49,6 +49,21 @@ final class PersonalizedGenerateTests: XCTestCase {
         XCTAssertEqual(try PNGCodec.read(dir.appendingPathComponent("moon.png")).width, 64)
     }
 
+    /// The paper's image-to-image trick: `--strength` with a reference starts from the noised
+    /// reference crop and runs only that fraction of the steps.
+    func testStrengthStartsFromTheReference() throws {
+        let dir = Fixtures.temporaryDirectory("cli-photoverse")
+        let out = dir.appendingPathComponent("trick.png")
+        var args = arguments(noise: dir.appendingPathComponent("unused"), latents: dir.appendingPathComponent("l.safetensors"), out: out)
+        let noiseAt = args.firstIndex(of: "--noise")!
+        args.removeSubrange(noiseAt...(noiseAt + 1))
+        let result = try PhotoverseBinary.run(args + ["--strength", "0.5"], in: dir)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("2/2"), "half of 4 steps: \(result.stderr)")
+        let record = try PNGCodec.readText(out)["photoverse"] ?? ""
+        XCTAssertTrue(record.contains("\"strength\":0.5"), record)
+    }
+
     func testPersonalizationErrorsAreOneLine() throws {
         let dir = Fixtures.temporaryDirectory("cli-photoverse")
         let model = Fixtures.url("tiny-sd").path
