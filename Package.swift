@@ -49,8 +49,9 @@ let package = Package(
                 swiftSettings: optimisedInDebug),
 
         // Layer 7: front ends (terminal output: sixel images, ncurses).
-        .target(name: "Terminal", dependencies: ["CSixel", "CNcursesw", "Formats"]),
-        .target(name: "TUI", dependencies: ["Terminal", "Pipeline", "Formats", "Sampling", "CNcursesw"]),
+        .target(name: "Terminal", dependencies: ["CSixel", "CNcursesw", "Formats"], swiftSettings: optimisedInDebug),
+        .target(name: "TUI", dependencies: ["Terminal", "Pipeline", "Formats", "Sampling", "CNcursesw"],
+                swiftSettings: optimisedInDebug),
         .executableTarget(name: "PhotoVerseCLI", dependencies: [
             "TensorCore", "Formats", "Tokenizer", "Models", "Sampling", "Pipeline", "TUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

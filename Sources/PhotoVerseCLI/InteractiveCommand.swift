@@ -1,4 +1,7 @@
 import ArgumentParser
+import Foundation
+import Terminal
+import TUI
 
 /// The ncurses UI (the default when `photoverse` runs with no arguments).
 struct InteractiveCommand: ParsableCommand {
@@ -6,7 +9,31 @@ struct InteractiveCommand: ParsableCommand {
         commandName: "ui",
         abstract: "Open the interactive terminal UI (the default with no arguments).")
 
+    @Option(help: "Model folder (diffusers layout). Default: $PHOTOVERSE_MODEL, else Models/mini of this checkout.")
+    var model: String?
+    @Option(help: "Images: auto (sixel when the terminal answers DA1 with 4, else half-blocks), sixel, blocks or none. Default: $PHOTOVERSE_IMAGES, else auto.")
+    var images: String?
+    @Option(help: "Colour theme: dark, light, high-contrast (themes/), or a .theme file. Default: the last one used.")
+    var theme: String?
+    @Option(help: "Start from the parameters embedded in a PhotoVerse PNG.")
+    var load: String?
+    @Option(help: "Folder for the results (remembered). Default: ~/Pictures/PhotoVerse.")
+    var output: String?
+
     func run() throws {
-        throw notYetImplemented("the interactive terminal UI", issue: "issue [5 of 5]")
+        let status: Int32
+        do {
+            let environment = ProcessInfo.processInfo.environment
+            let options = AppOptions(
+                modelFolder: try ModelLocator.resolve(flag: model, environment: environment),
+                images: try ImageModeSetting.resolve(flag: images, environment: environment),
+                theme: theme, loadFile: load.map { URL(fileURLWithPath: $0) },
+                outputFolder: output.map { URL(fileURLWithPath: $0) }, environment: environment)
+            status = try InteractiveApp.run(options)
+        } catch {
+            FileHandle.standardError.write(Data("photoverse: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        if status != 0 { throw ExitCode(status) }
     }
 }

@@ -72,11 +72,12 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("/nonexistent-model"))
     }
 
-    func testPlannedCommandsSaySoWithStatus2() throws {
+    func testUIWithoutAModelSaysWhatToPassAndHelpListsCommands() throws {
         let dir = Fixtures.temporaryDirectory("cli")
-        let ui = try PhotoverseBinary.run(["ui"], in: dir)
-        XCTAssertEqual(ui.status, 2)
-        XCTAssertTrue(ui.stderr.contains("not implemented yet"), ui.stderr)
+        let ui = try PhotoverseBinary.run(["ui", "--model", "/nonexistent-model"], in: dir)
+        XCTAssertEqual(ui.status, 1)
+        XCTAssertEqual(ui.stderr.split(separator: "\n").count, 1, ui.stderr)
+        XCTAssertTrue(ui.stderr.contains("/nonexistent-model"), ui.stderr)
         let help = try PhotoverseBinary.run(["--help"], in: dir)
         for command in ["ui", "generate", "inspect", "bench"] { XCTAssertTrue(help.stdout.contains(command), command) }
     }

@@ -1,0 +1,93 @@
+import Foundation
+import Terminal
+
+/// Keys while text is edited: the prompt editors and the parameter value entry.
+extension AppController {
+    func handlePromptPanelKey(_ key: Key) {
+        switch key {
+        case .enter, .character("e"), .character("i"):
+            editingText = true
+        case .up, .character("k"):
+            focus = .prompt
+        case .down, .character("j"):
+            focus = .negative
+        default: break
+        }
+    }
+
+    func handleEditing(_ key: Key) {
+        let isPrompt = focus == .prompt
+        var editor = isPrompt ? prompt : negative
+        var history = isPrompt ? promptHistory : negativeHistory
+        defer {
+            if isPrompt {
+                prompt = editor
+                promptHistory = history
+            } else {
+                negative = editor
+                negativeHistory = history
+            }
+        }
+        let width = isPrompt ? promptWidth : negativeWidth
+        switch key {
+        case .enter, .escape, .tab, .backTab:
+            editingText = false
+            history.record(editor.text)
+            storeEditedText(prompt: isPrompt ? editor.text : nil, negative: isPrompt ? nil : editor.text)
+            if key == .tab { focus = focus.next(1) }
+            if key == .backTab { focus = focus.next(-1) }
+        case .control("j"): editor.insert("\n")
+        case .character(let c): editor.insert(c)
+        case .backspace: editor.deleteBackward()
+        case .delete, .control("d"): editor.deleteForward()
+        case .control("w"), .alt("\u{7F}"): editor.deleteWordBackward()
+        case .control("u"): editor.deleteToLineStart()
+        case .control("k"): editor.deleteToLineEnd()
+        case .left, .control("b"): editor.moveLeft()
+        case .right, .control("f"): editor.moveRight()
+        case .alt("b"): editor.moveWordLeft()
+        case .alt("f"): editor.moveWordRight()
+        case .home, .control("a"): editor.moveToLineStart(width: width)
+        case .end, .control("e"): editor.moveToLineEnd(width: width)
+        case .up:
+            if !editor.moveVertically(-1, width: width), let earlier = history.previous(current: editor.text) {
+                editor.setText(earlier)
+            }
+        case .down:
+            if !editor.moveVertically(1, width: width), let later = history.next() { editor.setText(later) }
+        case .control("p"):
+            if let earlier = history.previous(current: editor.text) { editor.setText(earlier) }
+        case .control("n"):
+            if let later = history.next() { editor.setText(later) }
+        default: break
+        }
+    }
+
+    private func storeEditedText(prompt newPrompt: String?, negative newNegative: String?) {
+        if let newPrompt { settings.prompt = newPrompt }
+        if let newNegative { settings.negativePrompt = newNegative }
+    }
+
+    func handleValueEntry(_ key: Key, _ field: ParameterField) {
+        switch key {
+        case .enter:
+            overlay = nil
+            do {
+                try field.set(&settings, from: valueEditor.text)
+            } catch {
+                fail("\(error)")
+            }
+        case .escape:
+            overlay = nil
+        case .character(let c): valueEditor.insert(c)
+        case .backspace: valueEditor.deleteBackward()
+        case .delete: valueEditor.deleteForward()
+        case .left: valueEditor.moveLeft()
+        case .right: valueEditor.moveRight()
+        case .home, .control("a"): valueEditor.moveToStart()
+        case .end, .control("e"): valueEditor.moveToEnd()
+        case .control("u"): valueEditor.setText("")
+        default: break
+        }
+    }
+}

@@ -1,0 +1,314 @@
+import Foundation
+import Formats
+import Pipeline
+import Terminal
+
+/// The UI's state and what keys and engine events do to it. No drawing here (FrameRenderer
+/// reads this state) and no waiting: the engine is only ever asked, never awaited.
+public final class AppController {
+    public struct Services {
+        public var queue: GenerationQueue
+        /// Prepares a reference photo for display in the background (path, crop).
+        public var loadReference: (String, String) -> Void
+        public var saveConfig: (UserConfig) -> Void
+        /// Opens a result in the desktop's viewer when there is one; returns what to tell the user.
+        public var openFile: (URL) -> String
+        public var trash: Trash
+        public var themes: ThemeCatalog
+
+        public init(queue: GenerationQueue, loadReference: @escaping (String, String) -> Void,
+                    saveConfig: @escaping (UserConfig) -> Void, openFile: @escaping (URL) -> String,
+                    trash: Trash, themes: ThemeCatalog) {
+            self.queue = queue
+            self.loadReference = loadReference
+            self.saveConfig = saveConfig
+            self.openFile = openFile
+            self.trash = trash
+            self.themes = themes
+        }
+    }
+
+    public enum ModelStatus: Equatable {
+        case loading(String)
+        case ready(LoadedModel)
+        case failed(String)
+    }
+
+    let services: Services
+    public var focus: Panel = .prompt
+    public var overlay: Overlay?
+    /// The prompt or negative prompt editor has the keys.
+    public var editingText = false
+    public var prompt: TextEditor
+    public var negative: TextEditor
+    public var promptHistory: PromptHistory
+    public var negativeHistory: PromptHistory
+    public var settings: GenerationSettings
+    public var selectedField: ParameterField = .guidance
+    public var picker: FileBrowser?
+    /// True while typing a filter in the picker (`/`).
+    public var pickerFiltering = false
+    public var valueEditor = TextEditor()
+    public var browseFolder: URL
+    public var reference: ReferencePhoto?
+    public private(set) var referencePhoto: ShownImage?
+    public private(set) var referenceFace: ShownImage?
+    public var model: ModelStatus
+    public var run: RunStatus?
+    public var lastRun: FinishedRun?
+    public var livePreview: ShownImage?
+    public var gallery: Gallery
+    public let images = ImageCache()
+    public var comparing = false
+    public var message: StatusMessage?
+    public var outputFolder: URL
+    public var themeName: String
+    public var quitRequested = false
+    /// Ctrl-L: repaint everything (the screen got garbled by something else).
+    public var fullRedrawRequested = false
+    /// The prompt editor's wrap width, set by the renderer (↑/↓ move by visual line).
+    public var promptWidth = 40
+    public var negativeWidth = 30
+    /// Set when `g` is pressed, cleared when the first preview is drawn (the latency trace).
+    public var generatePressedAt: Date?
+    private var nextJobID = 1
+    private var wasFreshConfig: Bool
+
+    public init(config: UserConfig, freshConfig: Bool, modelName: String, outputFolder: URL, themeName: String,
+                services: Services) {
+        self.services = services
+        settings = config.settings
+        prompt = TextEditor(config.settings.prompt)
+        negative = TextEditor(config.settings.negativePrompt)
+        promptHistory = PromptHistory(entries: config.promptHistory)
+        negativeHistory = PromptHistory(entries: config.negativeHistory)
+        model = .loading(modelName)
+        self.outputFolder = outputFolder
+        self.themeName = themeName
+        wasFreshConfig = freshConfig
+        gallery = Gallery.scan(outputFolder)
+        let home = URL(fileURLWithPath: PathDisplay.home)
+        browseFolder = config.browseFolder.map { URL(fileURLWithPath: $0) }
+            ?? config.settings.referencePath.map { URL(fileURLWithPath: $0).deletingLastPathComponent() }
+            ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        if !FileManager.default.fileExists(atPath: browseFolder.path) { browseFolder = home }
+        if let path = settings.referencePath {
+            if FileManager.default.fileExists(atPath: path) {
+                services.loadReference(path, settings.crop)
+            } else {
+                settings.referencePath = nil
+            }
+        }
+    }
+
+    public var hasIdentity: Bool {
+        if case .ready(let loaded) = model { return loaded.hasIdentity }
+        return false
+    }
+
+    public var isBusy: Bool { run != nil || services.queue.isBusy }
+    public var waitingRuns: Int { services.queue.waitingCount }
+
+    // MARK: status
+
+    public func say(_ text: String) { message = StatusMessage(text) }
+    public func fail(_ text: String) { message = StatusMessage(text, isError: true) }
+
+    /// The status message, unless it has expired.
+    public func currentMessage(now: Date = Date()) -> StatusMessage? {
+        guard let message, message.until > now else { return nil }
+        return message
+    }
+
+    // MARK: engine events
+
+    public func apply(_ event: EngineEvent) {
+        switch event {
+        case .referenceLoaded(let photo):
+            // A slow load of an earlier pick must not replace a newer one.
+            guard photo.path == settings.referencePath, photo.crop == settings.crop else { return }
+            reference = photo
+            referencePhoto = photo.photo.map { ShownImage(image: $0, version: ImageVersion.next()) }
+            referenceFace = photo.face.map { ShownImage(image: $0, version: ImageVersion.next()) }
+            if photo.failed { fail(photo.summary + "  (c: change crop)") }
+        case .modelLoaded(let loaded):
+            model = .ready(loaded)
+            if wasFreshConfig {
+                // A first start: the model's own size, not a guess that may be 64x too slow.
+                settings.width = loaded.nativeSize
+                settings.height = loaded.nativeSize
+                wasFreshConfig = false
+            }
+            say("model \(loaded.name) ready" + (loaded.hasIdentity ? "" : " (no PhotoVerse adapter: plain text-to-image)"))
+        case .modelFailed(let text):
+            model = .failed(text)
+            fail(text)
+        case .runStarted(let id, let seed):
+            run = RunStatus(id: id, seed: seed, total: settings.steps, started: Date())
+        case .runProgress(let id, let step, let total, let elapsed, let preview):
+            if run?.id != id { run = RunStatus(id: id, seed: 0, total: total, started: Date()) }
+            run?.step = step
+            run?.total = total
+            run?.elapsed = elapsed
+            livePreview = ShownImage(image: preview, version: ImageVersion.next())
+        case .runFinished(let id, let url, let image, let record, let seconds):
+            images.store(image, for: url)
+            gallery.add(Gallery.Item(url: url, record: record))
+            lastRun = FinishedRun(file: url.lastPathComponent, seconds: seconds, steps: record.steps)
+            livePreview = nil
+            if run?.id == id { run = nil }
+            say("saved \(PathDisplay.abbreviated(url.path))")
+        case .runCancelled(let id):
+            let at = run.map { " at step \($0.step)/\($0.total)" } ?? ""
+            if run?.id == id || run == nil { run = nil }
+            livePreview = nil
+            say("run cancelled\(at)")
+        case .runFailed(let id, let text):
+            if run?.id == id || run == nil { run = nil }
+            livePreview = nil
+            fail(text)
+        }
+    }
+
+    // MARK: actions
+
+    /// `g`: queues `batch` runs with the current settings (seeds drawn or counted up).
+    public func generate() {
+        commitPromptEditors()
+        if case .failed(let reason) = model {
+            fail(reason)
+            return
+        }
+        guard !settings.prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            fail("the prompt is empty: Tab to Prompt, Enter to edit")
+            return
+        }
+        var jobs: [GenerationJob] = []
+        for index in 0..<settings.batch {
+            let seed: UInt64
+            if settings.seedLocked {
+                seed = settings.seed &+ UInt64(index)
+            } else {
+                seed = UInt64.random(in: 0..<(1 << 32))
+                settings.seed = seed
+            }
+            jobs.append(GenerationJob(id: nextJobID, settings: settings, seed: seed, outputFolder: outputFolder))
+            nextJobID += 1
+        }
+        let wasBusy = isBusy
+        services.queue.enqueue(jobs)
+        if generatePressedAt == nil { generatePressedAt = Date() }
+        services.saveConfig(config)
+        if wasBusy || jobs.count > 1 {
+            say("queued \(jobs.count) run\(jobs.count == 1 ? "" : "s") (\(waitingRuns) waiting)")
+        } else if settings.prompt.contains("S*") && !hasIdentity, case .ready = model {
+            say("this model has no PhotoVerse adapter: S* is read as plain text")
+        } else if settings.prompt.contains("S*") && settings.referencePath == nil && hasIdentity {
+            say("no reference photo: S* is read as plain text (Tab to Reference, Enter to pick one)")
+        }
+    }
+
+    /// Esc: stops the run between steps and drops the queue.
+    public func cancelRuns() {
+        guard isBusy else { return }
+        let dropped = services.queue.cancelAll()
+        say("stopping…" + (dropped > 0 ? " (\(dropped) queued run\(dropped == 1 ? "" : "s") dropped)" : ""))
+    }
+
+    public func requestQuit() {
+        if isBusy {
+            overlay = .confirmQuit
+        } else {
+            quitRequested = true
+        }
+    }
+
+    public func chooseReference(_ url: URL) {
+        settings.referencePath = url.path
+        browseFolder = url.deletingLastPathComponent()
+        reference = nil
+        referencePhoto = nil
+        referenceFace = nil
+        services.loadReference(url.path, settings.crop)
+        say("reference: \(url.lastPathComponent)" + (hasIdentity ? "" : " (this model has no adapter: shown, not used)"))
+        services.saveConfig(config)
+    }
+
+    public func clearReference() {
+        settings.referencePath = nil
+        reference = nil
+        referencePhoto = nil
+        referenceFace = nil
+        say("reference cleared")
+    }
+
+    /// `c` in the reference panel: auto (detect the face) ⇄ none (whole photo).
+    public func cycleCrop() {
+        settings.crop = settings.crop == "auto" ? "none" : "auto"
+        if let path = settings.referencePath {
+            referenceFace = nil
+            services.loadReference(path, settings.crop)
+        }
+        say("crop: \(settings.crop == "auto" ? "auto (detect the face, 1.3x box)" : "none (whole photo)")")
+    }
+
+    /// Reloads a result's parameters (prompt, knobs, seed, reference) from its PNG.
+    public func reload(from url: URL) {
+        do {
+            let record = try GenerationRecord.load(from: url)
+            settings.apply(record)
+            prompt.setText(settings.prompt)
+            negative.setText(settings.negativePrompt)
+            if let path = settings.referencePath {
+                if FileManager.default.fileExists(atPath: path) {
+                    chooseReference(URL(fileURLWithPath: path))
+                } else {
+                    settings.referencePath = nil
+                    clearReference()
+                }
+            }
+            say("loaded the parameters of \(url.lastPathComponent) (seed \(record.seed) locked)")
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    public func nextTheme() {
+        guard let name = services.themes.name(after: themeName) else {
+            fail("no theme files found (themes/ next to the program, or ~/.config/photoverse/themes)")
+            return
+        }
+        themeName = name
+        services.saveConfig(config)
+    }
+
+    public func newSeed() {
+        settings.seed = UInt64.random(in: 0..<(1 << 32))
+        say("new seed \(settings.seed)" + (settings.seedLocked ? " (locked)" : ""))
+    }
+
+    func commitPromptEditors() {
+        settings.prompt = prompt.text
+        settings.negativePrompt = negative.text
+    }
+
+    /// The config to save: the settings, output folder, theme, history.
+    public var config: UserConfig {
+        var config = UserConfig()
+        config.settings = settings
+        config.settings.prompt = prompt.text
+        config.settings.negativePrompt = negative.text
+        config.outputFolder = outputFolder.path
+        config.theme = themeName
+        config.browseFolder = browseFolder.path
+        config.promptHistory = promptHistory.entries
+        config.negativeHistory = negativeHistory.entries
+        return config
+    }
+
+    /// The image the preview panel shows: the live preview during a run, else the gallery's selection.
+    public var previewImage: ShownImage? {
+        if let livePreview { return livePreview }
+        return gallery.selected.flatMap { images.image($0.url) }
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import Terminal
+
+/// What the `ui` command line chose (flags over environment over config file).
+public struct AppOptions {
+    public var modelFolder: URL
+    public var images: ImageModeSetting
+    /// A theme name or a .theme file; nil = the config's, else dark.
+    public var theme: String?
+    /// Start from this PNG's parameters (`--load`).
+    public var loadFile: URL?
+    /// Where results go; nil = the config's, else ~/Pictures/PhotoVerse.
+    public var outputFolder: URL?
+    public var environment: [String: String]
+
+    public init(modelFolder: URL, images: ImageModeSetting, theme: String? = nil, loadFile: URL? = nil,
+                outputFolder: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.modelFolder = modelFolder
+        self.images = images
+        self.theme = theme
+        self.loadFile = loadFile
+        self.outputFolder = outputFolder
+        self.environment = environment
+    }
+
+    public static func defaultOutputFolder(environment: [String: String]) -> URL {
+        URL(fileURLWithPath: environment["HOME"] ?? NSHomeDirectory()).appendingPathComponent("Pictures/PhotoVerse")
+    }
+}

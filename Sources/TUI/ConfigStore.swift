@@ -1,0 +1,41 @@
+import Foundation
+
+/// Reads and writes the user's config: $XDG_CONFIG_HOME/photoverse/config.json
+/// (~/.config when XDG_CONFIG_HOME is unset), written atomically.
+public struct ConfigStore {
+    public let folder: URL
+    public var file: URL { folder.appendingPathComponent("config.json") }
+
+    public init(folder: URL) { self.folder = folder }
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        folder = URL(fileURLWithPath: base).appendingPathComponent("photoverse")
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The saved config; a fresh one when there is none. A damaged file is an error (not overwritten silently).
+    public func load() throws -> UserConfig {
+        guard FileManager.default.fileExists(atPath: file.path) else { return UserConfig() }
+        do {
+            return try JSONDecoder().decode(UserConfig.self, from: Data(contentsOf: file))
+        } catch {
+            throw Failure(description: "\(file.path): unreadable config (fix or delete it)")
+        }
+    }
+
+    public func save(_ config: UserConfig) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try encoder.encode(config).write(to: file, options: .atomic)
+        } catch {
+            throw Failure(description: "\(file.path): cannot save the config (\(error.localizedDescription))")
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+import Formats
+import Pipeline
+
+/// What the background threads (the engine, the reference loader) tell the UI, through the mailbox.
+public enum EngineEvent {
+    case referenceLoaded(ReferencePhoto)
+    case modelLoaded(LoadedModel)
+    case modelFailed(String)
+    case runStarted(id: Int, seed: UInt64)
+    case runProgress(id: Int, step: Int, total: Int, elapsed: Double, preview: RGBImage)
+    case runFinished(id: Int, url: URL, image: RGBImage, record: GenerationRecord, seconds: Double)
+    case runCancelled(id: Int)
+    case runFailed(id: Int, message: String)
+}
+
+/// The model as the UI needs to know it.
+public struct LoadedModel: Equatable, Sendable {
+    public let name: String
+    /// A PhotoVerse (or IP-Adapter) adapter and its image encoder are there: the identity knobs work.
+    public let hasIdentity: Bool
+    public let nativeSize: Int
+    public let loadSeconds: Double
+}

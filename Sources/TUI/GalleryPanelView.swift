@@ -1,0 +1,56 @@
+import Foundation
+import Terminal
+
+/// A strip of result thumbnails around the selection, and one line about the selected result.
+enum GalleryPanelView {
+    static func draw(_ app: AppController, in rect: CellRect, on canvas: Canvas) {
+        let focused = app.focus == .gallery && app.overlay == nil
+        let count = app.gallery.items.count
+        canvas.panel(rect, title: count == 0 ? "Gallery" : "Gallery \(app.gallery.selection + 1)/\(count)", focused: focused)
+        let inner = rect.inset(by: 1)
+        guard inner.height >= 2 else { return }
+        guard let selected = app.gallery.selected else {
+            canvas.centred("no results yet in \(PathDisplay.shortened(app.outputFolder.path, to: inner.width - 20))", in: inner)
+            return
+        }
+        let thumbRows = inner.height - 1
+        if canvas.imageMode == .none {
+            drawNumbers(app, row: inner.y, inner: inner, on: canvas)
+        } else {
+            let thumbWidth = thumbRows * 2
+            let slots = max(1, (inner.width - 1) / (thumbWidth + 2))
+            let visible = app.gallery.visibleRange(slots: slots)
+            for (slot, index) in visible.enumerated() {
+                let x = inner.x + 1 + slot * (thumbWidth + 2)
+                let box = CellRect(x: x, y: inner.y, width: thumbWidth, height: thumbRows)
+                if index == app.gallery.selection {
+                    canvas.text("▶", x: x - 1, y: inner.y + thumbRows / 2, role: focused ? .accent : .hint)
+                }
+                canvas.image("gallery-\(slot)", app.images.image(app.gallery.items[index].url), in: box, placeholder: "")
+            }
+        }
+        canvas.text(describe(selected), x: inner.x, y: inner.maxY - 1, role: focused ? .text : .hint, width: inner.width)
+    }
+
+    /// "[1] [2] [3]" when images are off.
+    static func drawNumbers(_ app: AppController, row: Int, inner: CellRect, on canvas: Canvas) {
+        var x = inner.x
+        for index in app.gallery.visibleRange(slots: max(1, inner.width / 6)) {
+            let label = "[\(index + 1)]"
+            x += canvas.text(label, x: x, y: row, role: index == app.gallery.selection ? .selected : .text) + 1
+        }
+    }
+
+    static func describe(_ item: Gallery.Item) -> String {
+        var parts = [item.url.lastPathComponent]
+        if let r = item.record {
+            parts.append("seed \(r.seed)")
+            parts.append("\(r.steps) steps \(r.sampler)")
+            parts.append("cfg \(ParameterField.format(r.guidance))")
+            if let sigma = r.imageWeight { parts.append("σ \(ParameterField.format(sigma))") }
+            if let gamma = r.textWeight { parts.append("γ \(ParameterField.format(gamma))") }
+            parts.append("\(r.width)x\(r.height)")
+        }
+        return parts.joined(separator: " · ")
+    }
+}

@@ -1,0 +1,44 @@
+import Terminal
+
+/// The big image: the live preview while denoising (the cheap latent projection, every
+/// step), then the result; in compare mode the reference face beside the result.
+enum PreviewPanelView {
+    static func draw(_ app: AppController, in rect: CellRect, on canvas: Canvas) {
+        var title = "Preview"
+        if let run = app.run {
+            title += run.step > 0 ? " · step \(run.step)/\(run.total) · seed \(run.seed)" : " · starting · seed \(run.seed)"
+        } else if let item = app.gallery.selected {
+            title += " · \(item.url.lastPathComponent)"
+            if let seed = item.record?.seed { title += " · seed \(seed)" }
+        }
+        canvas.panel(rect, title: title, focused: false)
+        let inner = rect.inset(by: 1)
+        guard !inner.isEmpty else { return }
+        let shown = app.previewImage
+        if app.comparing, app.run == nil, let face = app.referenceFace, let shown {
+            let half = (inner.width - 1) / 2
+            let boxes = [CellRect(x: inner.x, y: inner.y, width: half, height: inner.height - 1),
+                         CellRect(x: inner.x + half + 1, y: inner.y, width: inner.width - half - 1, height: inner.height - 1)]
+            canvas.image("preview-compare-reference", face, in: boxes[0], placeholder: "reference")
+            canvas.image("preview", shown, in: boxes[1], placeholder: "result")
+            canvas.centred("reference", in: CellRect(x: boxes[0].x, y: inner.maxY - 1, width: boxes[0].width, height: 1))
+            canvas.centred("result (c: back)", in: CellRect(x: boxes[1].x, y: inner.maxY - 1, width: boxes[1].width, height: 1))
+            return
+        }
+        if let shown {
+            canvas.image("preview", shown, in: inner, placeholder: app.livePreview != nil ? "preview" : "result")
+            return
+        }
+        switch app.model {
+        case .loading(let name): canvas.centred("loading \(name)…", in: inner)
+        case .failed(let reason):
+            // The whole reason, wrapped: a long path would be cut off in the status line.
+            let characters = Array(reason)
+            let lines = TextWrapping.lines(characters, width: max(1, inner.width - 2))
+            for (row, line) in lines.prefix(inner.height).enumerated() {
+                canvas.text(String(characters[line.start..<line.end]), x: inner.x + 1, y: inner.y + 1 + row, role: .error)
+            }
+        case .ready: canvas.centred(app.isBusy ? "starting…" : "press g to generate", in: inner)
+        }
+    }
+}

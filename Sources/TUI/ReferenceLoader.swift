@@ -1,0 +1,35 @@
+import Foundation
+import Formats
+import Pipeline
+
+/// Loads a picked reference and prepares its face crop for display, on its own queue
+/// (face detection takes a moment and must not hold up the UI or wait for a generation).
+public final class ReferenceLoader: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "photoverse.reference", qos: .userInitiated)
+    private let mailbox: Mailbox<EngineEvent>
+    /// The crop is shown at this size (the engine prepares its own at the encoder's size).
+    public static let displaySize = 160
+
+    public init(mailbox: Mailbox<EngineEvent>) { self.mailbox = mailbox }
+
+    public func load(path: String, crop: String) {
+        queue.async { [mailbox] in mailbox.post(.referenceLoaded(Self.prepare(path: path, crop: crop))) }
+    }
+
+    static func prepare(path: String, crop: String) -> ReferencePhoto {
+        let url = URL(fileURLWithPath: path)
+        let photo: RGBImage
+        do {
+            photo = try ImageFile.load(url)
+        } catch {
+            return ReferencePhoto(path: path, crop: crop, photo: nil, face: nil, summary: "\(error)", failed: true)
+        }
+        do {
+            let prepared = try ReferencePreparation.prepare(image: photo, file: url.lastPathComponent,
+                                                            crop: try CropMode(parsing: crop), outputSize: displaySize)
+            return ReferencePhoto(path: path, crop: crop, photo: photo, face: prepared.image, summary: prepared.summary, failed: false)
+        } catch {
+            return ReferencePhoto(path: path, crop: crop, photo: photo, face: nil, summary: "\(error)", failed: true)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Formats
+import Pipeline
+import TestSupport
+@testable import TUI
+import XCTest
+
+/// The real engine on the tiny model: events in order, files written, cancellation between steps.
+final class GenerationEngineTests: XCTestCase {
+    func waitFor(_ mailbox: Mailbox<EngineEvent>, timeout: Double = 30, until done: ([EngineEvent]) -> Bool) -> [EngineEvent] {
+        var events: [EngineEvent] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline && !done(events) {
+            events += mailbox.takeAll()
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return events
+    }
+
+    func testRunsQueuedJobsAndReportsEveryStep() throws {
+        let out = Fixtures.temporaryDirectory("engine")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let mailbox = Mailbox<EngineEvent>()
+        let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), mailbox: mailbox)
+        engine.start()
+        var settings = GenerationSettings()
+        settings.steps = 4
+        settings.width = 64
+        settings.height = 64
+        let queuedAt = Date()
+        engine.enqueue([GenerationJob(id: 1, settings: settings, seed: 1, outputFolder: out),
+                        GenerationJob(id: 2, settings: settings, seed: 2, outputFolder: out)])
+        XCTAssertTrue(engine.isBusy)
+        var firstPreview: Double?
+        let events = waitFor(mailbox) { events in
+            if firstPreview == nil, events.contains(where: { if case .runProgress = $0 { return true }; return false }) {
+                firstPreview = Date().timeIntervalSince(queuedAt)
+            }
+            return events.filter { if case .runFinished = $0 { return true }; return false }.count == 2
+        }
+        guard case .modelLoaded(let model) = events.first else { return XCTFail("model first: \(events)") }
+        XCTAssertFalse(model.hasIdentity)
+        XCTAssertEqual(model.nativeSize, 64)
+        let steps = events.compactMap { event -> Int? in if case .runProgress(1, let step, 4, _, let preview) = event, preview.width == 8 { return step }; return nil }
+        XCTAssertEqual(steps, [1, 2, 3, 4], "a preview (8x8 latent projection) at every step")
+        let files = events.compactMap { event -> URL? in if case .runFinished(_, let url, _, _, _) = event { return url }; return nil }
+        XCTAssertEqual(files.map(\.lastPathComponent), ["photoverse-0001.png", "photoverse-0002.png"], "never overwritten")
+        XCTAssertEqual(try GenerationRecord.load(from: files[1]).seed, 2)
+        XCTAssertLessThan(firstPreview ?? 99, 1, "first preview within a second of queueing, model load included")
+        engine.waitUntilIdle()
+        XCTAssertFalse(engine.isBusy)
+    }
+
+    func testCancelStopsBetweenStepsAndDropsTheQueue() throws {
+        let out = Fixtures.temporaryDirectory("engine")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let mailbox = Mailbox<EngineEvent>()
+        let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), mailbox: mailbox)
+        engine.start()
+        var settings = GenerationSettings()
+        settings.steps = 150
+        settings.width = 64
+        settings.height = 64
+        engine.enqueue((1...3).map { GenerationJob(id: $0, settings: settings, seed: UInt64($0), outputFolder: out) })
+        _ = waitFor(mailbox) { $0.contains { if case .runProgress = $0 { return true }; return false } }
+        XCTAssertEqual(engine.cancelAll(), 2, "two waiting runs dropped")
+        let events = waitFor(mailbox) { $0.contains { if case .runCancelled = $0 { return true }; return false } }
+        XCTAssertTrue(events.contains { if case .runCancelled(1) = $0 { return true }; return false })
+        engine.waitUntilIdle()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path), [], "nothing written")
+    }
+
+    func testAMissingModelIsOneLine() {
+        let mailbox = Mailbox<EngineEvent>()
+        let engine = GenerationEngine(modelFolder: URL(fileURLWithPath: "/nonexistent/model"), mailbox: mailbox)
+        engine.start()
+        engine.waitUntilIdle()
+        guard case .modelFailed(let message)? = mailbox.takeAll().first else { return XCTFail("no failure") }
+        XCTAssertTrue(message.hasPrefix("cannot load the model: "), message)
+        XCTAssertFalse(message.contains("\n"), message)
+    }
+}
