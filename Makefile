@@ -7,10 +7,14 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 RELEASE_BIN := .build/release/photoverse
 
-.PHONY: run test deps build build-debug venv swift-test python-test bench clean
+.PHONY: run test deps build build-debug venv swift-test python-test bench clean train-mini
 
+# The UI opens on the embedded PhotoVerse-mini model; until `make train-mini` has produced it,
+# on the tiny random-weight test model (its images are noise, but every control works).
 run: deps build
-	$(RELEASE_BIN)
+	@if [ -f Models/mini/model_index.json ]; then $(RELEASE_BIN) ui --model Models/mini; \
+	else echo "Models/mini is not trained yet (make train-mini): opening the tiny random-weight test model."; \
+	$(RELEASE_BIN) ui --model Tests/Fixtures/tiny-sd; fi
 
 deps:
 	@scripts/deps.sh
@@ -39,6 +43,11 @@ python-test: venv
 # Swift and PyTorch timed in the same run; the ratio is Swift/PyTorch.
 bench: deps build venv
 	$(PYTHON) training/bench/bench_torch.py gemm conv unet
+
+# Rebuild the PhotoVerse-mini model from nothing (resumable: run it again to continue; one torch
+# thread; log in training/work/train.log, sample grids in training/work/samples/).
+train-mini: venv
+	cd training && PYTHONPATH=. ../$(PYTHON) -m photoverse_train.train_mini --threads 1 $(TRAIN_ARGS)
 
 clean:
 	rm -rf .build

@@ -1,0 +1,66 @@
+"""Atomic checkpoint files. A training checkpoint is a torch.save of plain tensors, numbers and
+dicts, read back with weights_only=True (no arbitrary unpickling); exported models are
+safetensors only."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+
+
+def atomic_write(path, write_fn):
+    """write_fn(tmp_path) writes the file; it then replaces `path` in one rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        write_fn(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def save_npz(path, **arrays):
+    """np.savez, atomically."""
+    import numpy as np
+
+    def w(tmp):
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+    atomic_write(path, w)
+
+
+def save_checkpoint(path, state: dict):
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_checkpoint(path) -> dict | None:
+    path = Path(path)
+    if not path.exists():
+        return None
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def write_json(path, obj):
+    def w(tmp):
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+            f.write("\n")
+
+    atomic_write(path, w)
+
+
+def mark_done(folder, info: dict | None = None):
+    """A stage's final output is complete once its DONE file exists."""
+    write_json(Path(folder) / "DONE.json", info or {})
+
+
+def is_done(folder) -> bool:
+    return (Path(folder) / "DONE.json").exists()

@@ -1,0 +1,207 @@
+"""The synthetic data set generated once into uint8 .npz files under <work>/data (not in git).
+
+Files (one per split, "train" and "heldout"):
+  images      uint8 (N, S, S, 3)
+  masks       uint8 (N, S, S)     face mask * 255
+  face_boxes  int16 (N, 4)        x, y, w, h
+  labels      int8  (N, 7)        attribute classes, data.ATTRIBUTE_NAMES order
+  identities  int32 (N,)          identity index in the whole data set
+  image_ids   int32 (N,)          image index within the identity's stream
+  captions    str   (N,)          "a photo of a person ..."
+  describe_captions str (N,)      the same with the identity's describe() phrase as subject
+                                  ("a photo of a person with a brown ponytail ...")
+  ref_images  uint8 (I, R, S, S, 3)  R neutral references per identity (sample_reference)
+  ref_masks   uint8 (I, R, S, S)
+  ref_identities int32 (I,)
+Generation goes in chunks (each an atomic .npz), so an interrupted run resumes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .checkpoint import save_npz
+from .progress import LOG, progress
+
+SPLITS = ("train", "heldout")
+
+
+def split_ids(cfg: dict):
+    from ..data.synthetic_faces import split_identities
+
+    return split_identities(int(cfg["identities"]), float(cfg.get("held_out_fraction", 0.1)), int(cfg.get("seed", 0)))
+
+
+_savez = save_npz
+
+
+def _render_chunk(cfg, items):
+    from ..data.synthetic_faces import IdentityParams, caption, sample_image
+
+    seed, size = int(cfg.get("seed", 0)), int(cfg.get("size", 64))
+    imgs, masks, boxes, labels, idents, image_ids, caps, dcaps = [], [], [], [], [], [], [], []
+    for ident, img in items:
+        s = sample_image(seed, ident, img, size=size)
+        r = s.rendered
+        imgs.append(r.image)
+        masks.append(np.clip(np.round(r.face_mask * 255), 0, 255).astype(np.uint8))
+        boxes.append(np.asarray(r.face_box, dtype=np.int16))
+        labels.append(np.asarray(r.attributes.labels(), dtype=np.int8))
+        idents.append(ident)
+        image_ids.append(img)
+        caps.append(s.caption)
+        dcaps.append(caption(r.attributes, IdentityParams.sample(seed, ident).describe()))
+    return dict(images=np.stack(imgs), masks=np.stack(masks), face_boxes=np.stack(boxes), labels=np.stack(labels),
+                identities=np.asarray(idents, np.int32), image_ids=np.asarray(image_ids, np.int32),
+                captions=np.asarray(caps), describe_captions=np.asarray(dcaps))
+
+
+def _render_refs(cfg, identities, per_identity):
+    from ..data.synthetic_faces import sample_reference
+
+    seed, size = int(cfg.get("seed", 0)), int(cfg.get("size", 64))
+    imgs = np.zeros((len(identities), per_identity, size, size, 3), np.uint8)
+    masks = np.zeros((len(identities), per_identity, size, size), np.uint8)
+    for i, ident in enumerate(identities):
+        for k in range(per_identity):
+            r = sample_reference(seed, ident, k, size)
+            imgs[i, k] = r.image
+            masks[i, k] = np.clip(np.round(r.face_mask * 255), 0, 255).astype(np.uint8)
+    return imgs, masks
+
+
+def build(cfg: dict, folder, chunk: int = 1000) -> dict:
+    """Generate (or finish generating) both splits into `folder`; returns {split: path}."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    train, held = split_ids(cfg)
+    plan = {"train": (train, int(cfg["train_images_per_identity"])),
+            "heldout": (held, int(cfg["held_out_images_per_identity"]))}
+    refs_per = int(cfg.get("references_per_identity", 2))
+    out = {}
+    for split, (ids, per) in plan.items():
+        final = folder / f"{split}.npz"
+        out[split] = final
+        if final.exists():
+            continue
+        items = [(i, k) for i in ids for k in range(per)]
+        chunks = [items[a:a + chunk] for a in range(0, len(items), chunk)]
+        bar = progress(len(items), f"data {split}", unit="img")
+        parts = []
+        for c, part in enumerate(chunks):
+            p = folder / f".{split}-chunk{c:04d}-of{len(chunks):04d}.npz"
+            if not p.exists():
+                _savez(p, **_render_chunk(cfg, part))
+            parts.append(p)
+            bar.update(len(part))
+        bar.close()
+        LOG.info(f"[data] {split}: {len(items)} images of {len(ids)} identities; rendering {refs_per} references each")
+        ref_imgs, ref_masks = _render_refs(cfg, ids, refs_per)
+        merged: dict = {}
+        for p in parts:
+            with np.load(p) as z:
+                for k in z.files:
+                    merged.setdefault(k, []).append(z[k])
+        arrays = {k: np.concatenate(v) for k, v in merged.items()}
+        _savez(final, **arrays, ref_images=ref_imgs, ref_masks=ref_masks, ref_identities=np.asarray(ids, np.int32))
+        for p in parts:
+            os.unlink(p)
+        LOG.info(f"[data] wrote {final} ({final.stat().st_size / 2**20:.0f} MiB)")
+    return out
+
+
+def load(path) -> dict:
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def to_float(images_uint8) -> "torch.Tensor":
+    """uint8 (N, H, W, 3) -> float32 (N, 3, H, W) in [-1, 1]."""
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(images_uint8)).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+
+
+# ---- a folder of real photos (SD1.5-scale runs) ------------------------------------------------
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def _face_box(detector, img) -> tuple[int, int, int, int] | None:
+    """The most confident BlazeFace box (x, y, w, h in source pixels), or None."""
+    import blazeface_reference as bf
+
+    model, config = detector
+    dets = bf.detect(model, config, img)[0]
+    if not dets:
+        return None
+    _, (x0, y0, x1, y1), _ = max(dets, key=lambda d: d[0])
+    return int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0))
+
+
+def build_from_folder(cfg: dict, folder) -> dict:
+    """Photos under cfg["path"]: one sub-folder per person (the identity), each image with an
+    optional caption beside it (same name, .txt; default cfg["default_caption"]). Images are
+    centre-cropped square around the detected face (BlazeFace, Models/face-detector) where
+    possible, resized to cfg["size"]; persons listed by cfg["held_out"] (or the last
+    held_out_fraction of them, sorted) form the held-out split. Same .npz layout as `build`
+    (labels are -1: real photos carry no attribute labels; references are other photos of the
+    same person)."""
+    from PIL import Image
+
+    from .config import REPO_ROOT, resolve_path
+
+    src, folder = resolve_path(cfg["path"]), Path(folder)
+    size = int(cfg.get("size", 512))
+    people = sorted(p for p in src.iterdir() if p.is_dir())
+    if not people:
+        raise FileNotFoundError(f"{src}: expected one sub-folder of photos per person")
+    held_names = set(cfg.get("held_out") or [p.name for p in people[len(people) - int(round(
+        len(people) * float(cfg.get("held_out_fraction", 0.1)))):]])
+    detector = None
+    if cfg.get("detect_faces", True):
+        import sys
+
+        sys.path.insert(0, str(REPO_ROOT / "training"))
+        import blazeface_reference as bf
+
+        detector = bf.load(str(resolve_path(cfg.get("face_detector", "Models/face-detector"))))
+    out = {}
+    for split in SPLITS:
+        final = folder / f"{split}.npz"
+        out[split] = final
+        if final.exists():
+            continue
+        names = [p for p in people if (p.name in held_names) == (split == "heldout")]
+        rows = {k: [] for k in ("images", "masks", "face_boxes", "labels", "identities", "image_ids", "captions")}
+        for ident, person in enumerate(names):
+            files = sorted(f for f in person.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+            for k, f in enumerate(files):
+                img = Image.open(f).convert("RGB")
+                w, h = img.size
+                box = _face_box(detector, img) if detector else None
+                side = min(w, h)
+                cx, cy = (box[0] + box[2] / 2, box[1] + box[3] / 2) if box else (w / 2, h / 2)
+                left = int(min(max(cx - side / 2, 0), w - side))
+                top = int(min(max(cy - side / 2, 0), h - side))
+                img = img.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BICUBIC)
+                s = size / side
+                fb = ((box[0] - left) * s, (box[1] - top) * s, box[2] * s, box[3] * s) if box else \
+                    (size * 0.25, size * 0.25, size * 0.5, size * 0.5)
+                cap = f.with_suffix(".txt")
+                rows["images"].append(np.asarray(img, np.uint8))
+                rows["masks"].append(np.full((size, size), 255, np.uint8))
+                rows["face_boxes"].append(np.asarray(fb, np.int16))
+                rows["labels"].append(np.full(7, -1, np.int8))
+                rows["identities"].append(ident + (10**6 if split == "heldout" else 0))
+                rows["image_ids"].append(k)
+                rows["captions"].append(cap.read_text().strip() if cap.exists() else
+                                        cfg.get("default_caption", "a photo of a person"))
+        arrays = {k: np.stack(v) if k in ("images", "masks", "face_boxes", "labels") else np.asarray(v)
+                  for k, v in rows.items()}
+        arrays["describe_captions"] = arrays["captions"]
+        _savez(final, **arrays)
+        LOG.info(f"[data] {split}: {len(arrays['images'])} photos of {len(names)} people -> {final}")
+    return out

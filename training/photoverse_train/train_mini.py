@@ -1,0 +1,202 @@
+"""The one command that rebuilds PhotoVerse-mini from nothing:
+
+    .venv/bin/python -m photoverse_train.train_mini [--config training/configs/mini.yaml]
+        [--work training/work] [--threads 1] [--no-resume] [--only data,vae,...] [--set key=value ...]
+    (run with training/ on PYTHONPATH; `make train-mini` does it)
+
+Stages, in order; each is skipped when its final output exists (a DONE.json beside it) and
+resumes from its last checkpoint (<work>/checkpoints/*.pt, written atomically every
+--checkpoint-minutes) otherwise:
+
+  data        synthetic identities -> <work>/data/{train,heldout}.npz
+  vae         <work>/stage1/vae
+  clip        <work>/stage1/clip/{text_encoder,image_encoder}
+  identity    <work>/nets/identity     (ArcFace's part in the stage-2 face loss)
+  evaluator   <work>/nets/evaluator    (scores identity similarity; never trained against)
+  attributes  <work>/nets/attributes   (prompt accuracy)
+  unet        <work>/stage1/unet       (latents and text states cached in <work>/cache)
+  export      <work>/export/mini-base  (diffusers layout, fp16 safetensors)
+  stage2      <work>/stage2/{full,no_face,no_reg}  (PhotoVerse adapters on the frozen base,
+              configs/mini_stage2.yaml; the two ablation variants feed the evaluation table)
+  evaluate    training/RESULTS.md      (held-out identities; the table of the issue)
+  publish     Models/mini              (the embedded model: base + adapter + card + references)
+
+Logs: <work>/train.log; sample grids: <work>/samples/*.png. Under torchrun every trainer runs
+data-parallel (gloo on CPU, nccl on GPUs), rank 0 writes files:
+
+    cd training && PYTHONPATH=. ../.venv/bin/torchrun --nproc_per_node 2 \
+        -m photoverse_train.train_mini --config configs/tiny.yaml --work /tmp/pv-ddp
+
+configs/sd15.yaml is the same trainer at SD1.5 scale: a pretrained SD1.5 folder as the frozen
+base (stage 1 skipped) and a folder of real photos (one sub-folder per person) as data."""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import sys
+import time
+from pathlib import Path
+
+STAGES = ("data", "vae", "clip", "identity", "evaluator", "attributes", "unet", "export", "stage2", "evaluate",
+          "publish")
+STAGE2_VARIANTS = ("full", "no_face", "no_reg")
+
+
+def parse_args(argv=None):
+    from .common.config import TRAINING_DIR
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default=str(TRAINING_DIR / "configs" / "mini.yaml"))
+    ap.add_argument("--work", default=str(TRAINING_DIR / "work"))
+    ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads per process (default 1)")
+    ap.add_argument("--resume", dest="resume", action="store_true", default=True,
+                    help="continue from the last checkpoints (default)")
+    ap.add_argument("--no-resume", dest="resume", action="store_false", help="ignore existing checkpoints")
+    ap.add_argument("--only", default="", help="comma-separated stages to run (default: all)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override, e.g. unet.train.steps=10")
+    ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    return ap.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    from .common import datacache, dist
+    from .common.checkpoint import is_done, mark_done
+    from .common.config import load_config, resolve_path
+    from .common.progress import setup_logging
+
+    dist.init_distributed()
+    work = Path(args.work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    log = setup_logging(work / "train.log")
+    lock = None
+    if dist.is_main():
+        lock = open(work / ".lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            log.error(f"another training run holds {work / '.lock'}; not starting a second one")
+            return 2
+        lock.write(str(os.getpid()))
+        lock.flush()
+    cfg = load_config(args.config, args.set)
+    only = [s for s in args.only.split(",") if s] or list(STAGES)
+    for s in only:
+        if s not in STAGES:
+            raise SystemExit(f"unknown stage {s!r}; stages: {', '.join(STAGES)}")
+    ckpt_s = args.checkpoint_minutes * 60
+    log.info(f"=== train_mini: config {args.config}, work {work}, threads {args.threads}, "
+             f"world {dist.world_size()}, stages {','.join(only)}, resume {args.resume}")
+    t_all = time.time()
+    common = dict(resume=args.resume, checkpoint_seconds=ckpt_s)
+
+    def timed(name, fn):
+        t = time.time()
+        log.info(f"--- stage {name}")
+        out = fn()
+        log.info(f"--- stage {name} finished in {(time.time() - t) / 60:.1f} min")
+        return out
+
+    # data (rank 0 generates, the others wait)
+    data_dir = work / "data"
+    if dist.is_main():
+        if cfg["data"].get("kind", "synthetic") == "folder":
+            timed("data", lambda: datacache.build_from_folder(cfg["data"], data_dir))
+        else:
+            timed("data", lambda: datacache.build(cfg["data"], data_dir))
+    dist.barrier()
+    if only == ["data"]:
+        return 0
+    train = datacache.load(data_dir / "train.npz")
+    held = datacache.load(data_dir / "heldout.npz")
+    from .stage1.models import load_tokenizer
+
+    tok_dir = resolve_path(cfg["tokenizer"])
+    tokenizer = load_tokenizer(tok_dir)
+    s1 = work / "stage1"
+    nets = work / "nets"
+    pretrained = (cfg.get("base") or {}).get("pretrained")
+    if pretrained:
+        # SD1.5 scale: the base model is a pretrained diffusers folder; stage 1 is not trained
+        log.info(f"[base] pretrained base model {resolve_path(pretrained)}: skipping vae, clip, unet, export")
+        only = [s for s in only if s not in ("vae", "clip", "unet", "export")]
+    vae = None
+    if "vae" in only or "unet" in only:
+        from .stage1.vae import train_vae
+
+        vae = timed("vae", lambda: train_vae(cfg["vae"], train, held, s1 / "vae", work, **common))
+    if "clip" in only:
+        from .stage1.clip import train_clip
+
+        timed("clip", lambda: train_clip(cfg["clip"], tokenizer, train, held, s1 / "clip", work, **common))
+    from .identity.train import train_attribute_net, train_identity_net
+
+    if "identity" in only and "identity" in cfg:
+        timed("identity", lambda: train_identity_net("IdentityNet", cfg["identity"], train, held, nets / "identity",
+                                                     work, **common))
+    if "evaluator" in only and "evaluator" in cfg:
+        timed("evaluator", lambda: train_identity_net("EvaluatorNet", cfg["evaluator"], train, held,
+                                                      nets / "evaluator", work, **common))
+    if "attributes" in only and "attributes" in cfg:
+        timed("attributes", lambda: train_attribute_net(cfg["attributes"], train, held, nets / "attributes", work,
+                                                        **common))
+    if "unet" in only:
+        from transformers import CLIPTextModel
+
+        from .stage1.unet import train_unet
+
+        if not is_done(s1 / "clip"):
+            raise SystemExit("the UNet needs the text encoder: run the clip stage first")
+        te = CLIPTextModel.from_pretrained(s1 / "clip" / "text_encoder").eval()
+        timed("unet", lambda: train_unet(cfg["unet"], vae, te, tokenizer, train, s1 / "unet", work, **common))
+    if "export" in only and dist.is_main():
+        from .export import export_base, folder_size
+
+        out = work / "export" / "mini-base"
+        if is_done(out):
+            log.info(f"[export] done already: {out}")
+        else:
+            timed("export", lambda: export_base(s1, tok_dir, out))
+            mark_done(out)
+            log.info(f"[export] {out}: {folder_size(out) / 2**20:.1f} MiB")
+    dist.barrier()
+    base = work / "export" / "mini-base"
+    if any(s in only for s in ("stage2", "evaluate", "publish")) and not cfg.get("stage2_config"):
+        log.info("[stage2] this config names no stage2_config: stopping after the base model")
+        only = [s for s in only if s not in ("stage2", "evaluate", "publish")]
+    if any(s in only for s in ("stage2", "evaluate", "publish")):
+        from .common.config import REPO_ROOT, TRAINING_DIR
+
+        stage2_config = resolve_path(cfg["stage2_config"], TRAINING_DIR)
+        cfg2 = load_config(stage2_config, [])
+        if not is_done(base):
+            raise SystemExit(f"stage 2 needs the exported base model {base}: run the earlier stages first")
+    if "stage2" in only:
+        from .stage2.train import train_stage2
+
+        for variant in STAGE2_VARIANTS:
+            timed(f"stage2 {variant}", lambda: train_stage2(cfg2, variant, base, work, **common))
+    if "evaluate" in only and dist.is_main():
+        from .evaluate import evaluate_once, reproduce_command
+
+        results = TRAINING_DIR / "RESULTS.md"
+        command = reproduce_command(stage2_config, base, work, results, args.threads)
+        timed("evaluate", lambda: evaluate_once(cfg2, base, work, results, command, threads=args.threads, log=log.info))
+    if "publish" in only and dist.is_main():
+        from .export_mini import export_mini
+
+        timed("publish", lambda: export_mini(cfg2, base, work, REPO_ROOT / "Models" / "mini", "full", 5, cfg))
+    dist.barrier()
+    log.info(f"=== train_mini finished in {(time.time() - t_all) / 60:.1f} min")
+    dist.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Training machinery: configs, batch order, learning rate, atomic checkpoints, and that a run
+resumed from a checkpoint ends exactly where an uninterrupted run ends."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from train_helpers import tiny_config
+from photoverse_train.common import checkpoint, loop
+from photoverse_train.common.config import apply_overrides
+
+
+def test_overrides_are_dotted_yaml_values():
+    cfg = apply_overrides({"a": {"b": 1}}, ["a.b=2.5", "a.c=[1, 2]", "d.e=x"])
+    assert cfg == {"a": {"b": 2.5, "c": [1, 2]}, "d": {"e": "x"}}
+    with pytest.raises(ValueError):
+        apply_overrides({}, ["novalue"])
+    assert tiny_config("unet.train.steps=7")["unet"]["train"]["steps"] == 7
+
+
+def test_batch_indices_walk_epoch_permutations():
+    n, b = 10, 4
+    seq = np.concatenate([loop.batch_indices(3, s, b, n) for s in range(5)])  # 20 = two epochs
+    assert sorted(seq[:10]) == list(range(10)) and sorted(seq[10:]) == list(range(10))
+    assert not np.array_equal(seq[:10], seq[10:])
+    assert np.array_equal(loop.batch_indices(3, 2, b, n), seq[8:12])  # across the epoch boundary
+
+
+def test_lr_schedule_warmup_then_cosine():
+    assert loop.lr_at(0, 100, 1.0, warmup=10) == pytest.approx(0.1)
+    assert loop.lr_at(10, 100, 1.0, warmup=10) == pytest.approx(1.0)
+    assert loop.lr_at(100, 100, 1.0, warmup=10, min_ratio=0.1) == pytest.approx(0.1)
+
+
+def test_atomic_checkpoint_leaves_no_temp_files(tmp_path):
+    p = tmp_path / "c" / "x.pt"
+    checkpoint.save_checkpoint(p, {"step": 3, "w": torch.arange(4.0)})
+    checkpoint.save_checkpoint(p, {"step": 4, "w": torch.arange(5.0)})
+    assert [f.name for f in p.parent.iterdir()] == ["x.pt"]
+    s = checkpoint.load_checkpoint(p)
+    assert s["step"] == 4 and torch.equal(s["w"], torch.arange(5.0))
+    assert checkpoint.load_checkpoint(tmp_path / "missing.pt") is None
+
+
+def _task(seed=0):
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(6, 8), nn.SiLU(), nn.Linear(8, 2))
+    data = torch.randn(40, 6, generator=torch.Generator().manual_seed(1))
+
+    def loss_fn(step, g):
+        x = data[loop.batch_indices(0, step, 8, len(data))]
+        x = x + 0.1 * torch.randn(x.shape, generator=g)  # per-step randomness from (seed, step)
+        return model(x).pow(2).mean(), {}
+
+    return loop.Task("toy", model, list(model.parameters()), loss_fn, steps=6, lr=1e-2, warmup=2, ema_decay=0.9,
+                     log_every=100)
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    full, full_ema = loop.run(_task(), tmp_path / "a.pt")
+    part = _task()
+    loop.run(part, tmp_path / "b.pt", stop_after=4)  # "interrupted" after 4 of 6 steps
+    assert checkpoint.load_checkpoint(tmp_path / "b.pt")["step"] == 4
+    resumed, resumed_ema = loop.run(_task(seed=123), tmp_path / "b.pt")  # fresh process: other init
+    for (k, a), b in zip(full.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), k
+    for k in full_ema.shadow:
+        assert torch.equal(full_ema.shadow[k], resumed_ema.shadow[k]), k
+
+
+def test_no_resume_starts_over(tmp_path):
+    loop.run(_task(), tmp_path / "c.pt", stop_after=3)
+    m, _ = loop.run(_task(), tmp_path / "c.pt", resume=False, stop_after=1)
+    assert checkpoint.load_checkpoint(tmp_path / "c.pt")["step"] == 1
+
+
+def test_second_run_on_the_same_work_folder_refuses(tmp_path):
+    import fcntl
+
+    from photoverse_train import train_mini
+
+    with open(tmp_path / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert train_mini.main(["--config", str(tmp_path / "unused.yaml"), "--work", str(tmp_path)]) == 2
+
+
+def test_unknown_stage_is_an_error(tmp_path):
+    from train_helpers import TINY_CONFIG
+
+    from photoverse_train import train_mini
+
+    with pytest.raises(SystemExit):
+        train_mini.main(["--config", str(TINY_CONFIG), "--work", str(tmp_path), "--only", "nope"])
