@@ -11,10 +11,10 @@ resumes from its last checkpoint (<work>/checkpoints/*.pt, written atomically ev
   data        synthetic identities -> <work>/data/{train,heldout}.npz
   vae         <work>/stage1/vae
   clip        <work>/stage1/clip/{text_encoder,image_encoder}
+  unet        <work>/stage1/unet       (latents and text states cached in <work>/cache)
+  attributes  <work>/nets/attributes   (prompt accuracy)
   identity    <work>/nets/identity     (ArcFace's part in the stage-2 face loss)
   evaluator   <work>/nets/evaluator    (scores identity similarity; never trained against)
-  attributes  <work>/nets/attributes   (prompt accuracy)
-  unet        <work>/stage1/unet       (latents and text states cached in <work>/cache)
   export      <work>/export/mini-base  (diffusers layout, fp16 safetensors)
   stage2      <work>/stage2/{full,no_face,no_reg}  (PhotoVerse adapters on the frozen base,
               configs/mini_stage2.yaml; the two ablation variants feed the evaluation table)
@@ -39,7 +39,7 @@ import sys
 import time
 from pathlib import Path
 
-STAGES = ("data", "vae", "clip", "identity", "evaluator", "attributes", "unet", "export", "stage2", "evaluate",
+STAGES = ("data", "vae", "clip", "unet", "attributes", "identity", "evaluator", "export", "stage2", "evaluate",
           "publish")
 STAGE2_VARIANTS = ("full", "no_face", "no_reg")
 
@@ -135,17 +135,6 @@ def main(argv=None):
         from .stage1.clip import train_clip
 
         timed("clip", lambda: train_clip(cfg["clip"], tokenizer, train, held, s1 / "clip", work, **common))
-    from .identity.train import train_attribute_net, train_identity_net
-
-    if "identity" in only and "identity" in cfg:
-        timed("identity", lambda: train_identity_net("IdentityNet", cfg["identity"], train, held, nets / "identity",
-                                                     work, **common))
-    if "evaluator" in only and "evaluator" in cfg:
-        timed("evaluator", lambda: train_identity_net("EvaluatorNet", cfg["evaluator"], train, held,
-                                                      nets / "evaluator", work, **common))
-    if "attributes" in only and "attributes" in cfg:
-        timed("attributes", lambda: train_attribute_net(cfg["attributes"], train, held, nets / "attributes", work,
-                                                        **common))
     if "unet" in only:
         from transformers import CLIPTextModel
 
@@ -155,6 +144,30 @@ def main(argv=None):
             raise SystemExit("the UNet needs the text encoder: run the clip stage first")
         te = CLIPTextModel.from_pretrained(s1 / "clip" / "text_encoder").eval()
         timed("unet", lambda: train_unet(cfg["unet"], vae, te, tokenizer, train, s1 / "unet", work, **common))
+    # The networks after the UNet re-read the config file and import their trainers where they
+    # run, so a run that has been going for hours picks up the config and code as they are when
+    # it reaches them.
+    if any(s in only for s in ("attributes", "identity", "evaluator")):
+        fresh = load_config(args.config, args.set)
+        for k in ("attributes", "identity", "evaluator"):
+            if fresh.get(k) != cfg.get(k):
+                log.info(f"[config] {k}: using the config file as it is now: {fresh.get(k)}")
+                cfg[k] = fresh.get(k)
+    if "attributes" in only and cfg.get("attributes"):
+        from .identity.train import train_attribute_net
+
+        timed("attributes", lambda: train_attribute_net(cfg["attributes"], train, held, nets / "attributes", work,
+                                                        **common))
+    if "identity" in only and cfg.get("identity"):
+        from .identity.train import train_identity_net
+
+        timed("identity", lambda: train_identity_net("IdentityNet", cfg["identity"], train, held, nets / "identity",
+                                                     work, **common))
+    if "evaluator" in only and cfg.get("evaluator"):
+        from .identity.train import train_identity_net
+
+        timed("evaluator", lambda: train_identity_net("EvaluatorNet", cfg["evaluator"], train, held,
+                                                      nets / "evaluator", work, **common))
     if "export" in only and dist.is_main():
         from .export import export_base, folder_size
 

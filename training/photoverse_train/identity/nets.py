@@ -90,18 +90,25 @@ class IdentityNet(nn.Module):
         return self(face_crop(images, boxes, self.crop_size, enlarge))
 
 
+def vgg_features(widths, in_size: int, first_pool: bool = True) -> tuple[nn.Sequential, int]:
+    """2x average pool first (cheap; first_pool), then per width conv-GN-ReLU-maxpool, a last
+    conv; returns the module and the flattened feature size (position-aware, unlike a global
+    pool)."""
+    layers, cin = [], 3
+    for c in widths:
+        layers += [nn.Conv2d(cin, c, 3, 1, 1), _gn(c), nn.ReLU(), nn.MaxPool2d(2)]
+        cin = c
+    layers += [nn.Conv2d(cin, cin, 3, 1, 1), _gn(cin), nn.ReLU()]
+    side = in_size // (2 if first_pool else 1) // 2 ** len(widths)
+    return nn.Sequential(nn.AvgPool2d(2) if first_pool else nn.Identity(), *layers), cin * side * side
+
+
 class EvaluatorNet(nn.Module):
     def __init__(self, widths=(32, 64, 128), dim: int = 128, crop_size: int = 64):
         super().__init__()
         self.crop_size = crop_size
-        layers, cin = [], 3
-        for c in widths:
-            layers += [nn.Conv2d(cin, c, 3, 1, 1), _gn(c), nn.ReLU(), nn.MaxPool2d(2)]
-            cin = c
-        layers += [nn.Conv2d(cin, cin, 3, 1, 1), _gn(cin), nn.ReLU()]
-        self.features = nn.Sequential(nn.AvgPool2d(2), *layers)  # 64 -> 32 first: cheap
-        side = crop_size // 2 // 2 ** len(widths)
-        self.fc = nn.Sequential(nn.Flatten(), nn.Dropout(0.0), nn.Linear(cin * side * side, dim))
+        self.features, flat = vgg_features(widths, crop_size)
+        self.fc = nn.Sequential(nn.Flatten(), nn.Dropout(0.0), nn.Linear(flat, dim))
 
     def forward(self, crops):
         return F.normalize(self.fc(self.features(crops)), dim=-1)
@@ -111,11 +118,21 @@ class EvaluatorNet(nn.Module):
 
 
 class AttributeNet(nn.Module):
-    def __init__(self, classes: dict, widths=(24, 48, 96), depth: int = 1):
+    """backbone "resnet": ResNetTrunk + global pool; "vgg": vgg_features + flatten + a hidden
+    layer (keeps where things are: pose, glasses, headwear are local)."""
+
+    def __init__(self, classes: dict, widths=(24, 48, 96), depth: int = 1, backbone: str = "resnet",
+                 image_size: int = 64, hidden: int = 256, first_pool: bool = True):
         super().__init__()
         self.names = list(classes)
-        self.trunk = ResNetTrunk(widths, depth)
-        self.heads = nn.ModuleDict({k: nn.Linear(self.trunk.out_channels, len(v)) for k, v in classes.items()})
+        if backbone == "vgg":
+            feats, flat = vgg_features(widths, image_size, first_pool)
+            self.trunk = nn.Sequential(feats, nn.Flatten(), nn.Linear(flat, hidden), nn.ReLU())
+            out = hidden
+        else:
+            self.trunk = ResNetTrunk(widths, depth)
+            out = self.trunk.out_channels
+        self.heads = nn.ModuleDict({k: nn.Linear(out, len(v)) for k, v in classes.items()})
 
     def forward(self, images) -> dict:
         f = self.trunk(images)

@@ -51,6 +51,26 @@ def _jitter(n, g, amount):
     return j
 
 
+def _random_blur(x, g, p: float, max_sigma: float):
+    """With probability p per image, a separable Gaussian blur of random sigma in (0, max_sigma]
+    pixels: the face loss of stage 2 compares sharp references with decoded, blurrier images."""
+    if p <= 0 or max_sigma <= 0:
+        return x
+    n = x.shape[0]
+    on = torch.rand(n, generator=g) < p
+    sigma = torch.rand(n, generator=g) * max_sigma + 1e-3
+    r = int(np.ceil(2 * max_sigma))
+    t = torch.arange(-r, r + 1, dtype=x.dtype)
+    k = torch.exp(-0.5 * (t[None, :] / sigma[:, None]) ** 2)
+    k = k / k.sum(1, keepdim=True)                                     # (n, 2r+1)
+    c = x.shape[1]
+    xb = F.pad(x, (r, r, r, r), mode="replicate").reshape(1, n * c, x.shape[2] + 2 * r, x.shape[3] + 2 * r)
+    kh = k.repeat_interleave(c, 0)
+    xb = F.conv2d(xb, kh.view(n * c, 1, 1, -1), groups=n * c)
+    xb = F.conv2d(xb, kh.view(n * c, 1, -1, 1), groups=n * c).view_as(x)
+    return torch.where(on.view(-1, 1, 1, 1), xb, x)
+
+
 def _color_jitter(x, g, amount=0.1):
     n = x.shape[0]
     gain = 1 + (torch.rand(n, 3, 1, 1, generator=g) * 2 - 1) * amount
@@ -96,6 +116,30 @@ def verification_metrics(emb: torch.Tensor, identities) -> dict:
             "mean_cos_same": float(s[m].mean()), "mean_cos_different": float(s[~m].mean())}
 
 
+def pk_indices(seed: int, step: int, by_class, p: int, k: int) -> np.ndarray:
+    """P random classes, K random images of each (without replacement where possible)."""
+    rng = np.random.default_rng([int(seed), int(step), 0x1D])
+    out = []
+    for c in rng.choice(len(by_class), size=p, replace=False):
+        pool = by_class[c]
+        out.extend(rng.choice(pool, size=k, replace=len(pool) < k).tolist())
+    return np.asarray(out, dtype=np.int64)
+
+
+def supcon_loss(emb: torch.Tensor, labels: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    """Supervised contrastive loss (Khosla et al. 2020) on unit embeddings: every other sample of
+    the same identity is a positive of the anchor."""
+    n = len(labels)
+    sim = emb @ emb.t() / temperature
+    eye = torch.eye(n, dtype=torch.bool)
+    sim = sim.masked_fill(eye, float("-inf"))
+    logp = sim.log_softmax(1).masked_fill(eye, 0.0)
+    pos = (labels[:, None] == labels[None, :]) & ~eye
+    has = pos.any(1)
+    per_anchor = -(logp * pos).sum(1)[has] / pos.sum(1)[has]
+    return per_anchor.mean()
+
+
 def train_identity_net(kind: str, cfg: dict, train: dict, heldout: dict, out_dir, work_dir, resume=True,
                        checkpoint_seconds=300, stop_after=None):
     """kind "IdentityNet" (cfg: the `identity` section) or "EvaluatorNet" (`evaluator`)."""
@@ -118,16 +162,40 @@ def train_identity_net(kind: str, cfg: dict, train: dict, heldout: dict, out_dir
     crop = int(kwargs.get("crop_size", 64))
     jit = float(tc.get("jitter", 0.06))
 
+    margin, margin_warmup = float(tc.get("margin", 0.35)), int(tc.get("margin_warmup", 0))
+    # P identities x K images per batch (batch = P * K) when ids_per_batch is set, else uniform
+    per_batch = int(tc.get("ids_per_batch", 0))
+    by_class = [np.flatnonzero(labels == c) for c in range(len(classes))] if per_batch else None
+    supcon_weight = float(tc.get("supcon_weight", 0.0))
+    head_weight = float(tc.get("head_weight", 1.0))
+    temperature = float(tc.get("temperature", 0.1))
+
     def loss_fn(step, g):
-        idx = batch_indices(seed, step, batch, n)
+        # the margin ramps up from 0 over margin_warmup steps (plain cosine softmax first)
+        head.margin = margin * min(1.0, step / margin_warmup) if margin_warmup else margin
+        if per_batch:
+            idx = pk_indices(seed, step, by_class, per_batch, batch // per_batch)
+        else:
+            idx = batch_indices(seed, step, batch, n)
         x = _color_jitter(to_float(train["images"][idx]), g, float(tc.get("color_jitter", 0.1)))
+        x = _random_blur(x, g, float(tc.get("blur_p", 0.0)), float(tc.get("blur_sigma", 1.0)))
         boxes = torch.from_numpy(train["face_boxes"][idx].astype(np.float32))
         crops = face_crop(x, boxes, crop, 1.3, _jitter(batch, g, jit))
         flip = torch.rand(batch, generator=g) < 0.5
         crops = torch.where(flip.view(-1, 1, 1, 1), crops.flip(-1), crops)
-        y = torch.from_numpy(labels[idx])
-        loss, acc = head(net(dist.shard(crops)), dist.shard(y))
-        return loss, {"acc": float(acc)}
+        y = dist.shard(torch.from_numpy(labels[idx]))
+        emb = net(dist.shard(crops))
+        loss, logs = 0.0, {}
+        if head_weight:
+            l_head, acc = head(emb, y)
+            loss = loss + head_weight * l_head
+            logs = {"head": float(l_head.detach()), "acc": float(acc)}
+        if supcon_weight:
+            l_sc = supcon_loss(dist.all_gather_with_grad(emb), dist.all_gather_with_grad(y.float()).long()
+                               if dist.is_distributed() else y, temperature)
+            loss = loss + supcon_weight * l_sc
+            logs["supcon"] = float(l_sc.detach())
+        return loss, logs
 
     task = Task(name, module, list(module.parameters()), loss_fn, int(tc["steps"]), float(tc["lr"]),
                 warmup=int(tc.get("warmup", 100)), weight_decay=float(tc.get("weight_decay", 5e-4)),
