@@ -100,3 +100,27 @@ def test_folder_of_photos_data(tmp_path):
     assert list(train["captions"]).count("a photo of a person at the beach") == 1
     assert len(set(train["identities"])) == 2 and set(train["identities"]).isdisjoint(held["identities"])
     assert EvaluatorNet(widths=(8, 8, 16), dim=16, crop_size=112)(torch.randn(1, 3, 112, 112)).shape == (1, 16)
+
+
+def test_supcon_and_pk_batches():
+    from photoverse_train.identity.train import pk_indices, supcon_loss
+
+    by_class = [np.arange(0, 5), np.arange(5, 7), np.arange(7, 20)]
+    idx = pk_indices(0, 3, by_class, 2, 4)
+    assert len(idx) == 8 and np.array_equal(idx, pk_indices(0, 3, by_class, 2, 4))
+    owners = [next(c for c, b in enumerate(by_class) if i in b) for i in idx]
+    assert len(set(owners[:4])) == 1 and len(set(owners[4:])) == 1 and owners[0] != owners[4]
+    labels = torch.tensor([0, 0, 1, 1])
+    good = torch.nn.functional.normalize(torch.tensor([[1.0, 0], [1, 0.01], [0, 1], [0.01, 1]]), dim=-1)
+    bad = good[[0, 2, 1, 3]]
+    assert float(supcon_loss(good, labels)) < float(supcon_loss(bad, labels))
+    # hand-computed: anchor 0 of `good` with temperature 1
+    sim = good @ good.t()
+    want0 = -(sim[0, 1] - torch.logsumexp(sim[0, 1:], 0))
+    per = []
+    for a in range(4):
+        others = [j for j in range(4) if j != a]
+        pos = [j for j in others if labels[j] == labels[a]]
+        per.append(-(sim[a, pos].mean() - torch.logsumexp(sim[a, others], 0)))
+    assert float(supcon_loss(good, labels, 1.0)) == pytest.approx(float(torch.stack(per).mean()), rel=1e-5)
+    assert float(per[0]) == pytest.approx(float(want0), rel=1e-5)

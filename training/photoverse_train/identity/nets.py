@@ -122,12 +122,20 @@ class AttributeNet(nn.Module):
     layer (keeps where things are: pose, glasses, headwear are local)."""
 
     def __init__(self, classes: dict, widths=(24, 48, 96), depth: int = 1, backbone: str = "resnet",
-                 image_size: int = 64, hidden: int = 256, first_pool: bool = True):
+                 image_size: int = 64, hidden: int = 256, first_pool: bool = True, face_region=None,
+                 face_widths=(32, 64, 128)):
         super().__init__()
         self.names = list(classes)
+        self.face_region = list(face_region) if face_region else None  # [top, left, size] in pixels
         if backbone == "vgg":
             feats, flat = vgg_features(widths, image_size, first_pool)
-            self.trunk = nn.Sequential(feats, nn.Flatten(), nn.Linear(flat, hidden), nn.ReLU())
+            self.trunk = nn.Sequential(feats, nn.Flatten())
+            if self.face_region:
+                # a second stream at full resolution on the fixed region where the generator puts
+                # faces: expression and pose are a few pixels
+                self.face_trunk, fflat = vgg_features(face_widths, self.face_region[2], first_pool=False)
+                flat += fflat
+            self.mlp = nn.Sequential(nn.Linear(flat, hidden), nn.ReLU())
             out = hidden
         else:
             self.trunk = ResNetTrunk(widths, depth)
@@ -136,6 +144,11 @@ class AttributeNet(nn.Module):
 
     def forward(self, images) -> dict:
         f = self.trunk(images)
+        if hasattr(self, "mlp"):
+            if self.face_region:
+                t, l, n = self.face_region
+                f = torch.cat([f, self.face_trunk(images[:, :, t:t + n, l:l + n]).flatten(1)], 1)
+            f = self.mlp(f)
         return {k: h(f) for k, h in self.heads.items()}
 
 
