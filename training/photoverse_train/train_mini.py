@@ -75,21 +75,25 @@ def main(argv=None):
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     log = setup_logging(work / "train.log")
-    lock = None
-    if dist.is_main():
-        lock = open(work / ".lock", "w")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            log.error(f"another training run holds {work / '.lock'}; not starting a second one")
-            return 2
-        lock.write(str(os.getpid()))
-        lock.flush()
-    cfg = load_config(args.config, args.set)
     only = [s for s in args.only.split(",") if s] or list(STAGES)
     for s in only:
         if s not in STAGES:
             raise SystemExit(f"unknown stage {s!r}; stages: {', '.join(STAGES)}")
+    # one lock per stage: two runs may share the work folder (2 cores: the nets beside the UNet)
+    # but never run the same stage twice
+    locks = []
+    if dist.is_main():
+        for s in only:
+            lock = open(work / f".lock.{s}", "w")
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                log.error(f"another training run holds {work / f'.lock.{s}'} (stage {s}); not starting a second one")
+                return 2
+            lock.write(str(os.getpid()))
+            lock.flush()
+            locks.append(lock)
+    cfg = load_config(args.config, args.set)
     ckpt_s = args.checkpoint_minutes * 60
     log.info(f"=== train_mini: config {args.config}, work {work}, threads {args.threads}, "
              f"world {dist.world_size()}, stages {','.join(only)}, resume {args.resume}")

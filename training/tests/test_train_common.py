@@ -75,14 +75,20 @@ def test_no_resume_starts_over(tmp_path):
     assert checkpoint.load_checkpoint(tmp_path / "c.pt")["step"] == 1
 
 
-def test_second_run_on_the_same_work_folder_refuses(tmp_path):
+def test_second_run_of_a_stage_refuses_but_other_stages_may_run(tmp_path):
     import fcntl
 
     from photoverse_train import train_mini
 
-    with open(tmp_path / ".lock", "w") as held:
+    with open(tmp_path / ".lock.unet", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         assert train_mini.main(["--config", str(tmp_path / "unused.yaml"), "--work", str(tmp_path)]) == 2
+        assert train_mini.main(["--config", str(tmp_path / "unused.yaml"), "--work", str(tmp_path),
+                                "--only", "unet"]) == 2
+        # another stage takes its own lock and gets as far as reading the (missing) config
+        with pytest.raises((FileNotFoundError, SystemExit)):
+            train_mini.main(["--config", str(tmp_path / "unused.yaml"), "--work", str(tmp_path),
+                             "--only", "identity"])
 
 
 def test_unknown_stage_is_an_error(tmp_path):
