@@ -55,6 +55,8 @@ def parse_args(argv=None):
                     help="continue from the last checkpoints (default)")
     ap.add_argument("--no-resume", dest="resume", action="store_false", help="ignore existing checkpoints")
     ap.add_argument("--only", default="", help="comma-separated stages to run (default: all)")
+    ap.add_argument("--variants", default="", help="stage-2 variants to train (default: all); two runs may train "
+                    "different variants side by side, one per core")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override, e.g. unet.train.steps=10")
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
     return ap.parse_args(argv)
@@ -81,9 +83,14 @@ def main(argv=None):
             raise SystemExit(f"unknown stage {s!r}; stages: {', '.join(STAGES)}")
     # one lock per stage: two runs may share the work folder (2 cores: the nets beside the UNet)
     # but never run the same stage twice
+    variants = [v for v in args.variants.split(",") if v] or list(STAGE2_VARIANTS)
+    for v in variants:
+        if v not in STAGE2_VARIANTS:
+            raise SystemExit(f"unknown stage-2 variant {v!r}; variants: {', '.join(STAGE2_VARIANTS)}")
+    units = [u for s in only for u in ([f"stage2-{v}" for v in variants] if s == "stage2" else [s])]
     locks = []
     if dist.is_main():
-        for s in only:
+        for s in units:
             lock = open(work / f".lock.{s}", "w")
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -197,7 +204,7 @@ def main(argv=None):
     if "stage2" in only:
         from .stage2.train import train_stage2
 
-        for variant in STAGE2_VARIANTS:
+        for variant in variants:
             timed(f"stage2 {variant}", lambda: train_stage2(cfg2, variant, base, work, **common))
     if "evaluate" in only and dist.is_main():
         from .evaluate import evaluate_once, reproduce_command

@@ -98,3 +98,12 @@ def test_unknown_stage_is_an_error(tmp_path):
 
     with pytest.raises(SystemExit):
         train_mini.main(["--config", str(TINY_CONFIG), "--work", str(tmp_path), "--only", "nope"])
+
+
+def test_unknown_stage2_variant_is_an_error(tmp_path):
+    from train_helpers import TINY_CONFIG
+
+    from photoverse_train import train_mini
+
+    with pytest.raises(SystemExit, match="no_such"):
+        train_mini.main(["--config", str(TINY_CONFIG), "--work", str(tmp_path), "--only", "stage2", "--variants", "no_such"])
