@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Formats
+import Models
 import Pipeline
 import Sampling
 import TensorCore
@@ -37,7 +38,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("reference"), help: "A photo of the person's face (PNG/JPEG); repeat for several photos of one person (features averaged).") var references: [String] = []
     @Option(help: "Adapter file: PhotoVerse layout, IP-Adapter SD1.5, or a converted ELITE mapper (default: the model's photoverse-adapter.safetensors).") var adapter: String?
     @Option(help: "Image encoder folder for --adapter (config.json + safetensors, or a folder with image_encoder/; default: the model's).") var imageEncoder: String?
-    @Option(help: "Face crop: auto (detect the face, enlarge 1.3x), none (whole image), or x,y,w,h in pixels.") var crop = "auto"
+    @Option(help: "Face crop: auto (detect the face, enlarge 1.3x), none (whole image), or x,y,w,h in pixels. Default: auto, none for the model's own references/ faces.") var crop: String?
     @Option(help: "γ: weight of the text attention (more = follows the prompt).") var textWeight: Float = 1
     @Option(help: "σ: weight of the image attention (more = more like the reference; 0 = off).") var imageWeight: Float = 1
     @Option(help: "α: LoRA scale on the text keys/values (0 = base model's).") var loraScale: Float = 1
@@ -127,10 +128,9 @@ struct GenerateCommand: ParsableCommand {
         guard imageStart <= imageEnd else {
             throw UserFacingError("--image-start \(imageStart) is after --image-end \(imageEnd)")
         }
-        let cropMode = try CropMode(parsing: crop)
         var prepared: [RGBImage] = []
         for path in references {
-            let reference = try ReferencePreparation.prepare(file: URL(fileURLWithPath: path), crop: cropMode,
+            let reference = try ReferencePreparation.prepare(file: URL(fileURLWithPath: path), crop: try cropMode(for: path),
                                                              outputSize: identity.inputSize)
             FileHandle.standardError.write(Data("\(path): \(reference.summary)\n".utf8))
             prepared.append(reference.image)
@@ -152,7 +152,7 @@ struct GenerateCommand: ParsableCommand {
             // The same crop as the encoder's input, without the background mask.
             var options = ReferencePreparation.Options()
             options.masking = .off
-            let start = try ReferencePreparation.prepare(file: URL(fileURLWithPath: references[0]), crop: cropMode,
+            let start = try ReferencePreparation.prepare(file: URL(fileURLWithPath: references[0]), crop: try cropMode(for: references[0]),
                                                          outputSize: min(request.width, request.height), options: options)
             guard start.image.width == request.width, start.image.height == request.height else {
                 throw UserFacingError("--strength with --reference needs a square size (--width = --height), got \(request.width)x\(request.height)")
@@ -160,6 +160,15 @@ struct GenerateCommand: ParsableCommand {
             request.initImage = start.image.tensor(range: .minusOneToOne)
             request.strength = strength
         }
+    }
+
+    /// --crop, else auto, or none for a face that ships with the model (already its encoder's crop).
+    private func cropMode(for path: String) throws -> CropMode {
+        try CropMode(parsing: crop ?? (isShipped(path) ? "none" : "auto"))
+    }
+
+    private func isShipped(_ path: String) -> Bool {
+        ModelFolder.isShippedReference(URL(fileURLWithPath: path), of: URL(fileURLWithPath: model))
     }
 
     /// What goes into the PNG: everything needed to run it again.
@@ -176,7 +185,7 @@ struct GenerateCommand: ParsableCommand {
         record.model = model
         if let p = request.personalization {
             record.references = references
-            record.crop = crop
+            record.crop = crop ?? (references.allSatisfy { isShipped($0) } ? "none" : "auto")
             record.textWeight = p.textWeight
             record.imageWeight = p.imageWeight
             record.loraScale = p.loraScale

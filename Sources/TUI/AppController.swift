@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Formats
 import Pipeline
 import Terminal
@@ -73,10 +74,13 @@ public final class AppController {
     public var generatePressedAt: Date?
     private var nextJobID = 1
     private var wasFreshConfig: Bool
+    /// The model's `references/` folder (faces that ship with it), when it has one.
+    public let shippedReferences: URL?
 
     public init(config: UserConfig, freshConfig: Bool, modelName: String, outputFolder: URL, themeName: String,
-                services: Services) {
+                services: Services, shippedReferences: URL? = nil) {
         self.services = services
+        self.shippedReferences = shippedReferences?.standardizedFileURL
         settings = config.settings
         prompt = TextEditor(config.settings.prompt)
         negative = TextEditor(config.settings.negativePrompt)
@@ -88,8 +92,10 @@ public final class AppController {
         wasFreshConfig = freshConfig
         gallery = Gallery.scan(outputFolder)
         let home = URL(fileURLWithPath: PathDisplay.home)
+        // a first start browses the faces that ship with the model
         browseFolder = config.browseFolder.map { URL(fileURLWithPath: $0) }
             ?? config.settings.referencePath.map { URL(fileURLWithPath: $0).deletingLastPathComponent() }
+            ?? self.shippedReferences
             ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         if !FileManager.default.fileExists(atPath: browseFolder.path) { browseFolder = home }
         if let path = settings.referencePath {
@@ -229,9 +235,18 @@ public final class AppController {
         reference = nil
         referencePhoto = nil
         referenceFace = nil
+        // the shipped faces are already the encoder's masked crops: used whole
+        let shipped = isShippedReference(url)
+        if shipped { settings.crop = "none" }
         services.loadReference(url.path, settings.crop)
-        say("reference: \(url.lastPathComponent)" + (hasIdentity ? "" : " (this model has no adapter: shown, not used)"))
+        say("reference: \(url.lastPathComponent)" + (shipped ? " (ships with the model: crop none)" : "")
+            + (hasIdentity ? "" : " (this model has no adapter: shown, not used)"))
         services.saveConfig(config)
+    }
+
+    public func isShippedReference(_ url: URL) -> Bool {
+        guard let shippedReferences else { return false }
+        return ModelFolder.isShippedReference(url, of: shippedReferences.deletingLastPathComponent())
     }
 
     public func clearReference() {

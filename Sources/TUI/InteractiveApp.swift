@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Pipeline
 import Terminal
 #if canImport(Glibc)
@@ -79,7 +80,8 @@ public enum InteractiveApp {
         // A first start takes the model's own size, unless --load brought one.
         let app = AppController(config: config, freshConfig: freshConfig && options.loadFile == nil,
                                 modelName: ModelFolderSummary(folder: options.modelFolder).name,
-                                outputFolder: outputFolder, themeName: theme.name, services: services)
+                                outputFolder: outputFolder, themeName: theme.name, services: services,
+                                shippedReferences: ModelFolder.shippedReferences(in: options.modelFolder))
         if let themeProblem { app.fail(themeProblem) }
 
         let trace = LatencyTrace(environment: environment)

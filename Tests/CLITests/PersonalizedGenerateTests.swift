@@ -49,6 +49,36 @@ final class PersonalizedGenerateTests: XCTestCase {
         XCTAssertEqual(try PNGCodec.read(dir.appendingPathComponent("moon.png")).width, 64)
     }
 
+    /// A face from the model's own references/ folder is already the encoder's masked crop: it
+    /// is used whole without --crop (a detector would refuse a face this small).
+    func testTheModelsShippedReferencesAreUsedWhole() throws {
+        let dir = Fixtures.temporaryDirectory("cli-photoverse")
+        let model = dir.appendingPathComponent("model")
+        let manager = FileManager.default
+        try manager.createDirectory(at: model.appendingPathComponent("references"), withIntermediateDirectories: true)
+        for part in ["model_index.json", "scheduler", "text_encoder", "tokenizer", "unet", "vae"] {
+            try manager.copyItem(at: Fixtures.url("tiny-sd/\(part)").resolvingSymlinksInPath(), to: model.appendingPathComponent(part))
+        }
+        try manager.copyItem(at: golden.appendingPathComponent("image_encoder"), to: model.appendingPathComponent("image_encoder"))
+        try manager.copyItem(at: golden.appendingPathComponent("adapter.safetensors"),
+                             to: model.appendingPathComponent("photoverse-adapter.safetensors"))
+        let face = model.appendingPathComponent("references/heldout-0001.png")
+        try manager.copyItem(at: golden.appendingPathComponent("reference.png"), to: face)
+        let out = dir.appendingPathComponent("shipped.png")
+        let run = try PhotoverseBinary.run(["generate", "--model", model.path, "--reference", face.path, "--prompt", "S* in the snow",
+                                            "--steps", "2", "--out", out.path], in: dir)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("heldout-0001.png: whole image"), run.stderr)
+        XCTAssertTrue(try PNGCodec.readText(out)["photoverse"]?.contains("\"crop\":\"none\"") ?? false)
+        // the same photo elsewhere is a photo like any other: auto crop looks for a face
+        let elsewhere = dir.appendingPathComponent("face.png")
+        try manager.copyItem(at: face, to: elsewhere)
+        let auto = try PhotoverseBinary.run(["generate", "--model", model.path, "--reference", elsewhere.path, "--prompt", "S*",
+                                             "--steps", "2", "--out", dir.appendingPathComponent("auto.png").path], in: dir)
+        XCTAssertNotEqual(auto.status, 0, "the synthetic face is not found by the detector")
+        XCTAssertTrue(auto.stderr.contains("face.png"), auto.stderr)
+    }
+
     /// The paper's image-to-image trick: `--strength` with a reference starts from the noised
     /// reference crop and runs only that fraction of the steps.
     func testStrengthStartsFromTheReference() throws {

@@ -30,13 +30,13 @@ final class AppControllerTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(at: folder) }
 
-    func makeApp(_ config: UserConfig = UserConfig(), identity: Bool = false) -> AppController {
+    func makeApp(_ config: UserConfig = UserConfig(), identity: Bool = false, shippedReferences: URL? = nil) -> AppController {
         let services = AppController.Services(
             queue: queue, loadReference: { [unowned self] path, _ in loadedReferences.append(path) },
             saveConfig: { [unowned self] in saved.append($0) }, openFile: { "file: \($0.path)" },
             trash: Trash(root: folder.appendingPathComponent("Trash")), themes: ThemeCatalog(folders: [ThemeTests.themesFolder]))
         let app = AppController(config: config, freshConfig: true, modelName: "tiny", outputFolder: folder.appendingPathComponent("out"),
-                                themeName: "dark", services: services)
+                                themeName: "dark", services: services, shippedReferences: shippedReferences)
         app.apply(.modelLoaded(LoadedModel(name: "tiny", hasIdentity: identity, nativeSize: 64, loadSeconds: 0.1)))
         return app
     }
@@ -47,6 +47,27 @@ final class AppControllerTests: XCTestCase {
         let app = makeApp()
         XCTAssertEqual(app.settings.width, 64)
         XCTAssertEqual(app.settings.height, 64)
+    }
+
+    func testAFirstStartBrowsesTheShippedFacesWhichAreUsedWhole() throws {
+        let model = folder.appendingPathComponent("model")
+        let shipped = model.appendingPathComponent("references")
+        try FileManager.default.createDirectory(at: shipped, withIntermediateDirectories: true)
+        let app = makeApp(shippedReferences: shipped)
+        XCTAssertEqual(app.browseFolder.standardizedFileURL.path, shipped.standardizedFileURL.path)
+        XCTAssertEqual(app.settings.crop, "auto")
+        app.chooseReference(shipped.appendingPathComponent("heldout-0001.png"))
+        XCTAssertEqual(app.settings.crop, "none", "a shipped face is already the encoder's crop")
+        XCTAssertEqual(loadedReferences.last, shipped.appendingPathComponent("heldout-0001.png").path)
+        XCTAssertTrue(app.currentMessage()?.text.contains("crop none") ?? false)
+        app.settings.crop = "auto"
+        app.chooseReference(folder.appendingPathComponent("me.jpg"))
+        XCTAssertEqual(app.settings.crop, "auto", "other photos keep the chosen crop")
+
+        var config = UserConfig()
+        config.browseFolder = folder.path
+        XCTAssertEqual(makeApp(config, shippedReferences: shipped).browseFolder.standardizedFileURL.path,
+                       folder.standardizedFileURL.path, "a folder browsed before wins")
     }
 
     func testGenerateQueuesTheBatchWithSeeds() {

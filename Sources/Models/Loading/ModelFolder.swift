@@ -96,4 +96,22 @@ public struct ModelFolder {
     }
 
     public static let adapterFileName = "photoverse-adapter.safetensors"
+
+    /// Reference faces that ship with a model (`references/*.png`): already the image encoder's
+    /// masked face crops, so they are used whole (crop none) unless a crop is asked for.
+    public static let referencesFolderName = "references"
+
+    /// The folder's shipped references, when it has any.
+    public static func shippedReferences(in folder: URL) -> URL? {
+        let url = folder.appendingPathComponent(referencesFolderName, isDirectory: true).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue ? url : nil
+    }
+
+    /// Whether `file` is one of `folder`'s shipped references.
+    public static func isShippedReference(_ file: URL, of folder: URL) -> Bool {
+        guard let shipped = shippedReferences(in: folder) else { return false }
+        return file.standardizedFileURL.resolvingSymlinksInPath().deletingLastPathComponent().path
+            == shipped.resolvingSymlinksInPath().path
+    }
 }
