@@ -47,7 +47,7 @@ bench: deps build venv
 # Rebuild the PhotoVerse-mini model from nothing (resumable: run it again to continue; one torch
 # thread; log in training/work/train.log, sample grids in training/work/samples/).
 train-mini: venv
-	cd training && PYTHONPATH=. ../$(PYTHON) -m photoverse_train.train_mini --threads 1 $(TRAIN_ARGS)
+	cd training && PYTHONPATH=. ../$(PYTHON) -m photoverse_train.train_mini --threads 1 --lanes 2 $(TRAIN_ARGS)
 
 clean:
 	rm -rf .build

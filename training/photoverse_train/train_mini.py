@@ -57,13 +57,35 @@ def parse_args(argv=None):
     ap.add_argument("--only", default="", help="comma-separated stages to run (default: all)")
     ap.add_argument("--variants", default="", help="stage-2 variants to train (default: all); two runs may train "
                     "different variants side by side, one per core")
+    ap.add_argument("--lanes", type=int, default=1, choices=(1, 2),
+                    help="2: a second process trains beside the main line (lanes.py); whole runs only")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override, e.g. unet.train.steps=10")
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
     return ap.parse_args(argv)
 
 
+def lane_argv(args) -> list:
+    """The options every child of a two-lane run shares."""
+    out = ["--config", args.config, "--work", args.work, "--threads", str(args.threads),
+           "--checkpoint-minutes", str(args.checkpoint_minutes)]
+    for kv in args.set:
+        out += ["--set", kv]
+    return out + ([] if args.resume else ["--no-resume"])
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.lanes == 2 and not args.only and os.environ.get("WORLD_SIZE", "1") == "1":
+        from .common.progress import setup_logging
+        from .lanes import run_plan, two_lane_plan
+
+        Path(args.work).mkdir(parents=True, exist_ok=True)
+        log = setup_logging(Path(args.work) / "train.log")
+        variants = [v for v in args.variants.split(",") if v] or list(STAGE2_VARIANTS)
+        t = time.time()
+        rc = run_plan(two_lane_plan(variants), lane_argv(args), log=log.info)
+        log.info(f"=== train_mini (two lanes) finished in {(time.time() - t) / 60:.1f} min, exit {rc}")
+        return rc
     import torch
 
     torch.set_num_threads(max(1, args.threads))
