@@ -25,6 +25,28 @@ final class ModelsParityTests: XCTestCase {
         XCTAssertLessThan(out.maxAbsDifference(try g.tensor("last_hidden_state")), tolerance)
     }
 
+    /// transformers 5 saves a bare CLIPTextModel without the `text_model.` level: the same
+    /// weights load either way and give the same states.
+    func testTextEncoderSavedWithoutItsTopLevelLoads() throws {
+        let source = Fixtures.url("tiny-sd")
+        let copy = Fixtures.temporaryDirectory("bare-text-encoder")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let manager = FileManager.default
+        try manager.createDirectory(at: copy.appendingPathComponent("text_encoder"), withIntermediateDirectories: true)
+        try manager.copyItem(at: source.appendingPathComponent("text_encoder/config.json"),
+                             to: copy.appendingPathComponent("text_encoder/config.json"))
+        let file = try SafetensorsFile(url: source.appendingPathComponent("text_encoder/model.safetensors"))
+        var bare: [String: Tensor] = [:]
+        for name in file.tensorNames {
+            XCTAssertTrue(name.hasPrefix("text_model."), name)
+            bare[String(name.dropFirst("text_model.".count))] = try file.tensor(name)
+        }
+        try SafetensorsWriter.write(bare, to: copy.appendingPathComponent("text_encoder/model.safetensors"))
+        let ids = [[49406, 320, 1125, 539, 49407] + Array(repeating: 49407, count: 72)]
+        let loaded = try ModelFolder(copy).loadTextEncoder()
+        XCTAssertEqual(loaded(ids).scalars, try folder.loadTextEncoder()(ids).scalars)
+    }
+
     func testUNetMatchesDiffusers() throws {
         let unet = try folder.loadUNet()
         let g = try golden("unet")

@@ -12,7 +12,7 @@ public struct CLIPTextModel {
     public init(config: CLIPTextConfig, weights: WeightPath) throws {
         self.config = config
         let w = config.hiddenSize
-        let text = weights("text_model")
+        let text = weights.optionalLevel("text_model", probe: "embeddings.token_embedding.weight")
         tokenEmbedding = try text("embeddings")("token_embedding").tensor("weight", [config.vocabSize, w])
         positionEmbedding = try text("embeddings")("position_embedding").tensor("weight", [config.maxPositionEmbeddings, w])
         layers = try (0..<config.numHiddenLayers).map {

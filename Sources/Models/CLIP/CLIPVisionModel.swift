@@ -17,7 +17,7 @@ public struct CLIPVisionModel {
     public init(config: CLIPVisionConfig, weights: WeightPath, withProjection: Bool = false) throws {
         self.config = config
         let w = config.hiddenSize
-        let vision = weights("vision_model")
+        let vision = weights.optionalLevel("vision_model", probe: "embeddings.class_embedding")
         patchEmbedding = try Conv2d(vision("embeddings")("patch_embedding"), in: config.numChannels, out: w,
                                     kernel: config.patchSize, stride: config.patchSize, bias: false)
         classEmbedding = try vision("embeddings").tensor("class_embedding", [w])

@@ -122,6 +122,13 @@ public struct WeightPath {
         loader.source?.shape(of: prefix.isEmpty ? name : "\(prefix).\(name)")
     }
 
+    /// `self(component)`, unless the weights were saved without that level: transformers 5
+    /// writes a bare CLIPTextModel's tensors without `text_model.`. `probe` is a tensor name
+    /// below the component that every such model has.
+    public func optionalLevel(_ component: String, probe: String) -> WeightPath {
+        !self(component).has(probe) && has(probe) ? self : self(component)
+    }
+
     /// Whether the source holds `prefix.name` (always false for random weights).
     public func has(_ name: String) -> Bool {
         let full = prefix.isEmpty ? name : "\(prefix).\(name)"
