@@ -138,8 +138,12 @@ def main(argv=None):
 
     # data (rank 0 generates, the others wait)
     data_dir = work / "data"
+    data_kind = cfg["data"].get("kind", "synthetic")
+    if data_kind not in ("synthetic", "folder"):
+        raise SystemExit(f"data.kind {data_kind!r}: expected synthetic (rendered faces) or folder "
+                         "(data.path/<person>/<photo>.jpg)")
     if dist.is_main():
-        if cfg["data"].get("kind", "synthetic") == "folder":
+        if data_kind == "folder":
             timed("data", lambda: datacache.build_from_folder(cfg["data"], data_dir))
         else:
             timed("data", lambda: datacache.build(cfg["data"], data_dir))

@@ -58,8 +58,14 @@ def test_sd15_config_describes_the_paper_setting():
     pc = photoverse_config(cfg["model"], cfg["base_model"])
     assert list(pc.encoder_layers) == [-1, 4, 8, 12, 16] and pc.num_tokens == 5 and pc.adapter_hidden == 1024
     assert variant_train_config(cfg, "full")["loss"] == {"face": 0.01, "treg": 0.01, "sreg": 0.001}
-    with pytest.raises(SystemExit):
-        check_supported(cfg)  # photo folder + ArcFace: no loader in this repository
+    check_supported(cfg)  # photo folder + ArcFace: stage2/inputs.py (tests/test_sd15_path.py)
+    assert cfg["data"]["kind"] == "folder" and cfg["identity"]["kind"] == "arcface"
+    sd15 = load_config(ROOT / "training" / "configs" / "sd15.yaml")
+    assert sd15["data"]["kind"] == cfg["data"]["kind"] and sd15["data"]["path"] == cfg["data"]["path"]
+    for bad in ({"data": {"kind": "photo_folder", "path": "/x"}}, {"identity": {"kind": "facenet"}},
+                {"identity": {"kind": "arcface"}}):
+        with pytest.raises(SystemExit):
+            check_supported(bad)
     mini = load_config(ROOT / "training" / "configs" / "mini_stage2.yaml")
     check_supported(mini)
     assert variant_train_config(mini, "no_reg")["loss"] == {"face": 0.01, "treg": 0.0, "sreg": 0.0}

@@ -142,66 +142,9 @@ def _face_box(detector, img) -> tuple[int, int, int, int] | None:
 
 
 def build_from_folder(cfg: dict, folder) -> dict:
-    """Photos under cfg["path"]: one sub-folder per person (the identity), each image with an
-    optional caption beside it (same name, .txt; default cfg["default_caption"]). Images are
-    centre-cropped square around the detected face (BlazeFace, Models/face-detector) where
-    possible, resized to cfg["size"]; persons listed by cfg["held_out"] (or the last
-    held_out_fraction of them, sorted) form the held-out split. Same .npz layout as `build`
-    (labels are -1: real photos carry no attribute labels; references are other photos of the
-    same person)."""
-    from PIL import Image
+    """Photos under cfg["path"] (data.kind folder): one sub-folder per person, each photo with an
+    optional caption beside it (.txt). Same .npz layout as `build`, with each person's references
+    prepared as the engine prepares a reference; see common/photo_folder.py."""
+    from .photo_folder import build_from_folder as build_photos
 
-    from .config import REPO_ROOT, resolve_path
-
-    src, folder = resolve_path(cfg["path"]), Path(folder)
-    size = int(cfg.get("size", 512))
-    people = sorted(p for p in src.iterdir() if p.is_dir())
-    if not people:
-        raise FileNotFoundError(f"{src}: expected one sub-folder of photos per person")
-    held_names = set(cfg.get("held_out") or [p.name for p in people[len(people) - int(round(
-        len(people) * float(cfg.get("held_out_fraction", 0.1)))):]])
-    detector = None
-    if cfg.get("detect_faces", True):
-        import sys
-
-        sys.path.insert(0, str(REPO_ROOT / "training"))
-        import blazeface_reference as bf
-
-        detector = bf.load(str(resolve_path(cfg.get("face_detector", "Models/face-detector"))))
-    out = {}
-    for split in SPLITS:
-        final = folder / f"{split}.npz"
-        out[split] = final
-        if final.exists():
-            continue
-        names = [p for p in people if (p.name in held_names) == (split == "heldout")]
-        rows = {k: [] for k in ("images", "masks", "face_boxes", "labels", "identities", "image_ids", "captions")}
-        for ident, person in enumerate(names):
-            files = sorted(f for f in person.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
-            for k, f in enumerate(files):
-                img = Image.open(f).convert("RGB")
-                w, h = img.size
-                box = _face_box(detector, img) if detector else None
-                side = min(w, h)
-                cx, cy = (box[0] + box[2] / 2, box[1] + box[3] / 2) if box else (w / 2, h / 2)
-                left = int(min(max(cx - side / 2, 0), w - side))
-                top = int(min(max(cy - side / 2, 0), h - side))
-                img = img.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BICUBIC)
-                s = size / side
-                fb = ((box[0] - left) * s, (box[1] - top) * s, box[2] * s, box[3] * s) if box else \
-                    (size * 0.25, size * 0.25, size * 0.5, size * 0.5)
-                cap = f.with_suffix(".txt")
-                rows["images"].append(np.asarray(img, np.uint8))
-                rows["masks"].append(np.full((size, size), 255, np.uint8))
-                rows["face_boxes"].append(np.asarray(fb, np.int16))
-                rows["labels"].append(np.full(7, -1, np.int8))
-                rows["identities"].append(ident + (10**6 if split == "heldout" else 0))
-                rows["image_ids"].append(k)
-                rows["captions"].append(cap.read_text().strip() if cap.exists() else
-                                        cfg.get("default_caption", "a photo of a person"))
-        arrays = {k: np.stack(v) if k in ("images", "masks", "face_boxes", "labels") else np.asarray(v)
-                  for k, v in rows.items()}
-        arrays["describe_captions"] = arrays["captions"]
-        _savez(final, **arrays)
-        LOG.info(f"[data] {split}: {len(arrays['images'])} photos of {len(names)} people -> {final}")
-    return out
+    return build_photos(cfg, folder)

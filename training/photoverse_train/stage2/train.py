@@ -18,7 +18,9 @@ masked (base.py) at the vision encoder's size; the pseudo-word count k ~ U{1..m}
 Variants (the ablation): full; no_face (w_face = 0); no_reg (w_Treg = w_Sreg = 0).
 
 Inputs: <work>/data/train.npz (+ heldout.npz for sample grids), <work>/nets/identity/, the base
-folder. Outputs: <work>/stage2/<variant>/photoverse-adapter.safetensors (fp16, the project's
+folder; or (data.kind folder, identity.kind arcface: configs/sd15_stage2.yaml) a folder of real
+photos and user-supplied ArcFace weights (stage2/inputs.py).
+Outputs: <work>/stage2/<variant>/photoverse-adapter.safetensors (fp16, the project's
 layout), DONE.json (steps, timing, final loss terms), train.log, samples.png. A variant whose
 DONE.json exists is skipped. Checkpoints: <work>/checkpoints/stage2-<variant>.pt (atomic,
 every --checkpoint-minutes; resumed by default)."""
@@ -42,15 +44,28 @@ ADAPTER_FILE = "photoverse-adapter.safetensors"
 
 # ------------------------------------------------------------------------------------ config
 
+DATA_KINDS = ("synthetic_cache", "folder")
+IDENTITY_KINDS = ("trained", "arcface")
+
+
 def check_supported(cfg: dict) -> None:
-    """Only the synthetic data cache and the trained identity network have loaders here; the
-    SD1.5 config (photo folder, ArcFace weights) documents a run this repository cannot do yet."""
-    data_kind = (cfg.get("data") or {}).get("kind", "synthetic_cache")
-    id_kind = (cfg.get("identity") or {}).get("kind", "trained")
-    if data_kind != "synthetic_cache" or id_kind != "trained":
-        raise SystemExit(f"data.kind {data_kind!r} / identity.kind {id_kind!r}: this repository only loads the "
-                         "synthetic data cache (<work>/data/train.npz) and the identity network trained by "
-                         "train_mini (<work>/nets/identity); see the comments of the config")
+    """The inputs stage 2 has loaders for (stage2/inputs.py): data.kind synthetic_cache (default,
+    <work>/data/train.npz) or folder (data.path/<person>/<photo>.jpg, real photos); identity.kind
+    trained (default, <work>/nets/identity) or arcface (identity.weights, a .safetensors file)."""
+    data = cfg.get("data") or {}
+    ident = cfg.get("identity") or {}
+    data_kind = data.get("kind", "synthetic_cache")
+    id_kind = ident.get("kind", "trained")
+    if data_kind not in DATA_KINDS:
+        raise SystemExit(f"data.kind {data_kind!r}: stage 2 reads synthetic_cache (<work>/data/train.npz) or folder "
+                         "(data.path/<person>/<photo>.jpg)")
+    if id_kind not in IDENTITY_KINDS:
+        raise SystemExit(f"identity.kind {id_kind!r}: stage 2 uses trained (<work>/nets/identity) or arcface "
+                         "(identity.weights: an IResNet .safetensors file)")
+    if data_kind == "folder" and not data.get("path"):
+        raise SystemExit("data.kind folder needs data.path (a folder with one sub-folder of photos per person)")
+    if id_kind == "arcface" and not ident.get("weights"):
+        raise SystemExit("identity.kind arcface needs identity.weights (an insightface IResNet .safetensors file)")
 
 
 def variant_train_config(cfg: dict, variant: str) -> dict:
@@ -226,7 +241,6 @@ def train_stage2(cfg: dict, variant: str, base_dir, work_dir, resume: bool = Tru
     from ..common.datacache import load
     from ..common.loop import Task, run
     from ..common.progress import LOG
-    from ..identity.train import load_net
     from ..model import save_adapter
     from .base import Trainable, build_model, load_base
 
@@ -248,12 +262,13 @@ def train_stage2(cfg: dict, variant: str, base_dir, work_dir, resume: bool = Tru
         parts = parts or load_base(base_dir)
         model = build_model(parts, cfg["model"], cfg.get("base_model", ""), seed)
         trainable = Trainable(model)
-        id_net = load_net(work_dir / "nets" / "identity")
-        id_net.requires_grad_(False)
-        train = load(work_dir / "data" / "train.npz")
-        latents = train_latents(parts["vae"], train, work_dir)
+        from .inputs import load_identity_net, load_train_split, stage2_data
+
+        id_net = load_identity_net(cfg, work_dir)  # trained: <work>/nets/identity; arcface: identity.weights
         mc = model.config
-        data = Stage2Data(train, latents, mc.image_size, mc.image_mean, mc.image_std)
+        train = load_train_split(cfg, work_dir, mc.image_size)  # folder: built from data.path when missing
+        latents = train_latents(parts["vae"], train, work_dir)
+        data = stage2_data(cfg, train, latents, mc.image_size, mc.image_mean, mc.image_std)
         params = model.trainable_parameters()
         LOG.info(f"[stage2 {variant}] {sum(p.numel() for p in params) / 1e6:.3f}M trainable parameters; "
                  f"{len(data)} images; batch {tc['batch']}, {tc['steps']} steps; loss weights {tc.get('loss')}")
