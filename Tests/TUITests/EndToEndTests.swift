@@ -242,4 +242,35 @@ final class EndToEndTests: XCTestCase {
         try ui.send("y")
         try ui.assertExitedRestored(status: 0)
     }
+
+    static let embeddedModel = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Models/mini")
+
+    /// The model that ships with the app, as a first-time user meets it: the picker opens on the
+    /// shipped faces, one is picked (used whole), `g` shows a preview within a second and the
+    /// result is saved with its parameters.
+    func testEmbeddedModelPickAShippedFaceGenerateAndSave() throws {
+        let home = Fixtures.temporaryDirectory("photoverse-tui")
+        let trace = home.appendingPathComponent("trace.txt")
+        let ui = try startUI(model: Self.embeddedModel, environment: ["PHOTOVERSE_TRACE": trace.path], home: home)
+        try ui.send("BTab")
+        try ui.send("Enter")
+        try ui.waitFor("heldout-")
+        try ui.send("Enter")
+        try ui.waitFor("crop none")
+        try ui.send("g")
+        try ui.waitFor("done: photoverse-0001.png", timeout: 60)
+        let files = UIFixtures.results(in: ui.outputFolder)
+        XCTAssertEqual(files.map(\.lastPathComponent), ["photoverse-0001.png"])
+        let record = try GenerationRecord.load(from: files[0])
+        XCTAssertTrue(record.prompt.contains("S*"), record.prompt)
+        XCTAssertEqual(record.crop, "none")
+        XCTAssertTrue(record.references?.first?.contains("Models/mini/references/heldout-") ?? false, "\(record.references ?? [])")
+        let lines = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n")
+        let firstPreview = lines.filter { $0.hasPrefix("first-preview") }.compactMap { Double($0.split(separator: " ")[1]) }
+        XCTAssertLessThan(firstPreview.first ?? 1e9, 1000, "first preview after g (ms)")
+        print("embedded model: first preview \(firstPreview) ms after g")
+        try ui.send("q")
+        try ui.assertExitedRestored(status: 0)
+    }
 }
