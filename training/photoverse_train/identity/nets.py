@@ -27,7 +27,7 @@ def face_crop(images: torch.Tensor, boxes: torch.Tensor, size: int = 64, enlarge
         cx = cx + jitter[:, 0] * side
         cy = cy + jitter[:, 1] * side
         side = side * jitter[:, 2].exp()
-    theta = torch.zeros(n, 2, 3, dtype=images.dtype)
+    theta = torch.zeros(n, 2, 3, dtype=images.dtype, device=images.device)
     theta[:, 0, 0] = side / w
     theta[:, 0, 2] = 2 * cx / w - 1
     theta[:, 1, 1] = side / h

@@ -148,6 +148,9 @@ def make_loss_fn(model, parts, id_net, data: Stage2Data, tc: dict, seed: int):
     n = len(data)
 
     def loss_fn(step, g):
+        # every draw on the CPU generator (a resumed run is the uninterrupted one on any device),
+        # then onto the UNet's device
+        dev = parts["unet"].device
         idx = batch_indices(seed, step, batch, n)
         mean = torch.from_numpy(data.lat_mean[idx]).float()
         std = torch.from_numpy(data.lat_std[idx]).float()
@@ -164,32 +167,34 @@ def make_loss_fn(model, parts, id_net, data: Stage2Data, tc: dict, seed: int):
         mode, gamma, sigma = fusion.mode[sl], fusion.gamma[sl], fusion.sigma[sl]
         fusion = type(fusion)(mode, gamma, sigma, fusion.empty_caption[sl])
 
-        a = acp[t].view(-1, 1, 1, 1)
+        a = acp[t].view(-1, 1, 1, 1).to(dev)
+        z0, noise, gamma, sigma = z0.to(dev), noise.to(dev), gamma.to(dev), sigma.to(dev)
         zt = a.sqrt() * z0 + (1 - a).sqrt() * noise
-        feats, _ = model.features(data.reference_pixels(idx, ref_choice))
+        feats, _ = model.features(data.reference_pixels(idx, ref_choice).to(dev))
         pw = model.pseudo_words(feats)[:, :k]
         # dropped rows: zero image tokens (their sigma is 0 as well, so the image attention adds 0)
-        tokens = model.image_tokens(feats) * fusion.conditioned.view(-1, 1, 1).to(feats[0].dtype)
+        tokens = model.image_tokens(feats) * fusion.conditioned.view(-1, 1, 1).to(feats[0])
         prompts = fusion.captions([data.captions[i] for i in idx], [data.placeholder_captions[i] for i in idx])
         enc = model.encode_prompts(prompts, pw, k)
         model.state.record_image_values = []
         try:
-            eps_hat = model(zt, t, enc, tokens, gamma, sigma, 1.0)
+            eps_hat = model(zt, t.to(dev), enc, tokens, gamma, sigma, 1.0)
             values = model.state.record_image_values
         finally:
             model.state.record_image_values = None
         l_diff = diffusion_loss(eps_hat, noise)
-        l_treg = treg_loss(pw, fusion.uses_words)
-        l_sreg = sreg_loss(values, fusion.uses_image)
+        l_treg = treg_loss(pw, fusion.uses_words.to(dev))
+        l_sreg = sreg_loss(values, fusion.uses_image.to(dev))
         loss = l_diff + w["treg"] * l_treg + w["sreg"] * l_sreg
         logs = {"diff": l_diff.item(), "treg": l_treg.item(), "sreg": l_sreg.item()}
         if w["face"] > 0:
             rows = fusion.conditioned & (t < face_max_t)
             if bool(rows.any()):
-                x0 = predicted_x0(zt[rows], eps_hat[rows], acp[t[rows]])
+                on = rows.to(dev)
+                x0 = predicted_x0(zt[on], eps_hat[on], acp[t[rows]].to(dev))
                 decoded = vae.decode(x0 / sf).sample
-                target = _to_float(data.images[idx[rows.numpy()]])
-                boxes = torch.from_numpy(data.boxes[idx[rows.numpy()]])
+                target = _to_float(data.images[idx[rows.numpy()]]).to(dev)
+                boxes = torch.from_numpy(data.boxes[idx[rows.numpy()]]).to(dev)
                 l_face = face_loss(id_net, target, decoded, boxes)
                 loss = loss + w["face"] * l_face
                 logs["face"] = l_face.item()
@@ -269,6 +274,12 @@ def train_stage2(cfg: dict, variant: str, base_dir, work_dir, resume: bool = Tru
         train = load_train_split(cfg, work_dir, mc.image_size)  # folder: built from data.path when missing
         latents = train_latents(parts["vae"], train, work_dir)
         data = stage2_data(cfg, train, latents, mc.image_size, mc.image_mean, mc.image_std)
+        # GPUs (torchrun: one per process, dist.device()); the CPU path is unchanged
+        dev = dist.device()
+        if dev.type != "cpu":
+            model.to(dev)
+            parts["vae"].to(dev)
+            id_net.to(dev)
         params = model.trainable_parameters()
         LOG.info(f"[stage2 {variant}] {sum(p.numel() for p in params) / 1e6:.3f}M trainable parameters; "
                  f"{len(data)} images; batch {tc['batch']}, {tc['steps']} steps; loss weights {tc.get('loss')}")
@@ -292,6 +303,8 @@ def train_stage2(cfg: dict, variant: str, base_dir, work_dir, resume: bool = Tru
         minutes = (time.time() - t0) / 60
         s_per_step = minutes * 60 / max(1, step - step0) if step > step0 else None
         model.eval()
+        model.to("cpu")  # the adapter is saved and the sample grid drawn from CPU tensors
+        parts["vae"].to("cpu")
         if dist.is_main():
             meta = {"base_model": cfg.get("base_model", ""), "default_num_words": str(tc.get("default_num_words", 1)),
                     "source": f"PhotoVerse-mini stage 2, variant {variant}, {step} steps x batch {tc['batch']}"}
