@@ -141,8 +141,8 @@ def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dic
         f"  {stage2_info.get('steps', '?')} steps x batch {stage2_info.get('batch', '?')}, AdamW lr {stage2_info.get('lr', 1e-4):g}"
         + (f", {stage2_info['s_per_step'] * stage2_info['steps'] / 60:.1f} min on one CPU thread"
            if stage2_info.get("s_per_step") else "") + ".",
-        "- Rebuild everything: `make train-mini` (see training/), then the stage-2, evaluation and export",
-        "  commands in `training/configs/mini_stage2.yaml`.",
+        "- Rebuild everything: `make train-mini` (every stage, two lanes; resumable). The single-stage",
+        "  commands are in `training/configs/mini_stage2.yaml`.",
         "",
     ]
     if results:
