@@ -229,9 +229,8 @@ final class EndToEndTests: XCTestCase {
         }
         try ui.send("Escape")
         try ui.waitFor("run cancelled")
-        let lines = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n")
-        let firstPreview = lines.filter { $0.hasPrefix("first-preview") }.compactMap { Double($0.split(separator: " ")[1]) }
-        let keys = lines.filter { $0.hasPrefix("key") }.compactMap { Double($0.split(separator: " ")[1]) }
+        let firstPreview = try Self.traced("first-preview", in: trace)
+        let keys = try Self.traced("key", in: trace)
         XCTAssertFalse(firstPreview.isEmpty, "no first preview traced")
         XCTAssertLessThan(firstPreview.first ?? 1e9, 1000, "first preview after g (ms)")
         XCTAssertGreaterThan(keys.count, 8)
@@ -241,6 +240,12 @@ final class EndToEndTests: XCTestCase {
         try ui.send("q")
         try ui.send("y")
         try ui.assertExitedRestored(status: 0)
+    }
+
+    /// The milliseconds of every `event` line in a PHOTOVERSE_TRACE file.
+    static func traced(_ event: String, in trace: URL) throws -> [Double] {
+        try String(contentsOf: trace, encoding: .utf8).split(separator: "\n")
+            .filter { $0.hasPrefix(event + " ") }.compactMap { Double($0.split(separator: " ")[1]) }
     }
 
     static let embeddedModel = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
@@ -266,8 +271,7 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(record.prompt.contains("S*"), record.prompt)
         XCTAssertEqual(record.crop, "none")
         XCTAssertTrue(record.references?.first?.contains("Models/mini/references/heldout-") ?? false, "\(record.references ?? [])")
-        let lines = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n")
-        let firstPreview = lines.filter { $0.hasPrefix("first-preview") }.compactMap { Double($0.split(separator: " ")[1]) }
+        let firstPreview = try Self.traced("first-preview", in: trace)
         XCTAssertLessThan(firstPreview.first ?? 1e9, 1000, "first preview after g (ms)")
         print("embedded model: first preview \(firstPreview) ms after g")
         try ui.send("q")

@@ -33,7 +33,6 @@ base (stage 1 skipped) and a folder of real photos (one sub-folder per person) a
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
 import sys
 import time
@@ -110,18 +109,13 @@ def main(argv=None):
         if v not in STAGE2_VARIANTS:
             raise SystemExit(f"unknown stage-2 variant {v!r}; variants: {', '.join(STAGE2_VARIANTS)}")
     units = [u for s in only for u in ([f"stage2-{v}" for v in variants] if s == "stage2" else [s])]
-    locks = []
+    locks = None
     if dist.is_main():
-        for s in units:
-            lock = open(work / f".lock.{s}", "w")
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                log.error(f"another training run holds {work / f'.lock.{s}'} (stage {s}); not starting a second one")
-                return 2
-            lock.write(str(os.getpid()))
-            lock.flush()
-            locks.append(lock)
+        from .common.worklock import lock_units
+
+        locks = lock_units(work, units, log)
+        if locks is None:
+            return 2
     cfg = load_config(args.config, args.set)
     ckpt_s = args.checkpoint_minutes * 60
     log.info(f"=== train_mini: config {args.config}, work {work}, threads {args.threads}, "

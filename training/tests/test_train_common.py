@@ -107,3 +107,17 @@ def test_unknown_stage2_variant_is_an_error(tmp_path):
 
     with pytest.raises(SystemExit, match="no_such"):
         train_mini.main(["--config", str(TINY_CONFIG), "--work", str(tmp_path), "--only", "stage2", "--variants", "no_such"])
+
+
+def test_stage2_cli_and_train_mini_take_the_same_variant_lock(tmp_path):
+    import fcntl
+
+    from photoverse_train.stage2 import train as stage2_train
+
+    with open(tmp_path / ".lock.stage2-no_face", "w") as held:   # what train_mini --variants no_face holds
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert stage2_train.main(["--config", str(tmp_path / "unused.yaml"), "--variant", "full,no_face",
+                                  "--base", str(tmp_path), "--work", str(tmp_path)]) == 2
+    # nothing of the refused run is left holding a lock
+    with open(tmp_path / ".lock.stage2-full", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -28,7 +28,6 @@ every --checkpoint-minutes; resumed by default)."""
 from __future__ import annotations
 
 import argparse
-import fcntl
 import logging
 import os
 import sys
@@ -353,20 +352,15 @@ def main(argv=None):
     dist.init_distributed()
     work = Path(args.work).resolve()
     log = setup_logging(work / "train.log")
-    cfg = load_config(args.config, args.set)
     variants = [v for v in args.variant.split(",") if v]
-    lock_path = work / "stage2" / f".lock-{'-'.join(variants)}"
     lock = None
     if dist.is_main():
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        lock = open(lock_path, "w")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            log.error(f"another stage-2 run holds {lock_path}")
+        from ..common.worklock import lock_units
+
+        lock = lock_units(work, [f"stage2-{v}" for v in variants], log)  # the units train_mini takes
+        if lock is None:
             return 2
-        lock.write(str(os.getpid()))
-        lock.flush()
+    cfg = load_config(args.config, args.set)
     for v in variants:
         t = time.time()
         log.info(f"--- stage2 {v}")
