@@ -16,8 +16,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from .train import Stage2Data
+from ..common import dist
+from ..common.config import resolve_path
+from ..common.datacache import load
+from ..common.photo_folder import build_from_folder
+from ..data.synthetic_faces import to_placeholder
+from ..identity.arcface import load_arcface
+from ..identity.train import load_net
+from ..stage1.unet import encode_latents
+from .base import mask_reference, reference_pixels
 
 
 def data_kind(cfg: dict) -> str:
@@ -31,14 +40,9 @@ def identity_kind(cfg: dict) -> str:
 def load_identity_net(cfg: dict, work_dir):
     """The frozen identity network of L_face."""
     if identity_kind(cfg) == "arcface":
-        from ..common.config import resolve_path
-        from ..identity.arcface import load_arcface
-
         ic = cfg["identity"]
         net = load_arcface(resolve_path(ic["weights"]), int(ic.get("input_size", 112)), float(ic.get("enlarge", 1.3)))
     else:
-        from ..identity.train import load_net
-
         net = load_net(Path(work_dir) / "nets" / "identity")
     net.requires_grad_(False)
     return net
@@ -47,15 +51,9 @@ def load_identity_net(cfg: dict, work_dir):
 def load_train_split(cfg: dict, work_dir, reference_size: int | None = None) -> dict:
     """<work>/data/train.npz; for data.kind folder built first when missing (references at
     data.reference_size, else `reference_size`, the encoder's)."""
-    from ..common.datacache import load
-
     path = Path(work_dir) / "data" / "train.npz"
     if data_kind(cfg) == "folder":
-        from ..common import dist
-
         if dist.is_main():
-            from ..common.photo_folder import build_from_folder
-
             dc = dict(cfg["data"])
             if reference_size and "reference_size" not in dc:
                 dc["reference_size"] = int(reference_size)
@@ -66,6 +64,45 @@ def load_train_split(cfg: dict, work_dir, reference_size: int | None = None) -> 
         raise SystemExit(f"{path} has no reference arrays (ref_images): it was built by an older build_from_folder; "
                          "delete train.npz and heldout.npz to rebuild them")
     return train
+
+
+class Stage2Data:
+    """The training split of the data cache (<work>/data/train.npz) for stage 2: posteriors of
+    the images, face boxes, "a person" captions and their S* versions, and each identity's
+    neutral references (masked)."""
+
+    def __init__(self, train: dict, latents: dict, image_size: int, mean, std):
+        self.images = train["images"]
+        self.boxes = train["face_boxes"].astype(np.float32)
+        self.captions = [str(c) for c in train["captions"]]
+        self.placeholder_captions = [to_placeholder(c) for c in self.captions]
+        self.identities = train["identities"]
+        row = {int(i): r for r, i in enumerate(train["ref_identities"])}
+        self.ref_row = np.asarray([row[int(i)] for i in self.identities], np.int64)
+        self.refs = mask_reference(train["ref_images"], train["ref_masks"])  # (I, R, S, S, 3) uint8
+        self.refs_per_identity = self.refs.shape[1]
+        # C order: stage 1's in-memory cache is a strided view (channels-last-like), and torch picks
+        # other conv kernels for that layout, so a resumed run (cache read from disk) would differ
+        self.lat_mean, self.lat_std = np.ascontiguousarray(latents["mean"]), np.ascontiguousarray(latents["std"])
+        if len(self.lat_mean) != len(self.images):
+            raise ValueError(f"{len(self.lat_mean)} cached latents for {len(self.images)} images")
+        self.image_size, self.mean, self.std = image_size, mean, std
+
+    def __len__(self):
+        return len(self.images)
+
+    def reference_pixels(self, idx, choice) -> torch.Tensor:
+        return reference_pixels(self.refs[self.ref_row[idx], choice], self.image_size, self.mean, self.std)
+
+
+def train_latents(vae, train: dict, work: Path) -> dict:
+    """Posterior mean/std of every training image: stage 1's cache when it matches, else our own."""
+    shared = work / "cache" / "train_latents.npz"
+    if shared.exists():
+        with np.load(shared) as z:
+            if len(z["mean"]) == len(train["images"]):
+                return {k: z[k] for k in z.files}
+    return encode_latents(vae, train["images"], work / "stage2" / "cache" / "train_latents.npz")
 
 
 class FolderStage2Data(Stage2Data):

@@ -37,6 +37,26 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..common import dist
+from ..common.checkpoint import is_done, load_checkpoint, mark_done
+from ..common.config import TRAINING_DIR, load_config, merge
+from ..common.datacache import load, to_float
+from ..common.loop import Task, batch_indices, run
+from ..common.progress import LOG, setup_logging
+from ..common.worklock import lock_units
+from ..data.synthetic_faces import Attributes, caption
+from ..model import save_adapter
+from ..stage1.common import save_grid
+from .base import (Trainable, build_model, ddim_scheduler, load_base, mask_reference, reference_pixels,
+                   train_alphas_cumprod)
+from .fusion import FusionConfig, draw_fusion
+from .inputs import Stage2Data, load_identity_net, load_train_split, stage2_data, train_latents
+from .losses import diffusion_loss, face_loss, predicted_x0, sreg_loss, treg_loss
+from .sampling import generate_batch, noise_for
+
+__all__ = ["ADAPTER_FILE", "VARIANTS", "Stage2Data", "check_supported", "make_loss_fn", "train_latents",
+           "train_stage2", "variant_train_config"]
+
 VARIANTS = ("full", "no_face", "no_reg")
 ADAPTER_FILE = "photoverse-adapter.safetensors"
 
@@ -69,8 +89,6 @@ def check_supported(cfg: dict) -> None:
 
 def variant_train_config(cfg: dict, variant: str) -> dict:
     """cfg['train'] with cfg['variants'][variant] merged over it."""
-    from ..common.config import merge
-
     variants = cfg.get("variants", {v: {} for v in VARIANTS})
     if variant not in variants:
         raise SystemExit(f"unknown variant {variant!r}; the config has {', '.join(variants)}")
@@ -79,62 +97,10 @@ def variant_train_config(cfg: dict, variant: str) -> dict:
 
 # -------------------------------------------------------------------------------------- data
 
-class Stage2Data:
-    """The training split of the data cache (<work>/data/train.npz) for stage 2: posteriors of
-    the images, face boxes, "a person" captions and their S* versions, and each identity's
-    neutral references (masked)."""
-
-    def __init__(self, train: dict, latents: dict, image_size: int, mean, std):
-        from ..data.synthetic_faces import to_placeholder
-        from .base import mask_reference
-
-        self.images = train["images"]
-        self.boxes = train["face_boxes"].astype(np.float32)
-        self.captions = [str(c) for c in train["captions"]]
-        self.placeholder_captions = [to_placeholder(c) for c in self.captions]
-        self.identities = train["identities"]
-        row = {int(i): r for r, i in enumerate(train["ref_identities"])}
-        self.ref_row = np.asarray([row[int(i)] for i in self.identities], np.int64)
-        self.refs = mask_reference(train["ref_images"], train["ref_masks"])  # (I, R, S, S, 3) uint8
-        self.refs_per_identity = self.refs.shape[1]
-        # C order: stage 1's in-memory cache is a strided view (channels-last-like), and torch picks
-        # other conv kernels for that layout, so a resumed run (cache read from disk) would differ
-        self.lat_mean, self.lat_std = np.ascontiguousarray(latents["mean"]), np.ascontiguousarray(latents["std"])
-        if len(self.lat_mean) != len(self.images):
-            raise ValueError(f"{len(self.lat_mean)} cached latents for {len(self.images)} images")
-        self.image_size, self.mean, self.std = image_size, mean, std
-
-    def __len__(self):
-        return len(self.images)
-
-    def reference_pixels(self, idx, choice) -> torch.Tensor:
-        from .base import reference_pixels
-
-        return reference_pixels(self.refs[self.ref_row[idx], choice], self.image_size, self.mean, self.std)
-
-
-def train_latents(vae, train: dict, work: Path) -> dict:
-    """Posterior mean/std of every training image: stage 1's cache when it matches, else our own."""
-    from ..stage1.unet import encode_latents
-
-    shared = work / "cache" / "train_latents.npz"
-    if shared.exists():
-        with np.load(shared) as z:
-            if len(z["mean"]) == len(train["images"]):
-                return {k: z[k] for k in z.files}
-    return encode_latents(vae, train["images"], work / "stage2" / "cache" / "train_latents.npz")
-
-
 # ---------------------------------------------------------------------------------- training
 
 def make_loss_fn(model, parts, id_net, data: Stage2Data, tc: dict, seed: int):
     """loss_fn(step, generator) -> (loss, logs) for common.loop.run."""
-    from ..common import dist
-    from ..common.loop import batch_indices
-    from .base import train_alphas_cumprod
-    from .fusion import FusionConfig, draw_fusion
-    from .losses import diffusion_loss, face_loss, predicted_x0, sreg_loss, treg_loss
-
     vae = parts["vae"]
     sf = float(vae.config.scaling_factor)
     acp = train_alphas_cumprod(parts.get("scheduler_config"))
@@ -203,8 +169,6 @@ def make_loss_fn(model, parts, id_net, data: Stage2Data, tc: dict, seed: int):
 
 
 def _to_float(u8):
-    from ..common.datacache import to_float
-
     return to_float(u8)
 
 
@@ -212,10 +176,6 @@ def _sample_grid(model, parts, held: dict | None, tc: dict, path: Path, seed: in
     """Held-out references (first column) and generations for a few prompts, full PhotoVerse."""
     if held is None or "ref_images" not in held:
         return
-    from ..data.synthetic_faces import Attributes, caption
-    from ..stage1.common import save_grid
-    from .base import ddim_scheduler, mask_reference, reference_pixels
-    from .sampling import generate_batch, noise_for
 
     n_ids = min(4, len(held["ref_identities"]))
     refs = mask_reference(held["ref_images"][:n_ids, 0], held["ref_masks"][:n_ids, 0])
@@ -240,14 +200,6 @@ def train_stage2(cfg: dict, variant: str, base_dir, work_dir, resume: bool = Tru
                  stop_after: int | None = None, parts: dict | None = None) -> Path:
     """Trains one variant; returns its output folder (<work>/stage2/<variant>). Skipped when its
     DONE.json exists. stop_after: stop after that many steps of this call (tests)."""
-    from ..common import dist
-    from ..common.checkpoint import is_done, load_checkpoint, mark_done
-    from ..common.datacache import load
-    from ..common.loop import Task, run
-    from ..common.progress import LOG
-    from ..model import save_adapter
-    from .base import Trainable, build_model, load_base
-
     check_supported(cfg)
     work_dir, base_dir = Path(work_dir), Path(base_dir)
     out_dir = work_dir / "stage2" / variant
@@ -266,8 +218,6 @@ def train_stage2(cfg: dict, variant: str, base_dir, work_dir, resume: bool = Tru
         parts = parts or load_base(base_dir)
         model = build_model(parts, cfg["model"], cfg.get("base_model", ""), seed)
         trainable = Trainable(model)
-        from .inputs import load_identity_net, load_train_split, stage2_data
-
         id_net = load_identity_net(cfg, work_dir)  # trained: <work>/nets/identity; arcface: identity.weights
         mc = model.config
         train = load_train_split(cfg, work_dir, mc.image_size)  # folder: built from data.path when missing
@@ -326,8 +276,6 @@ def train_stage2(cfg: dict, variant: str, base_dir, work_dir, resume: bool = Tru
 # --------------------------------------------------------------------------------------- CLI
 
 def parse_args(argv=None):
-    from ..common.config import TRAINING_DIR
-
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=str(TRAINING_DIR / "configs" / "mini_stage2.yaml"))
@@ -345,18 +293,12 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
-    from ..common import dist
-    from ..common.config import load_config
-    from ..common.progress import setup_logging
-
     dist.init_distributed()
     work = Path(args.work).resolve()
     log = setup_logging(work / "train.log")
     variants = [v for v in args.variant.split(",") if v]
     lock = None
     if dist.is_main():
-        from ..common.worklock import lock_units
-
         lock = lock_units(work, [f"stage2-{v}" for v in variants], log)  # the units train_mini takes
         if lock is None:
             return 2
