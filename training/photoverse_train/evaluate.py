@@ -220,7 +220,11 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
     log(f"[eval] {len(identities)} identities x {per_identity} prompts x {len(seeds)} seeds = {len(jobs)} "
         f"generations per row; face box {box.tolist()}")
 
+    from .common import dist
+
+    dev = dist.device()  # generations on the device; scoring on the CPU (small networks)
     parts = load_base(base_dir)
+    parts["vae"].to(dev)
     evaluator = load_net(work / "nets" / "evaluator")
     attr_net = load_net(work / "nets" / "attributes")
     adapters = adapters or {v: work / "stage2" / v / ADAPTER_FILE for v in ("full", "no_face", "no_reg")}
@@ -254,6 +258,7 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
             continue
         if variant != current:
             model, meta = load_adapter_model(parts, path, model)
+            model.to(dev)
             current = variant
         k = int(meta.get("default_num_words", 1))
         mc = model.config
@@ -361,13 +366,18 @@ def parse_args(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--force", action="store_true", help="run again even if <work>/eval/DONE.json exists")
+    ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                    help="where the generations run (auto: cuda when torch sees a GPU)")
     return ap.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
+    from .common import dist
     from .common.config import load_config
+
+    dist.set_device(args.device)
     from .common.progress import setup_logging
 
     work = Path(args.work).resolve()

@@ -60,13 +60,16 @@ def parse_args(argv=None):
                     help="2: a second process trains beside the main line (lanes.py); whole runs only")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override, e.g. unet.train.steps=10")
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                    help="where every stage computes: cuda = cuda:LOCAL_RANK, auto = cuda when torch sees a GPU "
+                    "(default); checkpoints hold CPU tensors, so a run may continue on the other device")
     return ap.parse_args(argv)
 
 
 def lane_argv(args) -> list:
     """The options every child of a two-lane run shares."""
     out = ["--config", args.config, "--work", args.work, "--threads", str(args.threads),
-           "--checkpoint-minutes", str(args.checkpoint_minutes)]
+           "--checkpoint-minutes", str(args.checkpoint_minutes), "--device", args.device]
     for kv in args.set:
         out += ["--set", kv]
     return out + ([] if args.resume else ["--no-resume"])
@@ -94,6 +97,7 @@ def main(argv=None):
     from .common.config import load_config, resolve_path
     from .common.progress import setup_logging
 
+    dist.set_device(args.device)
     dist.init_distributed()
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -119,7 +123,7 @@ def main(argv=None):
     cfg = load_config(args.config, args.set)
     ckpt_s = args.checkpoint_minutes * 60
     log.info(f"=== train_mini: config {args.config}, work {work}, threads {args.threads}, "
-             f"world {dist.world_size()}, stages {','.join(only)}, resume {args.resume}")
+             f"world {dist.world_size()}, device {dist.device()}, stages {','.join(only)}, resume {args.resume}")
     t_all = time.time()
     common = dict(resume=args.resume, checkpoint_seconds=ckpt_s)
 

@@ -15,7 +15,7 @@ import torch.distributed as dist
 def init_distributed() -> bool:
     """Initialise the process group when launched by torchrun (WORLD_SIZE > 1)."""
     if dist.is_available() and not dist.is_initialized() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        backend = "nccl" if device().type == "cuda" else "gloo"
         dist.init_process_group(backend)
         if backend == "nccl":
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
@@ -43,10 +43,39 @@ def barrier():
         dist.barrier()
 
 
+_DEVICE = os.environ.get("PHOTOVERSE_DEVICE", "auto")
+
+
+def set_device(spec: str) -> torch.device:
+    """--device: "cpu", "cuda" (cuda:LOCAL_RANK; an error when no GPU is visible) or "auto"
+    (cuda when available, else cpu). Every trainer places its work on `device()`; draws stay on
+    the CPU generator and checkpoints hold CPU tensors, so a run may move between CPU and GPU."""
+    global _DEVICE
+    if spec not in ("cpu", "cuda", "auto"):
+        raise SystemExit(f"--device {spec!r}: expected cpu, cuda or auto")
+    if spec == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: this torch sees no CUDA GPU "
+                         f"(torch {torch.__version__}, cuda build {torch.version.cuda})")
+    _DEVICE = spec
+    return device()
+
+
 def device() -> torch.device:
-    if torch.cuda.is_available():
+    """Where this process computes (set_device; default auto)."""
+    if _DEVICE != "cpu" and torch.cuda.is_available():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     return torch.device("cpu")
+
+
+def to_cpu(obj):
+    """A copy of a (nested) state dict with every tensor on the CPU: checkpoints are device-free."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_cpu(v) for v in obj)
+    return obj
 
 
 def shard(x, r: int | None = None, n: int | None = None):

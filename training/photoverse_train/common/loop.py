@@ -64,6 +64,7 @@ class EMA:
     def __init__(self, module: nn.Module, decay: float):
         self.decay = float(decay)
         self.shadow = {k: v.detach().clone() for k, v in module.state_dict().items() if v.dtype.is_floating_point}
+        self.device = next(iter(self.shadow.values())).device if self.shadow else torch.device("cpu")
 
     @torch.no_grad()
     def update(self, module: nn.Module, step: int):
@@ -82,7 +83,7 @@ class EMA:
 
     def load_state_dict(self, state):
         self.decay = float(state["decay"])
-        self.shadow = {k: v.clone() for k, v in state["shadow"].items()}
+        self.shadow = {k: v.to(self.device, copy=True) for k, v in state["shadow"].items()}
 
 
 @dataclass
@@ -116,8 +117,12 @@ class Task:
 def run(task: Task, checkpoint_path, checkpoint_seconds: float = 300.0, resume: bool = True,
         stop_after: int | None = None):
     """Train `task` to task.steps (or stop early after `stop_after` steps of this call, for
-    tests); returns (module, ema or None). Resumes from `checkpoint_path` when present."""
+    tests); returns (module, ema or None). Resumes from `checkpoint_path` when present.
+
+    The module trains on dist.device() (loss_fn moves its batch there); the checkpoint holds CPU
+    tensors whatever the device, so a run started on a GPU resumes on the CPU and vice versa."""
     checkpoint_path = Path(checkpoint_path)
+    task.module.to(dist.device())
     opt = torch.optim.AdamW(task.params, lr=task.lr, betas=tuple(task.betas), weight_decay=task.weight_decay)
     ema = EMA(task.module, task.ema_decay) if task.ema_decay else None
     step = 0
@@ -133,9 +138,9 @@ def run(task: Task, checkpoint_path, checkpoint_seconds: float = 300.0, resume: 
 
     def save():
         if dist.is_main():
-            save_checkpoint(checkpoint_path, {
+            save_checkpoint(checkpoint_path, dist.to_cpu({
                 "step": step, "module": task.module.state_dict(), "optimizer": opt.state_dict(),
-                "ema": ema.state_dict() if ema is not None else None, "extra": task.extra_state})
+                "ema": ema.state_dict() if ema is not None else None, "extra": task.extra_state}))
 
     task.module.train()
     bar = progress(task.steps, task.name, initial=step)

@@ -81,10 +81,12 @@ def _color_jitter(x, g, amount=0.1):
 @torch.no_grad()
 def embed_all(net, data: dict, batch: int = 256) -> torch.Tensor:
     net.eval()
+    dev = next(net.parameters()).device
     out = []
     for a in range(0, len(data["images"]), batch):
-        x = to_float(data["images"][a:a + batch])
-        out.append(net.embed_faces(x, torch.from_numpy(data["face_boxes"][a:a + batch].astype(np.float32))))
+        x = to_float(data["images"][a:a + batch]).to(dev)
+        boxes = torch.from_numpy(data["face_boxes"][a:a + batch].astype(np.float32)).to(dev)
+        out.append(net.embed_faces(x, boxes).cpu())
     return torch.cat(out)
 
 
@@ -131,7 +133,7 @@ def supcon_loss(emb: torch.Tensor, labels: torch.Tensor, temperature: float = 0.
     the same identity is a positive of the anchor."""
     n = len(labels)
     sim = emb @ emb.t() / temperature
-    eye = torch.eye(n, dtype=torch.bool)
+    eye = torch.eye(n, dtype=torch.bool, device=emb.device)
     sim = sim.masked_fill(eye, float("-inf"))
     logp = sim.log_softmax(1).masked_fill(eye, 0.0)
     pos = (labels[:, None] == labels[None, :]) & ~eye
@@ -158,6 +160,7 @@ def train_identity_net(kind: str, cfg: dict, train: dict, heldout: dict, out_dir
     head = MarginHead(int(kwargs.get("dim", 128)), len(classes), float(tc.get("scale", 30.0)),
                       float(tc.get("margin", 0.35)), tc.get("loss", "cosface"))
     module = torch.nn.ModuleDict({"net": net, "head": head})
+    dev = dist.device()
     n, batch = len(ids), int(tc["batch"])
     crop = int(kwargs.get("crop_size", 64))
     jit = float(tc.get("jitter", 0.06))
@@ -180,10 +183,12 @@ def train_identity_net(kind: str, cfg: dict, train: dict, heldout: dict, out_dir
         x = _color_jitter(to_float(train["images"][idx]), g, float(tc.get("color_jitter", 0.1)))
         x = _random_blur(x, g, float(tc.get("blur_p", 0.0)), float(tc.get("blur_sigma", 1.0)))
         boxes = torch.from_numpy(train["face_boxes"][idx].astype(np.float32))
-        crops = face_crop(x, boxes, crop, 1.3, _jitter(batch, g, jit))
+        jitter = _jitter(batch, g, jit)
         flip = torch.rand(batch, generator=g) < 0.5
-        crops = torch.where(flip.view(-1, 1, 1, 1), crops.flip(-1), crops)
-        y = dist.shard(torch.from_numpy(labels[idx]))
+        # the draws above are all on the CPU generator; the crops are computed on the device
+        crops = face_crop(x.to(dev), boxes.to(dev), crop, 1.3, jitter.to(dev))
+        crops = torch.where(flip.to(dev).view(-1, 1, 1, 1), crops.flip(-1), crops)
+        y = dist.shard(torch.from_numpy(labels[idx])).to(dev)
         emb = net(dist.shard(crops))
         loss, logs = 0.0, {}
         if head_weight:
@@ -205,6 +210,7 @@ def train_identity_net(kind: str, cfg: dict, train: dict, heldout: dict, out_dir
     if stop_after is not None and not _finished(work_dir / "checkpoints" / f"{name}.pt", int(tc["steps"])):
         return net
     metrics = verification_metrics(embed_all(net, heldout), heldout["identities"])
+    net.to("cpu")
     if dist.is_main():
         _save_net(net, kind, kwargs, out_dir, metrics)
         mark_done(out_dir, metrics)
@@ -216,12 +222,13 @@ def train_identity_net(kind: str, cfg: dict, train: dict, heldout: dict, out_dir
 @torch.no_grad()
 def attribute_accuracy(net: AttributeNet, data: dict, batch: int = 256) -> dict:
     net.eval()
+    dev = next(net.parameters()).device
     correct = {k: 0 for k in net.names}
     for a in range(0, len(data["images"]), batch):
-        out = net(to_float(data["images"][a:a + batch]))
+        out = net(to_float(data["images"][a:a + batch]).to(dev))
         y = torch.from_numpy(data["labels"][a:a + batch].astype(np.int64))
         for j, k in enumerate(net.names):
-            correct[k] += int((out[k].argmax(1) == y[:, j]).sum())
+            correct[k] += int((out[k].argmax(1).cpu() == y[:, j]).sum())
     return {k: v / len(data["images"]) for k, v in correct.items()}
 
 
@@ -239,14 +246,15 @@ def train_attribute_net(cfg: dict, train: dict, heldout: dict, out_dir, work_dir
     torch.manual_seed(seed)
     kwargs = {"classes": {k: list(ATTRIBUTE_CLASSES[k]) for k in ATTRIBUTE_NAMES}, **cfg.get("model", {})}
     net = _build("AttributeNet", kwargs)
+    dev = dist.device()
     n, batch = len(train["images"]), int(tc["batch"])
 
     def loss_fn(step, g):
         idx = batch_indices(seed, step, batch, n)
         x = _color_jitter(to_float(train["images"][idx]), g, float(tc.get("color_jitter", 0.05)))
         y = torch.from_numpy(train["labels"][idx].astype(np.int64))
-        out = net(dist.shard(x))
-        y = dist.shard(y)
+        out = net(dist.shard(x).to(dev))
+        y = dist.shard(y).to(dev)
         losses = [F.cross_entropy(out[k], y[:, j]) for j, k in enumerate(net.names)]
         return sum(losses) / len(losses), {}
 
@@ -258,6 +266,7 @@ def train_attribute_net(cfg: dict, train: dict, heldout: dict, out_dir, work_dir
     if stop_after is not None and not _finished(work_dir / "checkpoints" / "attributes.pt", int(tc["steps"])):
         return net
     acc = attribute_accuracy(net, heldout)
+    net.to("cpu")
     if dist.is_main():
         _save_net(net, "AttributeNet", kwargs, out_dir, acc)
         mark_done(out_dir, acc)

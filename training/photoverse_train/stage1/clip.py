@@ -57,11 +57,12 @@ def contrastive_loss(model: ClipPair, input_ids, caption_keys, pixel_values):
     v = dist.all_gather_with_grad(model.encode_image(pixel_values))
     keys = dist.all_gather_with_grad(caption_keys.float()).long() if dist.is_distributed() else caption_keys
     logits = model.logit_scale.clamp(max=4.6052).exp() * v @ t.t()
+    keys = keys.to(logits.device)
     same = (keys[:, None] == keys[None, :]).float()
     target = same / same.sum(1, keepdim=True)
     loss = 0.5 * (-(target * logits.log_softmax(1)).sum(1).mean() - (target * logits.t().log_softmax(1)).sum(1).mean())
     with torch.no_grad():
-        acc = (same[torch.arange(len(keys)), logits.argmax(1)] > 0).float().mean()
+        acc = (same[torch.arange(len(keys), device=logits.device), logits.argmax(1)] > 0).float().mean()
     return loss, float(acc)
 
 
@@ -71,13 +72,14 @@ def retrieval_accuracy(model: ClipPair, tokens: TokenCache, images: np.ndarray, 
     """Image -> caption top-1 over the distinct captions of the set (a hit when the best caption
     equals the image's own)."""
     model.eval()
+    dev = model.logit_scale.device
     uniq = sorted(set(str(c) for c in captions))
     ids, _ = tokens(uniq)
-    tf = torch.cat([model.encode_text(ids[a:a + batch]) for a in range(0, len(ids), batch)])
+    tf = torch.cat([model.encode_text(ids[a:a + batch].to(dev)) for a in range(0, len(ids), batch)])
     hits = 0
     for a in range(0, len(images), batch):
-        v = model.encode_image(clip_pixels(to_float(images[a:a + batch]), image_size))
-        best = (v @ tf.t()).argmax(1)
+        v = model.encode_image(clip_pixels(to_float(images[a:a + batch]), image_size).to(dev))
+        best = (v @ tf.t()).argmax(1).cpu()
         hits += sum(uniq[int(b)] == str(c) for b, c in zip(best, captions[a:a + batch]))
     return hits / len(images)
 
@@ -93,6 +95,7 @@ def train_clip(cfg: dict, tokenizer, train: dict, heldout: dict, out_dir, work_d
     seed = int(tc.get("seed", 0))
     torch.manual_seed(seed)
     model = ClipPair(cfg["text"], cfg["vision"], int(cfg["projection_dim"]))
+    dev = dist.device()
     image_size = int(cfg["vision"]["image_size"])
     LOG.info(f"[clip] text {param_count(model.text) / 1e6:.2f}M, vision {param_count(model.vision) / 1e6:.2f}M parameters")
     tokens = TokenCache(tokenizer, list(train["captions"]) + list(train["describe_captions"])
@@ -107,7 +110,7 @@ def train_clip(cfg: dict, tokenizer, train: dict, heldout: dict, out_dir, work_d
         caps = choose_captions(train, idx, g, p_describe)
         ids, keys = tokens(caps)
         px = clip_pixels(_augment(to_float(images[idx]), g), image_size)
-        loss, acc = contrastive_loss(model, dist.shard(ids), dist.shard(keys), dist.shard(px))
+        loss, acc = contrastive_loss(model, dist.shard(ids).to(dev), dist.shard(keys).to(dev), dist.shard(px).to(dev))
         return loss, {"acc": acc, "scale": float(model.logit_scale.exp())}
 
     task = Task("clip", model, list(model.parameters()), loss_fn, int(tc["steps"]), float(tc["lr"]),
@@ -120,6 +123,7 @@ def train_clip(cfg: dict, tokenizer, train: dict, heldout: dict, out_dir, work_d
     m = int(tc.get("eval_images", 512))
     acc_person = retrieval_accuracy(model, tokens, heldout["images"][:m], heldout["captions"][:m], image_size)
     acc_describe = retrieval_accuracy(model, tokens, heldout["images"][:m], heldout["describe_captions"][:m], image_size)
+    model.to("cpu")
     if dist.is_main():
         save_clip(model, out_dir)
         mark_done(out_dir, {"heldout_top1_caption": acc_person, "heldout_top1_describe_caption": acc_describe,

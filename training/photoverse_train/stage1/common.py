@@ -16,7 +16,7 @@ def save_grid(path, rows, scale: int = 2):
     arrs = []
     for r in rows:
         if isinstance(r, torch.Tensor):
-            r = ((r.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+            r = ((r.detach().cpu().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
         arrs.append(np.concatenate(list(r), axis=1))
     width = max(a.shape[1] for a in arrs)
     arrs = [np.pad(a, ((0, 0), (0, width - a.shape[1]), (0, 0))) for a in arrs]

@@ -2,7 +2,12 @@
 frozen text encoder (epsilon prediction, SD1.5's DDPM schedule: scaled_linear betas
 0.00085..0.012 over 1000 steps). Latent posteriors (mean, std) and the text encoder's hidden
 states of every distinct caption are computed once and cached under <work>/cache; 10% of the
-captions are dropped to "" so classifier-free guidance works. EMA of the weights."""
+captions are dropped to "" so classifier-free guidance works. EMA of the weights.
+
+train.min_snr_gamma (v2): the min-SNR-gamma weighting (Hang et al. 2023) for epsilon prediction,
+per sample w(t) = min(SNR(t), gamma) / SNR(t) with SNR = alpha_bar / (1 - alpha_bar): the nearly
+noise-free steps, whose epsilon is hard to learn and matters little, stop dominating the gradient.
+The prediction stays epsilon (the Swift engine's parity tests are for epsilon)."""
 
 from __future__ import annotations
 
@@ -29,6 +34,13 @@ SAMPLE_PROMPTS = [
 ]
 
 
+def min_snr_weights(alphas_cumprod: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Per-timestep loss weights of min-SNR-gamma for epsilon prediction: min(SNR, gamma) / SNR
+    (all ones when gamma <= 0)."""
+    snr = alphas_cumprod / (1 - alphas_cumprod)
+    return snr.clamp(max=gamma) / snr if gamma > 0 else torch.ones_like(snr)
+
+
 @torch.no_grad()
 def encode_latents(vae, images_uint8: np.ndarray, path, batch: int = 64) -> dict:
     """Posterior mean and std of every image, float16, cached at `path`."""
@@ -37,11 +49,12 @@ def encode_latents(vae, images_uint8: np.ndarray, path, batch: int = 64) -> dict
         with np.load(path) as z:
             return {k: z[k] for k in z.files}
     mean, std = [], []
+    dev = next(vae.parameters()).device
     bar = progress(len(images_uint8), f"latents {path.stem}", unit="img")
     for a in range(0, len(images_uint8), batch):
-        d = vae.encode(to_float(images_uint8[a:a + batch])).latent_dist
-        mean.append(d.mean.half().numpy())
-        std.append(d.std.half().numpy())
+        d = vae.encode(to_float(images_uint8[a:a + batch]).to(dev)).latent_dist
+        mean.append(d.mean.half().cpu().numpy())
+        std.append(d.std.half().cpu().numpy())
         bar.update(min(batch, len(images_uint8) - a))
     bar.close()
     out = {"mean": np.concatenate(mean), "std": np.concatenate(std)}
@@ -60,10 +73,11 @@ def encode_texts(text_encoder, tokenizer, captions, path, batch: int = 128) -> t
         return {str(c): i for i, c in enumerate(caps)}, states
     uniq = [""] + sorted(set(str(c) for c in captions) - {""})
     states = []
+    dev = next(text_encoder.parameters()).device
     bar = progress(len(uniq), f"text states {path.stem}", unit="caption")
     for a in range(0, len(uniq), batch):
         ids = tokenize(tokenizer, uniq[a:a + batch])
-        states.append(text_encoder(input_ids=ids).last_hidden_state.half().numpy())
+        states.append(text_encoder(input_ids=ids.to(dev)).last_hidden_state.half().cpu().numpy())
         bar.update(len(ids))
     bar.close()
     states = np.concatenate(states)
@@ -83,11 +97,14 @@ def sample_images(unet, vae, text_encoder, tokenizer, prompts, seed: int = 0, st
     sched = DDIMScheduler.from_config({k: v for k, v in (scheduler_config or SD15_SCHEDULER).items()
                                        if not k.startswith("_")})
     sched.set_timesteps(steps)
-    cond = text_encoder(input_ids=tokenize(tokenizer, prompts)).last_hidden_state
-    uncond = text_encoder(input_ids=tokenize(tokenizer, [""] * len(prompts))).last_hidden_state
+    dev = next(unet.parameters()).device
+    text_encoder.to(dev)
+    vae.to(dev)
+    cond = text_encoder(input_ids=tokenize(tokenizer, prompts).to(dev)).last_hidden_state
+    uncond = text_encoder(input_ids=tokenize(tokenizer, [""] * len(prompts)).to(dev)).last_hidden_state
     s = unet.config.sample_size
-    g = torch.Generator().manual_seed(seed)
-    lat = torch.randn((len(prompts), unet.config.in_channels, s, s), generator=g) * sched.init_noise_sigma
+    g = torch.Generator().manual_seed(seed)  # noise drawn on the CPU: the same images on any device
+    lat = (torch.randn((len(prompts), unet.config.in_channels, s, s), generator=g) * sched.init_noise_sigma).to(dev)
     for t in sched.timesteps:
         eps = unet(torch.cat([lat, lat]), t, torch.cat([uncond, cond])).sample
         eu, ec = eps.chunk(2)
@@ -105,8 +122,9 @@ def train_unet(cfg: dict, vae, text_encoder, tokenizer, train: dict, out_dir, wo
         return UNet2DConditionModel.from_pretrained(out_dir)
     tc = cfg["train"]
     seed = int(tc.get("seed", 0))
-    vae.eval()
-    text_encoder.eval()
+    dev = dist.device()
+    vae.eval().to(dev)
+    text_encoder.eval().to(dev)
     cache = work_dir / "cache"
     lat = encode_latents(vae, train["images"], cache / "train_latents.npz")
     index, states = encode_texts(text_encoder, tokenizer, list(train["captions"]) + list(train["describe_captions"])
@@ -114,9 +132,11 @@ def train_unet(cfg: dict, vae, text_encoder, tokenizer, train: dict, out_dir, wo
     sf = float(vae.config.scaling_factor)
     torch.manual_seed(seed)
     unet = build_unet(cfg["model"])
-    LOG.info(f"[unet] {param_count(unet) / 1e6:.2f}M parameters; {len(lat['mean'])} latents, {len(index)} captions")
+    LOG.info(f"[unet] {param_count(unet) / 1e6:.2f}M parameters on {dev}; {len(lat['mean'])} latents, "
+             f"{len(index)} captions")
     sched = build_scheduler(cfg.get("scheduler"))
     acp = sched.alphas_cumprod.float()
+    loss_weight = min_snr_weights(acp, float(tc.get("min_snr_gamma", 0) or 0))
     n, batch = len(lat["mean"]), int(tc["batch"])
     p_describe, p_drop = float(tc.get("p_describe", 0.5)), float(tc.get("caption_dropout", 0.1))
 
@@ -133,9 +153,12 @@ def train_unet(cfg: dict, vae, text_encoder, tokenizer, train: dict, out_dir, wo
         a = acp[t].view(-1, 1, 1, 1)
         zt = a.sqrt() * z0 + (1 - a).sqrt() * noise
         enc = torch.from_numpy(states[k.numpy()]).float()
-        zt, t, enc, noise = (dist.shard(v) for v in (zt, t, enc, noise))
+        w = loss_weight[t]
+        zt, t, enc, noise, w = (dist.shard(v).to(dev) for v in (zt, t, enc, noise, w))
         pred = unet(zt, t, enc).sample
-        return (pred - noise).pow(2).mean(), {}
+        per_sample = (pred - noise).pow(2).flatten(1).mean(1)
+        mse = per_sample.mean()
+        return (per_sample * w).mean(), {"mse": float(mse.detach())}
 
     def sample_fn(step):
         imgs = sample_images(unet, vae, text_encoder, tokenizer, SAMPLE_PROMPTS, seed=0,
@@ -154,7 +177,9 @@ def train_unet(cfg: dict, vae, text_encoder, tokenizer, train: dict, out_dir, wo
         return unet
     if ema is not None:
         ema.copy_to(unet)
-    unet.eval()
+    unet.eval().to("cpu")
+    vae.to("cpu")
+    text_encoder.to("cpu")
     if dist.is_main():
         unet.save_pretrained(out_dir, safe_serialization=True)
         mark_done(out_dir, {"steps": int(tc["steps"]), "ema": ema is not None})

@@ -25,7 +25,11 @@ def generate_batch(model, vae, scheduler, prompts: Sequence[str], noise: torch.T
                    steps: int = 25, num_words: int | None = None, decode: bool = True) -> torch.Tensor:
     """prompts [N] (with or without S*), noise [N, C, h, w] (unscaled standard normal),
     reference_pixels [N, 3, S, S] or None. Returns images [N, 3, H, W] in [-1, 1] (or the final
-    latents with decode=False)."""
+    latents with decode=False), on the CPU; the work runs on the UNet's device."""
+    dev = next(model.unet.parameters()).device
+    noise = noise.to(dev)
+    if reference_pixels is not None:
+        reference_pixels = reference_pixels.to(dev)
     n = len(prompts)
     pw = tokens = None
     if reference_pixels is not None:
@@ -53,5 +57,6 @@ def generate_batch(model, vae, scheduler, prompts: Sequence[str], noise: torch.T
             eps = e0 + guidance * (e1 - e0)
         latents = scheduler.step(eps, t, latents).prev_sample
     if not decode:
-        return latents
-    return vae.decode(latents / vae.config.scaling_factor).sample.clamp(-1, 1)
+        return latents.cpu()
+    vae.to(dev)
+    return vae.decode(latents / vae.config.scaling_factor).sample.clamp(-1, 1).cpu()

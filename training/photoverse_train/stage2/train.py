@@ -287,12 +287,15 @@ def parse_args(argv=None):
     ap.add_argument("--no-resume", dest="resume", action="store_false")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                    help="cuda = cuda:LOCAL_RANK; auto (default) = cuda when torch sees a GPU")
     return ap.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
+    dist.set_device(args.device)
     dist.init_distributed()
     work = Path(args.work).resolve()
     log = setup_logging(work / "train.log")

@@ -1,0 +1,84 @@
+"""--device (issue 2.2): every stage places its work on dist.device(); draws stay on the CPU
+generator and checkpoints hold CPU tensors, so a run moves between CPU and GPU. The CPU path is
+checked here (no GPU on this machine); training/gpu_rebuild.sh smoke-tests cuda first."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from train_helpers import REPO, TINY_CONFIG, TRAINING  # noqa: F401  (sys.path)
+
+from photoverse_train.common import dist  # noqa: E402
+from photoverse_train.common.checkpoint import load_checkpoint  # noqa: E402
+from photoverse_train.stage1.unet import min_snr_weights  # noqa: E402
+
+
+def _tensors(obj):
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _tensors(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _tensors(v)
+
+
+def test_set_device_choices():
+    try:
+        assert dist.set_device("cpu") == torch.device("cpu")
+        if not torch.cuda.is_available():
+            with pytest.raises(SystemExit, match="no CUDA GPU"):
+                dist.set_device("cuda")
+            assert dist.set_device("auto") == torch.device("cpu")
+        with pytest.raises(SystemExit):
+            dist.set_device("tpu")
+    finally:
+        dist.set_device("auto")
+
+
+def test_to_cpu_is_nested_and_keeps_values():
+    state = {"a": torch.ones(2), "b": [torch.zeros(1), {"c": torch.arange(3)}], "step": 4}
+    out = dist.to_cpu(state)
+    assert out["step"] == 4 and torch.equal(out["b"][1]["c"], torch.arange(3))
+    assert all(t.device.type == "cpu" for t in _tensors(out))
+
+
+def test_min_snr_weights():
+    acp = torch.tensor([0.999, 0.9, 0.5, 0.01])
+    w = min_snr_weights(acp, 5.0)
+    snr = acp / (1 - acp)
+    assert torch.allclose(w, torch.where(snr > 5, 5 / snr, torch.ones_like(snr)))
+    assert w[0] < 0.01 and w[-1] == 1.0
+    assert torch.equal(min_snr_weights(acp, 0.0), torch.ones(4))
+
+
+def test_train_mini_device_cpu_checkpoints_are_cpu_tensors(tmp_path):
+    """Every stage-1 stage and network of the tiny config with --device cpu; the checkpoints hold
+    CPU tensors only (what a GPU run writes too: loop.run saves dist.to_cpu of its state)."""
+    work = tmp_path / "work"
+    cmd = [sys.executable, "-m", "photoverse_train.train_mini", "--config", str(TINY_CONFIG), "--work", str(work),
+           "--device", "cpu", "--only", "data,vae,clip,unet,attributes,identity,evaluator",
+           "--set", "unet.train.min_snr_gamma=5.0"]
+    r = subprocess.run(cmd, cwd=TRAINING, env={**__import__("os").environ, "PYTHONPATH": str(TRAINING)},
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    log = (work / "train.log").read_text()
+    assert "device cpu" in log
+    ckpts = sorted((work / "checkpoints").glob("*.pt"))
+    assert {p.stem for p in ckpts} >= {"vae", "clip", "unet", "attributes", "identitynet", "evaluatornet"}
+    for p in ckpts:
+        state = load_checkpoint(p)
+        assert all(t.device.type == "cpu" for t in _tensors(state)), p
+    assert "mse=" in log  # the UNet logs the unweighted MSE beside the min-SNR-weighted loss
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
+def test_device_cuda_without_a_gpu_says_so_in_one_line(tmp_path):
+    cmd = [sys.executable, "-m", "photoverse_train.train_mini", "--config", str(TINY_CONFIG), "--work",
+           str(tmp_path / "w"), "--device", "cuda", "--only", "data"]
+    r = subprocess.run(cmd, cwd=TRAINING, env={**__import__("os").environ, "PYTHONPATH": str(TRAINING)},
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "no CUDA GPU" in r.stderr
