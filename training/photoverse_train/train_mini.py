@@ -60,6 +60,9 @@ def parse_args(argv=None):
                     help="2: a second process trains beside the main line (lanes.py); whole runs only")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override, e.g. unet.train.steps=10")
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    ap.add_argument("--stop-at", type=float, default=0.0, metavar="UNIX_TIME",
+                    help="wall-clock deadline: a trainer that reaches it saves its checkpoint and the run exits "
+                    "with status 75 (run again to resume); gpu_rebuild.sh uses it to keep a time budget")
     ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                     help="where every stage computes: cuda = cuda:LOCAL_RANK, auto = cuda when torch sees a GPU "
                     "(default); checkpoints hold CPU tensors, so a run may continue on the other device")
@@ -70,6 +73,8 @@ def lane_argv(args) -> list:
     """The options every child of a two-lane run shares."""
     out = ["--config", args.config, "--work", args.work, "--threads", str(args.threads),
            "--checkpoint-minutes", str(args.checkpoint_minutes), "--device", args.device]
+    if args.stop_at:
+        out += ["--stop-at", repr(args.stop_at)]
     for kv in args.set:
         out += ["--set", kv]
     return out + ([] if args.resume else ["--no-resume"])
@@ -99,6 +104,10 @@ def main(argv=None):
 
     dist.set_device(args.device)
     dist.init_distributed()
+    if args.stop_at:
+        from .common.loop import set_stop_at
+
+        set_stop_at(args.stop_at)
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     log = setup_logging(work / "train.log")

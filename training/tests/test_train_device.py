@@ -82,3 +82,51 @@ def test_device_cuda_without_a_gpu_says_so_in_one_line(tmp_path):
     r = subprocess.run(cmd, cwd=TRAINING, env={**__import__("os").environ, "PYTHONPATH": str(TRAINING)},
                        capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "no CUDA GPU" in r.stderr
+
+
+def test_deadline_saves_then_exits_75_and_the_run_resumes(tmp_path):
+    """train_mini --stop-at: the first step due after the deadline saves the checkpoint and exits
+    with 75; the next run resumes and ends where an uninterrupted run ends."""
+    import time
+
+    from test_train_common import _task
+    from photoverse_train.common import loop
+
+    full, _ = loop.run(_task(), tmp_path / "a.pt")
+    task = _task()
+    loop.run(task, tmp_path / "b.pt", stop_after=2)
+    loop.set_stop_at(time.time() - 1)
+    try:
+        with pytest.raises(loop.DeadlineReached) as e:
+            loop.run(_task(), tmp_path / "b.pt")
+        assert e.value.code == loop.DEADLINE_EXIT == 75
+    finally:
+        loop.set_stop_at(None)
+    assert load_checkpoint(tmp_path / "b.pt")["step"] == 2
+    resumed, _ = loop.run(_task(seed=5), tmp_path / "b.pt")
+    for (k, a), b in zip(full.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), k
+
+
+def test_smoke_module_runs_stage2_and_evaluation_on_cpu(tmp_path):
+    """photoverse_train.smoke is what gpu_rebuild.sh runs on cuda before it spends the budget."""
+    from photoverse_train import smoke
+
+    try:
+        assert smoke.main(["--device", "cpu", "--root", str(tmp_path)]) == 0
+    finally:
+        dist.set_device("auto")
+    assert (tmp_path / "stage2" / "work" / "stage2" / "no_face" / "DONE.json").exists()
+
+
+def test_gpu_rebuild_script_parses_and_stops_in_one_line_without_cuda(tmp_path):
+    script = TRAINING / "gpu_rebuild.sh"
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    env = {**__import__("os").environ, "OUT": str(tmp_path), "PV_PYTHON": sys.executable}
+    r = subprocess.run(["bash", str(script), "run", "60"], cwd=REPO, env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 3
+    lines = [line for line in r.stdout.splitlines() if line.startswith("gpu_rebuild:")]
+    assert len(lines) == 1 and "no CUDA-enabled torch" in lines[0]

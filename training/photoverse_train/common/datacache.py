@@ -13,7 +13,10 @@ Files (one per split, "train" and "heldout"):
   ref_images  uint8 (I, R, S, S, 3)  R neutral references per identity (sample_reference)
   ref_masks   uint8 (I, R, S, S)
   ref_identities int32 (I,)
-Generation goes in chunks (each an atomic .npz), so an interrupted run resumes."""
+Generation goes in chunks (each an atomic .npz), so an interrupted run resumes; data.workers > 1
+renders chunks in that many processes (the result does not depend on it).
+data.attribute_weights narrows the vocabulary (v2): {attribute: [weight per class]} over
+data.ATTRIBUTE_CLASSES, a zero weight drops a class (attributes.py DEFAULT_WEIGHTS otherwise)."""
 
 from __future__ import annotations
 
@@ -41,9 +44,10 @@ def _render_chunk(cfg, items):
     from ..data.synthetic_faces import IdentityParams, caption, sample_image
 
     seed, size = int(cfg.get("seed", 0)), int(cfg.get("size", 64))
+    weights = cfg.get("attribute_weights") or None
     imgs, masks, boxes, labels, idents, image_ids, caps, dcaps = [], [], [], [], [], [], [], []
     for ident, img in items:
-        s = sample_image(seed, ident, img, size=size)
+        s = sample_image(seed, ident, img, size=size, attribute_weights=weights)
         r = s.rendered
         imgs.append(r.image)
         masks.append(np.clip(np.round(r.face_mask * 255), 0, 255).astype(np.uint8))
@@ -56,6 +60,12 @@ def _render_chunk(cfg, items):
     return dict(images=np.stack(imgs), masks=np.stack(masks), face_boxes=np.stack(boxes), labels=np.stack(labels),
                 identities=np.asarray(idents, np.int32), image_ids=np.asarray(image_ids, np.int32),
                 captions=np.asarray(caps), describe_captions=np.asarray(dcaps))
+
+
+def _render_chunk_to(cfg, job) -> int:
+    path, items = job
+    _savez(path, **_render_chunk(cfg, items))
+    return len(items)
 
 
 def _render_refs(cfg, identities, per_identity):
@@ -89,13 +99,19 @@ def build(cfg: dict, folder, chunk: int = 1000) -> dict:
         items = [(i, k) for i in ids for k in range(per)]
         chunks = [items[a:a + chunk] for a in range(0, len(items), chunk)]
         bar = progress(len(items), f"data {split}", unit="img")
-        parts = []
-        for c, part in enumerate(chunks):
-            p = folder / f".{split}-chunk{c:04d}-of{len(chunks):04d}.npz"
-            if not p.exists():
-                _savez(p, **_render_chunk(cfg, part))
-            parts.append(p)
-            bar.update(len(part))
+        parts = [folder / f".{split}-chunk{c:04d}-of{len(chunks):04d}.npz" for c in range(len(chunks))]
+        todo = [(p, part) for p, part in zip(parts, chunks) if not p.exists()]
+        bar.update(len(items) - sum(len(part) for _, part in todo))
+        workers = int(cfg.get("workers", 1) or 1)
+        if workers > 1 and len(todo) > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(min(workers, len(todo))) as pool:
+                for n in pool.map(_render_chunk_to, [cfg] * len(todo), todo):
+                    bar.update(n)
+        else:
+            for job in todo:
+                bar.update(_render_chunk_to(cfg, job))
         bar.close()
         LOG.info(f"[data] {split}: {len(items)} images of {len(ids)} identities; rendering {refs_per} references each")
         ref_imgs, ref_masks = _render_refs(cfg, ids, refs_per)

@@ -57,6 +57,9 @@ def set_device(spec: str) -> torch.device:
         raise SystemExit("--device cuda: this torch sees no CUDA GPU "
                          f"(torch {torch.__version__}, cuda build {torch.version.cuda})")
     _DEVICE = spec
+    if device().type == "cuda":  # TF32 matmuls/convolutions: fp32 weights and checkpoints, H100 speed
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     return device()
 
 

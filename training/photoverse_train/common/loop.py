@@ -23,6 +23,24 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .progress import LOG, progress
 
 
+DEADLINE_EXIT = 75  # exit status of a run stopped by its deadline (EX_TEMPFAIL: run it again)
+_STOP_AT: float | None = None
+
+
+def set_stop_at(unix_time: float | None):
+    """A wall-clock deadline (train_mini --stop-at): the first step that would begin after it
+    saves the checkpoint and exits with DEADLINE_EXIT, so a budgeted run (gpu_rebuild.sh) loses
+    no finished step and resumes where it stopped."""
+    global _STOP_AT
+    _STOP_AT = float(unix_time) if unix_time else None
+
+
+class DeadlineReached(SystemExit):
+    def __init__(self, name: str, step: int):
+        super().__init__(DEADLINE_EXIT)
+        self.name, self.step = name, step
+
+
 def batch_indices(seed: int, step: int, batch: int, n: int) -> np.ndarray:
     """Indices of global batch `step`: consecutive slices of per-epoch permutations of range(n)."""
     out = []
@@ -151,6 +169,12 @@ def run(task: Task, checkpoint_path, checkpoint_seconds: float = 300.0, resume: 
     while step < task.steps:
         if stop_after is not None and done_now >= stop_after:
             break
+        if _STOP_AT is not None and time.time() >= _STOP_AT:
+            bar.close()
+            save()
+            LOG.info(f"[{task.name}] deadline reached at step {step}/{task.steps}: checkpoint saved, stopping "
+                     f"(exit {DEADLINE_EXIT}; run again to resume)")
+            raise DeadlineReached(task.name, step)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, task.steps, task.lr, task.warmup, task.min_lr_ratio)
         loss, logs = task.loss_fn(step, step_generator(_seed_of(task), step))

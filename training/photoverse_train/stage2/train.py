@@ -257,6 +257,8 @@ def train_stage2(cfg: dict, variant: str, base_dir, work_dir, resume: bool = Tru
         if dist.is_main():
             meta = {"base_model": cfg.get("base_model", ""), "default_num_words": str(tc.get("default_num_words", 1)),
                     "source": f"PhotoVerse-mini stage 2, variant {variant}, {step} steps x batch {tc['batch']}"}
+            # adapter_metadata (v2): the UI's default prompt ("example_prompt") and the model's "domain"
+            meta.update({str(k): str(v) for k, v in (cfg.get("adapter_metadata") or {}).items()})
             save_adapter(str(out_dir / ADAPTER_FILE), model, meta)
             if tc.get("samples", True):
                 _sample_grid(model, parts, held, tc, out_dir / "samples.png", seed)
