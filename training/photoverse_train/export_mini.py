@@ -8,8 +8,9 @@ Models/mini/ = the stage-1 base folder as exported (diffusers layout, fp16 safet
 model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/, image_encoder/ with a
 CLIPImageProcessor preprocessor_config.json added) + photoverse-adapter.safetensors (stage 2's
 `variant`, fp16, the project's layout, written by save_adapter) + references/*.png (masked neutral
-renderings of held-out identities: `photoverse generate --crop none --reference ...`) + a model
-card README.md (data, sizes, training time, the evaluation table) + samples.png (the
+renderings of held-out identities at the image encoder's input size: `photoverse generate --crop
+none --reference ...`) + evaluator/ (the evaluation's identity network: FORMAT.md section 12) + a
+model card README.md (data, sizes, training time, the evaluation table) + samples.png (the
 evaluation's first generations, when present). The folder is written beside the target and
 renamed into place."""
 
@@ -42,8 +43,9 @@ def preprocessor_config(image_size: int, mean, std) -> dict:
     }
 
 
-def write_references(folder: Path, identities, seed: int, size: int) -> list:
-    """Masked neutral references (what stage 2 trained with) of the given identities as PNG."""
+def write_references(folder: Path, identities, seed: int, size: int, encoder_size: int | None = None) -> list:
+    """Masked neutral references (what stage 2 trained with) of the given identities as PNG, at
+    the encoder's input size (bicubic when the data size differs)."""
     from PIL import Image
 
     from .data.synthetic_faces import sample_reference
@@ -53,11 +55,94 @@ def write_references(folder: Path, identities, seed: int, size: int) -> list:
     names = []
     for ident in identities:
         r = sample_reference(seed, int(ident), 0, size)
-        masked = mask_reference(r.image[None], mask_u8(r.face_mask)[None])[0]
+        masked = Image.fromarray(mask_reference(r.image[None], mask_u8(r.face_mask)[None])[0])
+        if encoder_size and encoder_size != size:
+            masked = masked.resize((encoder_size, encoder_size), Image.Resampling.BICUBIC)
         name = f"heldout-{int(ident):04d}.png"
-        Image.fromarray(masked).save(folder / name, optimize=True)
+        masked.save(folder / name, optimize=True)
         names.append(name)
     return names
+
+
+EVALUATOR_FORMAT = "photoverse-evaluator"
+
+
+def export_evaluator(src: Path, dst: Path) -> dict:
+    """<work>/nets/evaluator -> dst/{config.json, model.safetensors (fp16), golden.safetensors}
+    (FORMAT.md section 12). Returns the config written."""
+    import torch
+    from safetensors.torch import save_file
+
+    from .common.checkpoint import write_json
+    from .identity.train import load_net
+
+    src, dst = Path(src), Path(dst)
+    saved = json.loads((src / "config.json").read_text())
+    if saved["class"] != "EvaluatorNet":
+        raise ValueError(f"{src}: a {saved['class']}, not an EvaluatorNet")
+    net = load_net(src)
+    dst.mkdir(parents=True, exist_ok=True)
+    half = {k: v.detach().to(torch.float16).contiguous() for k, v in net.state_dict().items()}
+    save_file(half, str(dst / "model.safetensors"), metadata={"format": EVALUATOR_FORMAT, "format_version": "1"})
+    # the golden pair is computed with the fp16-rounded weights, in fp32
+    net.load_state_dict({k: v.float() for k, v in half.items()})
+    kw = saved["kwargs"]
+    crop = int(kw.get("crop_size", 64))
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, crop, crop, generator=g) * 2 - 1
+    with torch.no_grad():
+        y = net(x)
+    save_file({"crops": x.contiguous(), "embeddings": y.contiguous()}, str(dst / "golden.safetensors"))
+    widths = [int(w) for w in kw.get("widths", (32, 64, 128))]
+    cfg = {
+        "format": EVALUATOR_FORMAT, "format_version": 1, "class": "EvaluatorNet", "kwargs": kw,
+        "crop": {"size": crop, "enlarge": 1.3, "center": "face box centre", "side": "enlarge * max(w, h)",
+                 "resample": "bilinear", "padding": "border", "align_corners": False},
+        "input": "RGB in [-1, 1], NCHW",
+        "layers": (["avg_pool 2"] + [f"conv3x3 {w} (features.{1 + 4 * i}), group_norm {min(8, w // 4)} groups eps 1e-5 "
+                                     f"(features.{2 + 4 * i}), relu, max_pool 2" for i, w in enumerate(widths)]
+                   + [f"conv3x3 {widths[-1]} (features.{1 + 4 * len(widths)}), group_norm {min(8, widths[-1] // 4)} "
+                      f"groups (features.{2 + 4 * len(widths)}), relu", "flatten C,H,W", "linear (fc.2)",
+                      "l2 normalise"]),
+        "output_dim": int(kw.get("dim", 128)),
+        "metrics": saved.get("metrics", {}),
+    }
+    write_json(dst / "config.json", cfg)
+    return cfg
+
+
+STAGE_FOLDERS = (("data", "data"), ("VAE", "stage1/vae"), ("CLIP text + vision", "stage1/clip"),
+                 ("UNet", "stage1/unet"), ("attribute classifiers", "nets/attributes"),
+                 ("identity network", "nets/identity"), ("evaluator network", "nets/evaluator"),
+                 ("stage 2 full", "stage2/full"), ("stage 2 without L_face", "stage2/no_face"),
+                 ("stage 2 without regularisers", "stage2/no_reg"), ("evaluation", "eval"))
+
+
+def where_stages_ran(work_dir: Path) -> list:
+    """Model-card lines: the device each finished stage's DONE.json records."""
+    rows = []
+    for label, rel in STAGE_FOLDERS:
+        p = Path(work_dir) / rel / "DONE.json"
+        if p.exists():
+            rows.append(f"| {label} | {json.loads(p.read_text()).get('ran_on', 'CPU (not recorded)')} |")
+    return ["| Stage | Ran on |", "|---|---|", *rows] if rows else []
+
+
+def vocabulary(data_cfg: dict) -> str:
+    """The prompt words the data set draws (attribute_weights > 0), for the model card."""
+    from .data.attributes import (ATTRIBUTE_CLASSES, BACKGROUND_PHRASE, DEFAULT_WEIGHTS, EXPRESSION_PHRASE,
+                                  GLASSES_PHRASE, HEADWEAR_PHRASE, LIGHTING_PHRASE, POSE_PHRASE, STYLE_PREFIX)
+
+    w = {**DEFAULT_WEIGHTS, **(data_cfg.get("attribute_weights") or {})}
+    phrases = {"style": STYLE_PREFIX, "expression": EXPRESSION_PHRASE, "headwear": HEADWEAR_PHRASE,
+               "glasses": GLASSES_PHRASE, "background": BACKGROUND_PHRASE, "lighting": LIGHTING_PHRASE,
+               "pose": POSE_PHRASE}
+    parts = []
+    for name in ("style", "expression", "headwear", "glasses", "background", "lighting", "pose"):
+        words = [phrases[name][c] for c, x in zip(ATTRIBUTE_CLASSES[name], w[name]) if x > 0 and phrases[name][c]]
+        if words:
+            parts.append(f"{name}: " + " / ".join(f"\"{p} ...\"" if name == "style" else p for p in words))
+    return "; ".join(parts)
 
 
 def _mib(path: Path) -> float:
@@ -78,7 +163,7 @@ def _params(path: Path) -> int:
 
 
 def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dict | None, refs: list,
-               stage1_cfg: dict | None, variant: str) -> str:
+               stage1_cfg: dict | None, variant: str, work_dir: Path | None = None) -> str:
     from .evaluate import format_table
 
     rows = []
@@ -89,7 +174,14 @@ def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dic
             rows.append(f"| `{name}/` | {n / 1e6:.2f}M | {_mib(p):.1f} MiB |")
     a = out / "photoverse-adapter.safetensors"
     rows.append(f"| `photoverse-adapter.safetensors` | {_params_file(a) / 1e6:.2f}M | {_mib(a):.1f} MiB |")
+    if (out / "evaluator").exists():
+        rows.append(f"| `evaluator/` (scoring only) | {_params(out / 'evaluator') / 1e6:.2f}M | "
+                    f"{_mib(out / 'evaluator'):.1f} MiB |")
     data = (stage1_cfg or {}).get("data") or cfg.get("data") or {}
+    size = int(data.get("size", 64))
+    enc = int(meta.get("image_size", size))
+    example = meta.get("example_prompt", "a cartoon of S* wearing a crown in space")
+    ran = where_stages_ran(work_dir) if work_dir is not None else []
     lines = [
         "# PhotoVerse-mini",
         "",
@@ -104,15 +196,13 @@ def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dic
         "```",
         "photoverse generate --model Models/mini \\",
         f"    --reference Models/mini/references/{refs[0] if refs else 'heldout-XXXX.png'} \\",
-        "    --prompt \"a cartoon of S* wearing a crown in space\" --steps 25 --guidance 7.5 --seed 1",
+        f"    --prompt \"{example}\" --steps 25 --guidance 7.5 --seed 1",
         "```",
         "",
-        "The references here are already cut out and masked the way training saw them (64x64, background =",
-        "the CLIP mean colour), so the app uses them whole (crop none) without being told. Prompts use",
-        "the data set's words: styles (a photo / a pencil sketch / a cartoon / an oil painting of ...), expressions (smiling, laughing, looking",
-        "surprised/sad/angry), a hat/cap/crown/helmet/beanie/party hat, glasses/sunglasses, on the beach /",
-        "in a forest / in the city / in the snow / in space / in a room / in the desert / underwater / in a",
-        "flower field, warm/cold/side light, at night, facing left/right, with a tilted head.",
+        f"Generations are {size}x{size}. The references here are already cut out and masked the way training saw",
+        f"them ({enc}x{enc}, the image encoder's input size; background = the CLIP mean colour), so the app",
+        "uses them whole (crop none) without being told. Prompts use the data set's words: " + vocabulary(data) + ".",
+        f"Domain: {meta.get('domain', 'drawn faces')}.",
         f"`references/`: {len(refs)} held-out identities (never seen in training).",
         "",
         "## Contents",
@@ -124,8 +214,8 @@ def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dic
         f"Whole folder: {_mib(out):.1f} MiB. Text encoder: CLIP's real 49,408-token vocabulary (most of its size).",
         "",
         "Adapter metadata: " + ", ".join(f"`{k}` = `{meta[k]}`" for k in (
-            "encoder_layers", "tokens", "adapter_hidden", "lora_rank", "image_size", "default_num_words", "uncond_image")
-            if k in meta) + ".",
+            "encoder_layers", "tokens", "adapter_hidden", "lora_rank", "image_size", "default_num_words", "uncond_image",
+            "domain", "example_prompt") if k in meta) + ".",
         "",
         "## Training",
         "",
@@ -134,17 +224,19 @@ def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dic
         f"{data.get('references_per_identity', '?')} neutral references per training identity.",
         "- Stage 1 (base): VAE, CLIP text + vision towers (contrastive), UNet (text-to-image, epsilon, SD1.5's",
         "  schedule); an identity network (plays ArcFace), an evaluator network and attribute classifiers;",
-        "  all on CPU, one thread — `training/configs/mini.yaml` has the sizes and the measured time plan.",
+        "  `training/configs/mini.yaml` has the sizes and the measured time plan.",
         f"- Stage 2 (this adapter, variant `{variant}`): text adapter, image adapter, LoRA (rank {meta.get('lora_rank')})",
         "  and the image keys/values trained on the frozen base with L = L_diff + 0.01 L_face + 0.01 L_Treg +",
         "  0.001 L_Sreg and random fusion (text only γ = 2 / image only σ = 2 / both, 10% unconditional);",
         f"  {stage2_info.get('steps', '?')} steps x batch {stage2_info.get('batch', '?')}, AdamW lr {stage2_info.get('lr', 1e-4):g}"
-        + (f", {stage2_info['s_per_step'] * stage2_info['steps'] / 60:.1f} min on one CPU thread"
-           if stage2_info.get("s_per_step") else "") + ".",
-        "- Rebuild everything: `make train-mini` (every stage, two lanes; resumable). The single-stage",
-        "  commands are in `training/configs/mini_stage2.yaml`.",
+        + (f", {stage2_info['s_per_step'] * stage2_info['steps'] / 60:.1f} min on "
+           f"{stage2_info.get('ran_on', 'one CPU thread')}" if stage2_info.get("s_per_step") else "") + ".",
+        "- Rebuild everything: `make train-mini` (every stage, two lanes; resumable), or on one GPU",
+        "  `training/gpu_rebuild.sh`. The single-stage commands are in `training/configs/mini_stage2.yaml`.",
         "",
     ]
+    if ran:
+        lines += ["Where each stage ran (its DONE.json):", "", *ran, ""]
     if results:
         lines += ["## Evaluation (held-out identities)", "", format_table(results["rows"]), ""]
         if results.get("reference_rows"):
@@ -196,14 +288,16 @@ def export_mini(cfg: dict, base_dir, work_dir, out_dir, variant: str = "full", n
     write_json(tmp / "image_encoder" / "preprocessor_config.json", preprocessor_config(size, mean, std))
     seed, img_size = data_seed_and_size(cfg)
     ids = heldout_identities(cfg, work_dir)[:n_references]
-    refs = write_references(tmp / "references", ids, seed, img_size)
+    refs = write_references(tmp / "references", ids, seed, img_size, size)
+    if (work_dir / "nets" / "evaluator" / "config.json").exists():
+        export_evaluator(work_dir / "nets" / "evaluator", tmp / "evaluator")
     grid = work_dir / "eval" / "grid.png"
     if grid.exists():
         shutil.copyfile(grid, tmp / "samples.png")
     results = json.loads(results_path.read_text()) if results_path.exists() else None
     info_path = work_dir / "stage2" / variant / "DONE.json"
     info = json.loads(info_path.read_text()) if info_path.exists() else {}
-    (tmp / "README.md").write_text(model_card(tmp, meta, cfg, info, results, refs, stage1_cfg, variant))
+    (tmp / "README.md").write_text(model_card(tmp, meta, cfg, info, results, refs, stage1_cfg, variant, work_dir))
     if out_dir.exists():
         shutil.rmtree(out_dir)
     tmp.rename(out_dir)

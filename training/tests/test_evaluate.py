@@ -184,6 +184,21 @@ def test_export_round_trip(trained):
                                **kw)["latents"]
     assert torch.equal(a, b)
     assert sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) < 8 * 2**20
+
+    # the evaluator network ships beside the model (FORMAT.md section 12) with a golden pair
+    from safetensors.torch import load_file
+
+    from photoverse_train.identity.nets import EvaluatorNet
+
+    ecfg = json.loads((out / "evaluator" / "config.json").read_text())
+    assert ecfg["format"] == "photoverse-evaluator" and ecfg["class"] == "EvaluatorNet"
+    net = EvaluatorNet(**ecfg["kwargs"])
+    net.load_state_dict({k: v.float() for k, v in load_file(str(out / "evaluator" / "model.safetensors")).items()})
+    golden = load_file(str(out / "evaluator" / "golden.safetensors"))
+    with torch.no_grad():
+        assert torch.allclose(net(golden["crops"]), golden["embeddings"], atol=1e-6)
+    text = (out / "README.md").read_text()
+    assert "| Stage | Ran on |" in text and "CPU, 1 thread(s)" in text
     card = (out / "README.md").stat().st_mtime_ns
     export_mini(cfg, base, work, out, "full", n_references=2)  # same adapter and results: skipped
     assert (out / "README.md").stat().st_mtime_ns == card

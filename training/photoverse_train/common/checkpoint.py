@@ -58,8 +58,14 @@ def write_json(path, obj):
 
 
 def mark_done(folder, info: dict | None = None):
-    """A stage's final output is complete once its DONE file exists."""
-    write_json(Path(folder) / "DONE.json", info or {})
+    """A stage's final output is complete once its DONE file exists. It records where the stage
+    ran ("ran_on": the device, torch's thread count), which the model card reports."""
+    from . import dist
+
+    dev = dist.device()
+    ran_on = f"{torch.cuda.get_device_name(dev)} ({dev})" if dev.type == "cuda" else \
+        f"CPU, {torch.get_num_threads()} thread(s)"
+    write_json(Path(folder) / "DONE.json", {"ran_on": ran_on, **(info or {})})
 
 
 def is_done(folder) -> bool:
