@@ -8,12 +8,14 @@
 Setup (numbers from the config's `eval` section):
 - identities: the first `identities` held-out identities (never seen in stage 1 or 2); each one's
   reference is its neutral rendering sample_reference(seed, identity, 0), masked as in training.
+  With `data_seed` set (v2), identities 0..identities-1 drawn with THAT seed instead: people
+  the training's data seed never produced (references and real renderings use it too).
 - prompts: `prompts` (attribute sets -> the data set's captions, subject S* or "a person");
   identity i gets `prompts_per_identity` of them, rotating, so every prompt is used equally.
 - seeds: every (identity, prompt) is generated once per seed; the initial latents depend on
   (seed, identity, prompt) only, so every row of the table sees the same noise.
 - sampling: DDIM, `steps` steps, classifier-free guidance s_T = `guidance` (two rows: empty
-  negative prompt with zero image tokens, the prompt with the reference), 64x64; gamma = alpha = 1.
+  negative prompt with zero image tokens, the prompt with the reference), at the data size (v1 64x64, v2 128x128); gamma = alpha = 1.
 - ID similarity: cosine of the EVALUATOR network (a different architecture and seed from the
   identity network of the training loss; never optimised against) between the reference's face
   (its true box) and the generated image's face region (the median face box of the held-out
@@ -22,6 +24,10 @@ Setup (numbers from the config's `eval` section):
   differ from the neutral Attributes()) that the attribute classifiers predict.
 - each metric: the mean over all generations of one seed; the table gives mean +- std (ddof 1)
   of those per-seed means.
+- paired differences (a second table): full PhotoVerse minus each other row, generation by
+  generation on the same (identity, prompt, noise), averaged per seed; mean +- std (ddof 1) of
+  those per-seed mean differences. Row-to-row noise is shared, so this spread is the one to
+  judge a difference by (the first table's spreads include the seeds' common variation).
 Rows: the base model without personalisation (prompt with "a person", no adapter: sigma = 0,
 alpha = 0, bit-exact the plain UNet); text branch only (S*, sigma = 0); image branch only ("a
 person", sigma = 1); full PhotoVerse (S*, sigma = 1); without the identity loss; without the
@@ -94,6 +100,36 @@ def summarize(per_seed: dict) -> tuple:
     return float(means.mean()), float(means.std(ddof=1)) if len(means) > 1 else 0.0
 
 
+def paired_differences(per_job: dict, jobs: list, reference: str = "full") -> list:
+    """per_job {row key: (id values [J], accuracy values [J])} on the same jobs -> rows of
+    reference minus each other row: per-seed means of the per-generation differences, then
+    mean +- std (ddof 1) over the seeds."""
+    if reference not in per_job:
+        return []
+    seeds = sorted({j.seed for j in jobs})
+    seed_of = np.asarray([j.seed for j in jobs])
+    out = []
+    ref_id, ref_acc = (np.asarray(v, np.float64) for v in per_job[reference])
+    for key, (ids, acc) in per_job.items():
+        if key == reference:
+            continue
+        d_id = ref_id - np.asarray(ids, np.float64)
+        d_acc = ref_acc - np.asarray(acc, np.float64)
+        m_id, s_id = summarize({s: d_id[seed_of == s] for s in seeds})
+        m_acc, s_acc = summarize({s: d_acc[seed_of == s] for s in seeds})
+        out.append({"key": key, "id_mean": m_id, "id_std": s_id, "acc_mean": m_acc, "acc_std": s_acc})
+    return out
+
+
+def format_differences(diffs: list, labels: dict) -> str:
+    lines = ["| PhotoVerse (S*, σ = 1) minus | ID similarity difference | Prompt accuracy difference |",
+             "|---|---|---|"]
+    for d in diffs:
+        lines.append(f"| {labels.get(d['key'], d['key'])} | {d['id_mean']:+.3f} ± {d['id_std']:.3f} | "
+                     f"{d['acc_mean']:+.3f} ± {d['acc_std']:.3f} |")
+    return "\n".join(lines)
+
+
 def format_table(rows: list) -> str:
     """rows: dicts with label, id_mean, id_std, acc_mean, acc_std -> a Markdown table."""
     lines = ["| Method | ID similarity (evaluator cos) | Prompt accuracy |", "|---|---|---|"]
@@ -106,13 +142,16 @@ def format_table(rows: list) -> str:
 
 
 def write_results(path, rows: list, setup: dict, command: str, extra_rows: list | None = None,
-                  notes: list | None = None) -> str:
+                  notes: list | None = None, diffs: list | None = None) -> str:
     """RESULTS.md: the table, the command that reproduces it, the setup."""
     text = ["# PhotoVerse-mini: evaluation on held-out identities", "",
             f"Reproduce (from the repository root; {setup.get('minutes', 0):.1f} min on "
             f"{setup.get('threads', 1)} CPU thread(s) when this file was written):", "",
             "```", command, "```", "",
             format_table(rows), ""]
+    if diffs:
+        text += ["Paired differences (same identity, prompt and noise; mean ± std over the per-seed means):", "",
+                 format_differences(diffs, {r["key"]: r["label"] for r in rows}), ""]
     if extra_rows:
         text += ["Reference points (not models):", "", format_table(extra_rows), ""]
     text += ["Setup:", ""]
@@ -213,8 +252,14 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
     prompt_attrs = [Attributes(**p) for p in ec.get("prompts", DEFAULT_PROMPTS)]
     per_identity = int(ec.get("prompts_per_identity", len(prompt_attrs)))
     data_seed, size = data_seed_and_size(cfg)
-    identities = heldout_identities(cfg, work)[: int(ec.get("identities", 40))]
-    box = canonical_face_box(work, data_seed, size, identities)
+    if ec.get("data_seed") is not None:
+        # people drawn with a seed the training's data never used
+        data_seed = int(ec["data_seed"])
+        identities = list(range(int(ec.get("identities", 40))))
+        box = canonical_face_box(work, data_seed, size, identities)
+    else:
+        identities = heldout_identities(cfg, work)[: int(ec.get("identities", 40))]
+        box = canonical_face_box(work, data_seed, size, identities)
     jobs = plan_jobs(identities, len(prompt_attrs), per_identity, seeds)
     requested = [requested_attributes(a) for a in prompt_attrs]
     log(f"[eval] {len(identities)} identities x {per_identity} prompts x {len(seeds)} seeds = {len(jobs)} "
@@ -249,6 +294,7 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
 
     model, current = None, None
     results = []
+    per_job = {}
     grid_rows = {}
     c, s = parts["unet"].config.in_channels, parts["unet"].config.sample_size
     for key, label, variant, subject, sigma, alpha in ROWS:
@@ -264,6 +310,7 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
         mc = model.config
         t0 = time.time()
         ids_per_seed, acc_per_seed = {s_: [] for s_ in seeds}, {s_: [] for s_ in seeds}
+        all_ids, all_acc = [], []
         for a in range(0, len(jobs), batch):
             bj = jobs[a:a + batch]
             prompts = [caption(prompt_attrs[j.prompt_index], subject) for j in bj]
@@ -275,8 +322,11 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
             for j, cv, av in zip(bj, cos, acc):
                 ids_per_seed[j.seed].append(float(cv))
                 acc_per_seed[j.seed].append(float(av))
+                all_ids.append(float(cv))
+                all_acc.append(float(av))
             if a == 0:
                 grid_rows[key] = imgs[: min(8, len(imgs))]
+        per_job[key] = (all_ids, all_acc)
         id_m, id_s = summarize(ids_per_seed)
         ac_m, ac_s = summarize(acc_per_seed)
         results.append({"key": key, "label": label, "id_mean": id_m, "id_std": id_s, "acc_mean": ac_m, "acc_std": ac_s,
@@ -316,7 +366,12 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
 
     minutes = (time.time() - t_start) / 60
     setup = {
-        "held-out identities": f"{len(identities)} (first of the held-out split), reference = sample_reference(seed, id, 0), masked",
+        "held-out identities": (f"{len(identities)} new identities 0..{len(identities) - 1} drawn with data seed "
+                                f"{data_seed} (the training data's seed is {data_seed_and_size(cfg)[0]}), "
+                                "reference = sample_reference(seed, id, 0), masked"
+                                if ec.get("data_seed") is not None else
+                                f"{len(identities)} (first of the held-out split), reference = "
+                                "sample_reference(seed, id, 0), masked"),
         "prompts": "; ".join(f"`{caption(a, 'S*')}`" for a in prompt_attrs) + f" ({per_identity} per identity, rotating)",
         "seeds": f"{seeds} (std over the per-seed means, ddof 1)",
         "generations per row": str(len(jobs)),
@@ -329,12 +384,13 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
     }
     notes = ["The second reference row's 'ID similarity' is the mean ± std over pairs of different identities; "
              "its prompt accuracy does not apply."]
-    write_results(out_path, results, setup, command, extra, notes)
+    diffs = paired_differences(per_job, jobs)
+    write_results(out_path, results, setup, command, extra, notes, diffs)
     if grid_rows:
         keys = [k for k in ["real", *[r[0] for r in ROWS]] if k in grid_rows]
         ref_row = to_float(ref_masked[[ref_index[j.identity] for j in jobs[: len(grid_rows[keys[0]])]]])
         save_grid(work / "eval" / "grid.png", [ref_row, *[grid_rows[k] for k in keys]], scale=1)
-    payload = {"rows": results, "reference_rows": extra, "setup": {k: v for k, v in setup.items()}, "command": command,
+    payload = {"rows": results, "reference_rows": extra, "paired_differences": diffs, "setup": {k: v for k, v in setup.items()}, "command": command,
                "grid_rows": ["reference", *[k for k in ["real", *[r[0] for r in ROWS]] if k in grid_rows]]}
     from .common.checkpoint import mark_done, write_json
 

@@ -164,7 +164,7 @@ def _params(path: Path) -> int:
 
 def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dict | None, refs: list,
                stage1_cfg: dict | None, variant: str, work_dir: Path | None = None) -> str:
-    from .evaluate import format_table
+    from .evaluate import format_differences, format_table
 
     rows = []
     for name in ("unet", "vae", "text_encoder", "image_encoder", "tokenizer", "scheduler"):
@@ -239,6 +239,10 @@ def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dic
         lines += ["Where each stage ran (its DONE.json):", "", *ran, ""]
     if results:
         lines += ["## Evaluation (held-out identities)", "", format_table(results["rows"]), ""]
+        if results.get("paired_differences"):
+            lines += ["Paired differences (same identity, prompt and noise; mean ± std over the per-seed means):", "",
+                      format_differences(results["paired_differences"], {r["key"]: r["label"] for r in results["rows"]}),
+                      ""]
         if results.get("reference_rows"):
             lines += ["Reference points:", "", format_table(results["reference_rows"]), ""]
         lines += ["Details and the command that reproduces it: `training/RESULTS.md`.", ""]

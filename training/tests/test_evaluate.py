@@ -67,6 +67,20 @@ def test_table_writer(tmp_path):
     assert "3.1 min on 1 CPU thread" in text and "- seeds: [0, 1]" in text and "minutes:" not in text
 
 
+def test_paired_differences_are_per_seed_means_of_per_generation_differences():
+    from photoverse_train.evaluate import Job, format_differences, paired_differences
+
+    jobs = [Job(1, 0, 0), Job(2, 1, 0), Job(1, 0, 1), Job(2, 1, 1)]
+    per_job = {"full": ([0.5, 0.7, 0.4, 0.6], [1.0, 0.5, 1.0, 1.0]),
+               "base": ([0.1, 0.1, 0.2, 0.0], [1.0, 1.0, 0.5, 1.0])}
+    (d,) = paired_differences(per_job, jobs)
+    # seed 0: (0.4 + 0.6) / 2 = 0.5; seed 1: (0.2 + 0.6) / 2 = 0.4
+    assert d["key"] == "base" and d["id_mean"] == pytest.approx(0.45) and d["id_std"] == pytest.approx(0.0707107)
+    assert d["acc_mean"] == pytest.approx(0.0) and d["acc_std"] == pytest.approx(0.3535534)
+    assert "| Base | +0.450 ± 0.071 | +0.000 ± 0.354 |" in format_differences([d], {"base": "Base"})
+    assert paired_differences({"base": per_job["base"]}, jobs) == []
+
+
 # ------------------------------------------------------------------------------ tiny model
 
 
@@ -126,11 +140,28 @@ def test_evaluate_writes_the_table(trained):
     assert "python -m photoverse_train.evaluate" in text
     assert json.loads((work / "eval" / "results.json").read_text())["rows"][0]["key"] == "base"
     assert (work / "eval" / "grid.png").exists()
+    assert [d["key"] for d in payload["paired_differences"]] == [r[0] for r in ROWS if r[0] != "full"]
+    assert "Paired differences" in text and "| PhotoVerse (S*, σ = 1) minus |" in text
     from photoverse_train.evaluate import evaluate_once
 
     before = out.stat().st_mtime_ns
     assert evaluate_once(cfg, base, work, out, "x", log=lambda m: None)["rows"] == payload["rows"]
     assert out.stat().st_mtime_ns == before  # done: not run again
+
+
+def test_evaluation_on_a_data_seed_the_training_never_used(trained, tmp_path):
+    """eval.data_seed: identities 0..n-1 drawn with another seed (new people)."""
+    import copy
+
+    from photoverse_train.evaluate import evaluate
+
+    cfg, base, work, _ = trained
+    cfg = copy.deepcopy(cfg)
+    cfg["eval"].update(data_seed=1234, seeds=[0])
+    payload = evaluate(cfg, base, work, tmp_path / "R.md", "x", adapters={
+        "full": work / "stage2" / "full" / "photoverse-adapter.safetensors"}, log=lambda m: None)
+    assert "drawn with data seed 1234" in payload["setup"]["held-out identities"]
+    assert [r["key"] for r in payload["rows"]] == ["base", "text_only", "image_only", "full"]
 
 
 def test_export_round_trip(trained):
