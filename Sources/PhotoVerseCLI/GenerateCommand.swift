@@ -102,7 +102,17 @@ struct GenerateCommand: ParsableCommand {
             throw UserFacingError("--adapter and --image-encoder need at least one --reference photo")
         }
         let progress = ProgressReporter()
-        let result = try pipeline.generate(request) { progress.report($0); return true }
+        InterruptWatch.install()
+        let stop = StopFlag(poll: { InterruptWatch.received != 0 })
+        let result: GenerationResult
+        do {
+            result = try pipeline.generate(request, stop: stop) { progress.report($0); return true }
+        } catch let stopped as GenerationCancelled {
+            progress.finish()
+            let signal = InterruptWatch.received
+            FileHandle.standardError.write(Data("photoverse generate: \(stopped) (\(InterruptWatch.signalName(signal))); nothing written\n".utf8))
+            InterruptWatch.die(of: signal)
+        }
         progress.finish()
         if let latentsOut {
             try SafetensorsWriter.write(["latents": result.latents], to: URL(fileURLWithPath: latentsOut))
@@ -111,6 +121,11 @@ struct GenerateCommand: ParsableCommand {
         let written = try record(request).save(image, to: out.map { URL(fileURLWithPath: $0) },
                                               inFolder: URL(fileURLWithPath: "out", isDirectory: true))
         print(written.path)
+        // A signal during the save lets the (atomic) save finish, then ends the run as asked.
+        if InterruptWatch.received != 0 {
+            FileHandle.standardError.write(Data("photoverse generate: \(InterruptWatch.signalName(InterruptWatch.received)) after the image was saved\n".utf8))
+            InterruptWatch.die(of: InterruptWatch.received)
+        }
     }
 
     /// Loads the adapter, prepares the reference faces and sets PhotoVerse's knobs.

@@ -89,7 +89,23 @@ public final class GenerationPipeline {
     }
 
     /// Runs the request; `progress` is called after every step and may return false to cancel.
-    public func generate(_ request: GenerationRequest, progress: (StepProgress) -> Bool = { _ in true }) throws -> GenerationResult {
+    /// `stop`, raised from another thread, interrupts the work between layers (inside a step or
+    /// the decode). Either way the run ends with `GenerationCancelled`, naming the last step done.
+    public func generate(_ request: GenerationRequest, stop: StopFlag? = nil,
+                         progress: (StepProgress) -> Bool = { _ in true }) throws -> GenerationResult {
+        var stepsDone = 0, total = request.steps
+        do {
+            return try run(request, stop: stop, progress: progress) { done, all in
+                stepsDone = done
+                total = all
+            }
+        } catch is ForwardStopped {
+            throw GenerationCancelled(step: stepsDone, total: total)
+        }
+    }
+
+    private func run(_ request: GenerationRequest, stop: StopFlag?, progress: (StepProgress) -> Bool,
+                     stepsDone: (Int, Int) -> Void) throws -> GenerationResult {
         let factor = vae.config.downscale
         guard request.width > 0, request.height > 0, request.width % factor == 0, request.height % factor == 0 else {
             throw ModelError.invalidInput("width and height must be positive multiples of \(factor), got \(request.width)x\(request.height)")
@@ -106,7 +122,7 @@ public final class GenerationPipeline {
                 throw ModelError.invalidInput("init image has shape \(image.shape), expected [1, 3, \(request.height), \(request.width)]")
             }
             startIndex = try scheduler.img2imgSchedule(strength: request.strength).startIndex
-            let (mean, logVariance) = vae.encode(image)
+            let (mean, logVariance) = try vae.encode(image, stop: stop)
             let sample = mean + logVariance.map { expf(0.5 * $0) } * random.normalTensor(shape: mean.shape)
             initLatents = sample * vae.config.scalingFactor
         }
@@ -119,21 +135,24 @@ public final class GenerationPipeline {
             ?? noise * scheduler.initNoiseSigma
         let start = Date()
         let total = scheduler.timesteps.count - startIndex
+        stepsDone(0, total)
+        try stop?.check()
         for (index, timestep) in scheduler.timesteps.enumerated() where index >= startIndex {
             if let personalization = request.personalization {
                 plan.conditioning.imageWeight = personalization.imageBranchActive(step: index - startIndex, of: total)
                     ? personalization.imageWeight : 0
             }
             let input = Tensor.concat(Array(repeating: latents, count: plan.guidance.rows), axis: 0)
-            let prediction = unet(scheduler.scaleModelInput(input, stepIndex: index), timestep: timestep,
-                                  conditioning: plan.conditioning)
+            let prediction = try unet(scheduler.scaleModelInput(input, stepIndex: index), timestep: timestep,
+                                      conditioning: plan.conditioning, stop: stop)
             let epsilon = plan.guidance.combine(prediction)
             latents = scheduler.step(modelOutput: epsilon, stepIndex: index, sample: latents, random: random).prevSample
             let event = StepProgress(step: index - startIndex + 1, total: total,
                                      elapsed: Date().timeIntervalSince(start), latents: latents)
-            if !progress(event) { throw GenerationCancelled() }
+            stepsDone(event.step, total)
+            if !progress(event) || stop?.isRaised == true { throw GenerationCancelled(step: event.step, total: total) }
         }
-        let decoded = vae.decode(latents / vae.config.scalingFactor)
+        let decoded = try vae.decode(latents / vae.config.scalingFactor, stop: stop)
         let image = decoded.map { min(max($0 / 2 + 0.5, 0), 1) }
         return GenerationResult(latents: latents, image: image)
     }

@@ -44,6 +44,16 @@ public struct GenerationResult {
     public let image: Tensor
 }
 
+/// A run that was stopped (by its progress handler or its `StopFlag`) before it finished.
 public struct GenerationCancelled: Error, CustomStringConvertible {
-    public var description: String { "generation cancelled" }
+    /// Steps completed when it stopped, of `total`.
+    public let step: Int
+    public let total: Int
+
+    public init(step: Int, total: Int) {
+        self.step = step
+        self.total = total
+    }
+
+    public var description: String { "stopped at step \(step)/\(total)" }
 }

@@ -3,20 +3,25 @@ import Formats
 import Pipeline
 
 /// Runs the pipeline on its own serial Dispatch queue, one job after another, and reports
-/// through the mailbox: the UI thread never waits for it. Cancelling sets a flag the
-/// progress callback reads after every step (it then returns false: GenerationCancelled).
+/// through the mailbox: the UI thread never waits for it. Cancelling raises the running job's
+/// stop flag, which the UNet and VAE check between layers (GenerationCancelled follows).
+/// Before the process ends, `shutdown(within:)` stops it and waits for the queue: a process
+/// must not run its library teardown (OpenBLAS frees its buffers at exit) under a live GEMM.
 public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
     private let queue = DispatchQueue(label: "photoverse.engine", qos: .userInitiated)
     private let lock = NSLock()
     private var waiting: [GenerationJob] = []
     private var runningJob: Int?
-    private var cancelRequested = false
+    private var runningStop: StopFlag?
+    private var closed = false
     // Touched only on `queue`.
     private var pipeline: GenerationPipeline?
     private var loadFailure: String?
 
     private let mailbox: Mailbox<EngineEvent>
     public let modelFolder: URL
+    /// PHOTOVERSE_TRACE's log, when on: the engine marks when a run and a save start.
+    var trace: LatencyTrace?
 
     public init(modelFolder: URL, mailbox: Mailbox<EngineEvent>) {
         self.modelFolder = modelFolder
@@ -43,6 +48,10 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
 
     public func enqueue(_ jobs: [GenerationJob]) {
         lock.lock()
+        guard !closed else {
+            lock.unlock()
+            return
+        }
         waiting += jobs
         lock.unlock()
         for _ in jobs { queue.async { [self] in runNext() } }
@@ -54,8 +63,28 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
         defer { lock.unlock() }
         let dropped = waiting.count
         waiting = []
-        if runningJob != nil { cancelRequested = true }
+        runningStop?.raise()
         return dropped
+    }
+
+    /// Stops the running job, drops the queue, refuses new jobs and waits at most `seconds`
+    /// for the engine's queue to be idle. False when it is still busy (a model still loading,
+    /// or one layer that outlasts the limit): the caller must then end the process without
+    /// library teardown (`_exit`).
+    public func shutdown(within seconds: Double) -> Bool {
+        lock.lock()
+        closed = true
+        waiting = []
+        runningStop?.raise()
+        lock.unlock()
+        return Self.drain(queue, within: seconds)
+    }
+
+    /// Waits at most `seconds` for everything queued on a serial queue before now.
+    static func drain(_ queue: DispatchQueue, within seconds: Double) -> Bool {
+        let idle = DispatchSemaphore(value: 0)
+        queue.async { idle.signal() }
+        return idle.wait(timeout: .now() + seconds) == .success
     }
 
     public var waitingCount: Int {
@@ -73,12 +102,6 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
     /// Blocks until the engine's queue is idle (tests, and a clean shutdown).
     public func waitUntilIdle() { queue.sync {} }
 
-    private var shouldCancel: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return cancelRequested
-    }
-
     private func runNext() {
         lock.lock()
         guard !waiting.isEmpty else {
@@ -86,23 +109,26 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
             return
         }
         let job = waiting.removeFirst()
+        let stop = StopFlag()
         runningJob = job.id
-        cancelRequested = false
+        runningStop = stop
         lock.unlock()
         defer {
             lock.lock()
             runningJob = nil
+            runningStop = nil
             lock.unlock()
         }
-        run(job)
+        run(job, stop: stop)
     }
 
-    private func run(_ job: GenerationJob) {
+    private func run(_ job: GenerationJob, stop: StopFlag) {
         guard let pipeline else {
             mailbox.post(.runFailed(id: job.id, message: loadFailure ?? "the model is not loaded"))
             return
         }
         mailbox.post(.runStarted(id: job.id, seed: job.seed))
+        trace?.mark("run-start")
         let started = Date()
         do {
             let settings = job.settings
@@ -125,14 +151,15 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
                     usedStrength = true
                 }
             }
-            let result = try pipeline.generate(request) { [self] progress in
+            let result = try pipeline.generate(request, stop: stop) { [self] progress in
                 mailbox.post(.runProgress(id: job.id, step: progress.step, total: progress.total, elapsed: progress.elapsed,
                                           preview: RGBImage(tensor: progress.preview, range: .zeroToOne)))
-                return !shouldCancel
+                return true
             }
             let image = RGBImage(tensor: result.image, range: .zeroToOne)
             let record = settings.record(seed: job.seed, model: modelFolder.path, personalized: personalized,
                                          usedStrength: usedStrength)
+            trace?.mark("save-start")
             let url = try record.save(image, inFolder: job.outputFolder)
             mailbox.post(.runFinished(id: job.id, url: url, image: image, record: record,
                                       seconds: Date().timeIntervalSince(started)))

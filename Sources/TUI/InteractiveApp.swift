@@ -65,8 +65,20 @@ public enum InteractiveApp {
 
         let mailbox = Mailbox<EngineEvent>()
         let engine = GenerationEngine(modelFolder: options.modelFolder, mailbox: mailbox)
-        engine.start()
+        let trace = LatencyTrace(environment: environment)
+        engine.trace = trace
         let loader = ReferenceLoader(mailbox: mailbox)
+        // Every way out stops the engine first, an error thrown below included.
+        var workStopped = false
+        func stopWork() {
+            guard !workStopped else { return }
+            workStopped = true
+            let engineIdle = engine.shutdown(within: shutdownLimitSeconds)
+            let loaderIdle = loader.shutdown(within: shutdownLimitSeconds)
+            if !(engineIdle && loaderIdle) { endWithoutTeardown(status: 1, screen: screen) }
+        }
+        defer { stopWork() }
+        engine.start()
         var saveProblem: String?
         let services = AppController.Services(
             queue: engine,
@@ -84,7 +96,6 @@ public enum InteractiveApp {
                                 shippedReferences: ModelFolder.shippedReferences(in: options.modelFolder))
         if let themeProblem { app.fail(themeProblem) }
 
-        let trace = LatencyTrace(environment: environment)
         var needsDraw = true, lastDraw = Date.distantPast
         var keyPressedAt: Date?
         while !app.quitRequested && TerminalRestorer.pendingSignal == 0 {
@@ -127,7 +138,7 @@ public enum InteractiveApp {
             if key != .resize && (!tooSmall || key == .character("q") || app.overlay == .confirmQuit) { app.handle(key) }
         }
 
-        engine.cancelAll()
+        stopWork()
         try? store.save(app.config)
         screen.close()
         let signal = TerminalRestorer.pendingSignal
@@ -139,6 +150,22 @@ public enum InteractiveApp {
             return 128 + signal
         }
         return 0
+    }
+
+    /// How long an ending process waits for the engine: a layer of SD1.5 takes at most a
+    /// few seconds, a model that is still loading may take longer (then the process ends anyway).
+    static let shutdownLimitSeconds = 10.0
+
+    /// The engine did not stop in time: restore the terminal and end the process at once.
+    /// `exit` would run library teardown (OpenBLAS frees its buffers) under the live computation.
+    static func endWithoutTeardown(status: Int32, screen: CursesScreen) -> Never {
+        screen.close()
+        TerminalRestorer.restoreNow()
+        let signal = TerminalRestorer.pendingSignal
+        fputs("photoverse: the engine did not stop within \(Int(shutdownLimitSeconds)) s; ending it\n", stderr)
+        fflush(stdout)
+        fflush(stderr)
+        _exit(signal != 0 ? 128 + signal : status)
     }
 
     /// The flag's theme (an error if it cannot be loaded), else the saved one, else dark;

@@ -12,6 +12,9 @@ public final class ReferenceLoader: @unchecked Sendable {
 
     public init(mailbox: Mailbox<EngineEvent>) { self.mailbox = mailbox }
 
+    /// Waits at most `seconds` for a face detection in progress (see GenerationEngine.shutdown).
+    public func shutdown(within seconds: Double) -> Bool { GenerationEngine.drain(queue, within: seconds) }
+
     public func load(path: String, crop: String) {
         queue.async { [mailbox] in mailbox.post(.referenceLoaded(Self.prepare(path: path, crop: crop))) }
     }

@@ -69,6 +69,27 @@ final class GenerationEngineTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path), [], "nothing written")
     }
 
+    func testShutdownStopsTheRunWaitsForItAndRefusesNewJobs() throws {
+        let out = Fixtures.temporaryDirectory("engine")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let mailbox = Mailbox<EngineEvent>()
+        let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), mailbox: mailbox)
+        engine.start()
+        var settings = GenerationSettings()
+        settings.steps = 150
+        settings.width = 256
+        settings.height = 256
+        engine.enqueue((1...2).map { GenerationJob(id: $0, settings: settings, seed: UInt64($0), outputFolder: out) })
+        _ = waitFor(mailbox) { $0.contains { if case .runProgress = $0 { return true }; return false } }
+        XCTAssertTrue(engine.shutdown(within: 10), "stopped within the limit")
+        XCTAssertFalse(engine.isBusy, "idle once shutdown returns")
+        engine.enqueue([GenerationJob(id: 3, settings: settings, seed: 3, outputFolder: out)])
+        XCTAssertFalse(engine.isBusy, "a closed engine takes no new job")
+        let events = mailbox.takeAll()
+        XCTAssertTrue(events.contains { if case .runCancelled(1) = $0 { return true }; return false }, "\(events)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path), [], "nothing written")
+    }
+
     func testAMissingModelIsOneLine() {
         let mailbox = Mailbox<EngineEvent>()
         let engine = GenerationEngine(modelFolder: URL(fileURLWithPath: "/nonexistent/model"), mailbox: mailbox)

@@ -137,8 +137,8 @@ final class TmuxSession {
 
     /// After the program ended: its exit status, and that the terminal is fully back
     /// (main screen, cursor shown, cooked mode).
-    func assertExitedRestored(status: Int, file: StaticString = #filePath, line: UInt = #line) throws {
-        let screen = try waitFor("TTY ", file: file, line: line)
+    func assertExitedRestored(status: Int, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line) throws {
+        let screen = try waitFor("TTY ", timeout: timeout, file: file, line: line)
         XCTAssertTrue(screen.contains("EXITED \(status)"), "exit status: \(screen)", file: file, line: line)
         XCTAssertTrue(screen.contains("TTY COOKED"), "terminal left in raw mode: \(screen)", file: file, line: line)
         XCTAssertEqual(try query("#{alternate_on}"), "0", "still on the alternate screen", file: file, line: line)

@@ -58,18 +58,26 @@ public struct UNet2DConditionModel {
     /// Predicts the noise with PhotoVerse's conditioning (text, image tokens, adapters, γ σ α).
     /// Reuse one conditioning over the steps of a generation: it keeps the keys and values.
     public func callAsFunction(_ sample: Tensor, timestep: Float, conditioning: CrossAttentionConditioning) -> Tensor {
+        // Without a stop flag nothing can throw.
+        try! self(sample, timestep: timestep, conditioning: conditioning, stop: nil)
+    }
+
+    /// As above, checking `stop` between layers: throws `ForwardStopped` when it is raised.
+    public func callAsFunction(_ sample: Tensor, timestep: Float, conditioning: CrossAttentionConditioning,
+                               stop: StopFlag?) throws -> Tensor {
         let n = sample.shape[0]
         precondition(conditioning.batch == n, "unet: \(n) samples but \(conditioning.batch) text conditionings")
-        let context = UNetContext(time: timeEmbedding(Array(repeating: timestep, count: n)).silu(), conditioning: conditioning)
+        let context = UNetContext(time: timeEmbedding(Array(repeating: timestep, count: n)).silu(),
+                                  conditioning: conditioning, stop: stop)
         var h = convIn(sample)
         var skips = [h]
         for block in downBlocks {
-            let (out, blockSkips) = block(h, context)
+            let (out, blockSkips) = try block(h, context)
             h = out
             skips += blockSkips
         }
-        h = midBlock(h, context)
-        for block in upBlocks { h = block(h, skips: &skips, context) }
+        h = try midBlock(h, context)
+        for block in upBlocks { h = try block(h, skips: &skips, context) }
         return convOut(normOut(h).silu())
     }
 

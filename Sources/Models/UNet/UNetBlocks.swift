@@ -4,6 +4,7 @@ import TensorCore
 struct UNetContext {
     let time: Tensor      // SiLU(time embedding) [N, timeChannels]
     let conditioning: CrossAttentionConditioning   // text states [N, L, crossAttentionDim] and adapters
+    let stop: StopFlag?   // checked after every resnet and transformer
 }
 
 /// `CrossAttnDownBlock2D` / `DownBlock2D`: resnets (each optionally followed by a
@@ -31,12 +32,16 @@ struct DownBlock {
     }
 
     /// Returns the output and every intermediate the up path will concatenate.
-    func callAsFunction(_ x: Tensor, _ context: UNetContext) -> (Tensor, [Tensor]) {
+    func callAsFunction(_ x: Tensor, _ context: UNetContext) throws -> (Tensor, [Tensor]) {
         var h = x
         var skips: [Tensor] = []
         for (i, resnet) in resnets.enumerated() {
             h = resnet(h, timeEmbedding: context.time)
-            if !attentions.isEmpty { h = attentions[i](h, conditioning: context.conditioning) }
+            try context.stop?.check()
+            if !attentions.isEmpty {
+                h = attentions[i](h, conditioning: context.conditioning)
+                try context.stop?.check()
+            }
             skips.append(h)
         }
         if let downsampler {
@@ -61,8 +66,12 @@ struct MidBlock {
                                    groups: config.normNumGroups, eps: config.normEps)
     }
 
-    func callAsFunction(_ x: Tensor, _ context: UNetContext) -> Tensor {
-        second(attention(first(x, timeEmbedding: context.time), conditioning: context.conditioning), timeEmbedding: context.time)
+    func callAsFunction(_ x: Tensor, _ context: UNetContext) throws -> Tensor {
+        let h = first(x, timeEmbedding: context.time)
+        try context.stop?.check()
+        let attended = attention(h, conditioning: context.conditioning)
+        try context.stop?.check()
+        return second(attended, timeEmbedding: context.time)
     }
 }
 
@@ -91,12 +100,16 @@ struct UpBlock {
         upsampler = isLast ? nil : try Upsample2D(path("upsamplers")(0), channels: outChannels)
     }
 
-    func callAsFunction(_ x: Tensor, skips: inout [Tensor], _ context: UNetContext) -> Tensor {
+    func callAsFunction(_ x: Tensor, skips: inout [Tensor], _ context: UNetContext) throws -> Tensor {
         var h = x
         for (i, resnet) in resnets.enumerated() {
             let skip = skips.removeLast()
             h = resnet(Tensor.concat([h, skip], axis: 1), timeEmbedding: context.time)
-            if !attentions.isEmpty { h = attentions[i](h, conditioning: context.conditioning) }
+            try context.stop?.check()
+            if !attentions.isEmpty {
+                h = attentions[i](h, conditioning: context.conditioning)
+                try context.stop?.check()
+            }
         }
         if let upsampler { h = upsampler(h) }
         return h

@@ -19,12 +19,22 @@ public struct AutoencoderKL {
 
     /// The latent distribution's mean and log-variance for an image in [-1, 1].
     public func encode(_ image: Tensor) -> (mean: Tensor, logVariance: Tensor) {
-        let moments = quantConv(encoder(image))
+        try! encode(image, stop: nil)   // without a stop flag nothing can throw
+    }
+
+    /// As above, checking `stop` between layers (throws `ForwardStopped`).
+    public func encode(_ image: Tensor, stop: StopFlag?) throws -> (mean: Tensor, logVariance: Tensor) {
+        let moments = quantConv(try encoder(image, stop: stop))
         let parts = moments.chunked(2, axis: 1)
         // diffusers clamps the log-variance to [-30, 20].
         return (parts[0], parts[1].map { min(max($0, -30), 20) })
     }
 
     /// Decodes latents that are already divided by `scalingFactor`; output ≈ [-1, 1].
-    public func decode(_ latents: Tensor) -> Tensor { decoder(postQuantConv(latents)) }
+    public func decode(_ latents: Tensor) -> Tensor { try! decode(latents, stop: nil) }
+
+    /// As above, checking `stop` between layers (throws `ForwardStopped`).
+    public func decode(_ latents: Tensor, stop: StopFlag?) throws -> Tensor {
+        try decoder(postQuantConv(latents), stop: stop)
+    }
 }

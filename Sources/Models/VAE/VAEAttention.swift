@@ -32,5 +32,11 @@ struct VAEMidBlock {
         second = try ResnetBlock2D(path("resnets")(1), in: channels, out: channels, timeChannels: nil, groups: groups, eps: 1e-6)
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor { second(attention(first(x))) }
+    func callAsFunction(_ x: Tensor, stop: StopFlag?) throws -> Tensor {
+        let h = first(x)
+        try stop?.check()
+        let attended = attention(h)
+        try stop?.check()
+        return second(attended)
+    }
 }

@@ -25,11 +25,17 @@ struct VAEDecoder {
         convOut = try Conv2d(path("conv_out"), in: reversed.last!, out: config.outChannels, kernel: 3, padding: 1)
     }
 
-    func callAsFunction(_ z: Tensor) -> Tensor {
-        var h = mid(convIn(z))
+    func callAsFunction(_ z: Tensor, stop: StopFlag?) throws -> Tensor {
+        var h = try mid(convIn(z), stop: stop)
         for block in blocks {
-            for resnet in block.resnets { h = resnet(h) }
-            if let up = block.upsampler { h = up(h) }
+            for resnet in block.resnets {
+                h = resnet(h)
+                try stop?.check()
+            }
+            if let up = block.upsampler {
+                h = up(h)
+                try stop?.check()
+            }
         }
         return convOut(normOut(h).silu())
     }

@@ -26,12 +26,18 @@ struct VAEEncoder {
         convOut = try Conv2d(path("conv_out"), in: ch.last!, out: 2 * config.latentChannels, kernel: 3, padding: 1)
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    func callAsFunction(_ x: Tensor, stop: StopFlag?) throws -> Tensor {
         var h = convIn(x)
         for block in blocks {
-            for resnet in block.resnets { h = resnet(h) }
-            if let down = block.downsampler { h = down(h) }
+            for resnet in block.resnets {
+                h = resnet(h)
+                try stop?.check()
+            }
+            if let down = block.downsampler {
+                h = down(h)
+                try stop?.check()
+            }
         }
-        return convOut(normOut(mid(h)).silu())
+        return convOut(normOut(try mid(h, stop: stop)).silu())
     }
 }
