@@ -33,9 +33,15 @@
 # Time plan (configs/mini.yaml, TIME PLAN): about 12 minutes of one H100 in all, estimated from
 # FLOPs (bench/v2_cost.py); the log this writes ($OUT/gpu_rebuild.log, $OUT/train.log) holds the
 # measured s/step of every stage for the record.
+#
+# Test hooks (tests/test_train_device.py drives the whole flow on the CPU at the tiny size):
+# PV_CONFIG (configs/mini.yaml, relative to training/), PV_DEVICE (cuda), PV_WORK (training/work), PV_STATE (gpu-state), PV_PUBLISH (Models/mini),
+# PV_RESULTS (training/RESULTS.md), PV_SET (extra train_mini --set options, space-separated),
+# PV_SMOKE=0 skips the smoke test, PV_DATA_WORKERS (14), PV_THREADS (4 torch threads per process).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+DEV=${PV_DEVICE:-cuda}
 
 prepare() {
     local py=${PYTHON:-.venv/bin/python}
@@ -53,6 +59,10 @@ pick_python() {
     local c
     for c in ${PV_PYTHON:-} .venv/bin/python python3 /opt/torch/.venv/bin/python3; do
         [ -x "$(command -v "$c" 2>/dev/null)" ] || continue
+        if [ "$DEV" = cpu ] && "$c" -c 'import torch' 2>/dev/null; then
+            echo "$c"
+            return 0
+        fi
         if "$c" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
             echo "$c"
             return 0
@@ -80,7 +90,8 @@ run() {
         "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target $site .whl/*.whl \
             && touch $site/.done
     fi
-    export PYTHONPATH=$site:$ROOT/training PYTHONUNBUFFERED=1 OMP_NUM_THREADS=4
+    TH=${PV_THREADS:-4}
+    export PYTHONPATH=$site:$ROOT/training PYTHONUNBUFFERED=1 OMP_NUM_THREADS=$TH
     if ! "$PY" -c 'import transformers' 2>/dev/null; then
         echo "gpu_rebuild: the carried transformers does not import here; using the image's"
         rm -rf $site/transformers $site/transformers-*
@@ -89,28 +100,32 @@ run() {
         echo "gpu_rebuild: $PY lacks diffusers/transformers/pyyaml/safetensors/pillow (carry .whl from 'gpu_rebuild.sh prepare'); stopping"
         exit 3
     }
-    "$PY" -c 'import torch, diffusers, transformers; p = torch.cuda.get_device_properties(0)
-print(f"python {__import__(\"sys\").version.split()[0]}, torch {torch.__version__}, diffusers {diffusers.__version__}, "
-      f"transformers {transformers.__version__}; {p.name}, {p.total_memory / 2**30:.0f} GiB")'
+    "$PY" -c 'import sys, torch, diffusers, transformers
+gpu = torch.cuda.get_device_properties(0) if torch.cuda.is_available() else None
+print(f"python {sys.version.split()[0]}, torch {torch.__version__}, diffusers {diffusers.__version__}, "
+      f"transformers {transformers.__version__}; " + (f"{gpu.name}, {gpu.total_memory / 2**30:.0f} GiB" if gpu else "no GPU"))'
     nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader 2>/dev/null
 
-    local work=$ROOT/training/work
+    local work=${PV_WORK:-$ROOT/training/work} state=${PV_STATE:-gpu-state}
+    local publish=${PV_PUBLISH:-$ROOT/Models/mini} results=${PV_RESULTS:-$ROOT/training/RESULTS.md}
+    local sets=() kv
+    for kv in ${PV_SET:-}; do sets+=(--set "$kv"); done
     mkdir -p "$work"
-    if ls gpu-state/gpu-state.tar.gz.part* >/dev/null 2>&1 && [ ! -e "$work/.restored" ]; then
-        echo "--- restoring finished stages from gpu-state/"
-        cat gpu-state/gpu-state.tar.gz.part* | tar -xz -C "$work" && touch "$work/.restored"
+    if ls "$state"/gpu-state.tar.gz.part* >/dev/null 2>&1 && [ ! -e "$work/.restored" ]; then
+        echo "--- restoring finished stages from $state/"
+        cat "$state"/gpu-state.tar.gz.part* | tar -xz -C "$work" && touch "$work/.restored"
     fi
 
     # 1. smoke: every stage on cuda at the tiny size (seconds), once per machine
-    if [ ! -e "$work/.smoke_ok" ]; then
-        echo "--- smoke test on cuda (tiny config)"
+    if [ "${PV_SMOKE:-1}" != 0 ] && [ ! -e "$work/.smoke_ok" ]; then
+        echo "--- smoke test on $DEV (tiny config)"
         rm -rf /tmp/pv-smoke
         if ! (cd training && timeout 240 "$PY" -m photoverse_train.train_mini --config configs/tiny.yaml \
-                --work /tmp/pv-smoke/s1 --device cuda --threads 4 --checkpoint-minutes 1 \
+                --work /tmp/pv-smoke/s1 --device "$DEV" --threads $TH --checkpoint-minutes 1 \
                 --only data,vae,clip,unet,attributes,identity,evaluator,export) >/tmp/pv-smoke.log 2>&1 \
-           || ! (cd training && timeout 120 "$PY" -m photoverse_train.smoke --device cuda --threads 4 \
+           || ! (cd training && timeout 120 "$PY" -m photoverse_train.smoke --device "$DEV" --threads $TH \
                 --root /tmp/pv-smoke/s2) >>/tmp/pv-smoke.log 2>&1; then
-            echo "gpu_rebuild: the smoke test on cuda failed; its log:"
+            echo "gpu_rebuild: the smoke test on $DEV failed; its log:"
             tail -40 /tmp/pv-smoke.log
             cp /tmp/pv-smoke.log "$OUT/smoke.log"
             exit 4
@@ -119,7 +134,8 @@ print(f"python {__import__(\"sys\").version.split()[0]}, torch {torch.__version_
         echo "--- smoke test ok ($(( $(date +%s) - t0 ))s since start)"
     fi
 
-    local common=(--work "$work" --device cuda --threads 4 --checkpoint-minutes 1 --stop-at "$deadline")
+    local common=(--config "${PV_CONFIG:-configs/mini.yaml}" --work "$work" --device "$DEV" --threads $TH --checkpoint-minutes 1 --stop-at "$deadline"
+                  --results "$results" --publish-dir "$publish" "${sets[@]}")
     local rc=0
     tm() {  # a stage that overruns the deadline by 25 s (data, caches, export, evaluation) is
             # stopped, so packing always happens; it resumes from its chunks/checkpoints
@@ -150,7 +166,7 @@ print(f"python {__import__(\"sys\").version.split()[0]}, torch {torch.__version_
     done_() { [ -e "$work/$1/DONE.json" ]; }
 
     while :; do
-        phase data --only data --set data.workers=14 || { rc=$?; break; }
+        phase data --only data --set data.workers=${PV_DATA_WORKERS:-14} || { rc=$?; break; }
         if ! done_ export/mini-base; then
             phase base --only vae,clip,unet,export -- --only attributes,identity,evaluator || { rc=$?; break; }
         else
@@ -165,19 +181,26 @@ print(f"python {__import__(\"sys\").version.split()[0]}, torch {torch.__version_
         break
     done
     echo "=== train phases ended: status $rc ($( [ $rc -eq 75 ] && echo 'deadline: run again to resume' || echo "$( [ $rc -eq 0 ] && echo finished || echo failed)" )), $(( $(date +%s) - t0 ))s"
-    pack "$rc"
+    pack "$rc" "$work" "$publish" "$results"
     echo "=== gpu_rebuild done in $(( $(date +%s) - t0 ))s"
     return $rc
 }
 
 pack() {  # at most 8 files of <= 16 MiB come back: logs + 15 MiB parts
-    local rc=$1 work=$ROOT/training/work
+    local rc=$1 work=$2 publish=$3 results=$4
     grep -h "s/step\|finished in\|held-out\|PSNR\|ID \|deadline" "$work/train.log" 2>/dev/null | tail -400 >"$OUT/timing.txt"
     tail -c 1500000 "$work/train.log" >"$OUT/train.log" 2>/dev/null
     rm -f "$OUT"/models-mini.tar.part* "$OUT"/gpu-state.tar.gz.part*
-    if [ "$rc" -eq 0 ] && [ -e "$work/eval/DONE.json" ] && [ Models/mini/README.md -nt "$work/eval/DONE.json" ]; then
-        tar -c Models/mini training/RESULTS.md -C training/work eval/grid.png | split -b 15M -d -a 2 - "$OUT/models-mini.tar.part"
-        echo "--- packed Models/mini: $(du -sh Models/mini | cut -f1) -> $(ls "$OUT"/models-mini.tar.part* | wc -l) part(s)"
+    if [ "$rc" -eq 0 ] && [ -e "$work/eval/DONE.json" ] && [ "$publish/README.md" -nt "$work/eval/DONE.json" ]; then
+        # in the archive: Models/mini/..., training/RESULTS.md, training/work/eval/grid.png
+        local stage; stage=$(mktemp -d)
+        mkdir -p "$stage/Models" "$stage/training/work/eval"
+        cp -r "$publish" "$stage/Models/mini"
+        cp "$results" "$stage/training/RESULTS.md"
+        cp "$work/eval/grid.png" "$work/eval/results.json" "$stage/training/work/eval/" 2>/dev/null
+        tar -c -C "$stage" Models training | split -b 15M -d -a 2 - "$OUT/models-mini.tar.part"
+        rm -rf "$stage"
+        echo "--- packed Models/mini: $(du -sh "$publish" | cut -f1) -> $(ls "$OUT"/models-mini.tar.part* | wc -l) part(s)"
     else
         # finished stages, the most valuable first, while they fit 56 MB (64 MiB come back in all,
         # logs included; fp32 weights barely compress); a partial archive would be useless, so
@@ -185,6 +208,7 @@ pack() {  # at most 8 files of <= 16 MiB come back: logs + 15 MiB parts
         local items=() total=0 size d
         local order=(export/mini-base nets/attributes nets/identity nets/evaluator stage2/full stage2/no_face stage2/no_reg eval)
         [ -e "$work/export/mini-base/DONE.json" ] || order+=(stage1/vae stage1/clip stage1/unet)
+        touch "$work/.restored"  # this machine's work is newer than any state carried to it later
         for d in "${order[@]}"; do
             [ -e "$work/$d/DONE.json" ] || continue
             size=$(du -sm "$work/$d" | cut -f1)

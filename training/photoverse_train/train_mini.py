@@ -63,6 +63,9 @@ def parse_args(argv=None):
     ap.add_argument("--stop-at", type=float, default=0.0, metavar="UNIX_TIME",
                     help="wall-clock deadline: a trainer that reaches it saves its checkpoint and the run exits "
                     "with status 75 (run again to resume); gpu_rebuild.sh uses it to keep a time budget")
+    ap.add_argument("--results", default="", help="where the evaluate stage writes its table "
+                    "(default training/RESULTS.md)")
+    ap.add_argument("--publish-dir", default="", help="where the publish stage writes the model (default Models/mini)")
     ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                     help="where every stage computes: cuda = cuda:LOCAL_RANK, auto = cuda when torch sees a GPU "
                     "(default); checkpoints hold CPU tensors, so a run may continue on the other device")
@@ -75,6 +78,10 @@ def lane_argv(args) -> list:
            "--checkpoint-minutes", str(args.checkpoint_minutes), "--device", args.device]
     if args.stop_at:
         out += ["--stop-at", repr(args.stop_at)]
+    if args.results:
+        out += ["--results", args.results]
+    if args.publish_dir:
+        out += ["--publish-dir", args.publish_dir]
     for kv in args.set:
         out += ["--set", kv]
     return out + ([] if args.resume else ["--no-resume"])
@@ -242,13 +249,14 @@ def main(argv=None):
     if "evaluate" in only and dist.is_main():
         from .evaluate import evaluate_once, reproduce_command
 
-        results = TRAINING_DIR / "RESULTS.md"
+        results = Path(args.results).resolve() if args.results else TRAINING_DIR / "RESULTS.md"
         command = reproduce_command(stage2_config, base, work, results, args.threads)
         timed("evaluate", lambda: evaluate_once(cfg2, base, work, results, command, threads=args.threads, log=log.info))
     if "publish" in only and dist.is_main():
         from .export_mini import export_mini
 
-        timed("publish", lambda: export_mini(cfg2, base, work, REPO_ROOT / "Models" / "mini", "full", 5, cfg))
+        publish_dir = Path(args.publish_dir).resolve() if args.publish_dir else REPO_ROOT / "Models" / "mini"
+        timed("publish", lambda: export_mini(cfg2, base, work, publish_dir, "full", 5, cfg))
     dist.barrier()
     log.info(f"=== train_mini finished in {(time.time() - t_all) / 60:.1f} min")
     dist.cleanup()

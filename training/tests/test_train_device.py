@@ -130,3 +130,51 @@ def test_gpu_rebuild_script_parses_and_stops_in_one_line_without_cuda(tmp_path):
     assert r.returncode == 3
     lines = [line for line in r.stdout.splitlines() if line.startswith("gpu_rebuild:")]
     assert len(lines) == 1 and "no CUDA-enabled torch" in lines[0]
+
+
+def _gpu_rebuild(tmp, budget, extra_env):
+    import os
+
+    env = {**os.environ, "PV_PYTHON": sys.executable, "PV_DEVICE": "cpu", "PV_THREADS": "1", "PV_DATA_WORKERS": "2",
+           "PV_SET": "stage2_config=configs/tiny_stage2.yaml", "PV_SMOKE": "0", "PV_CONFIG": "configs/tiny.yaml",
+           **extra_env}
+    return subprocess.run(["bash", str(TRAINING / "gpu_rebuild.sh"), "run", str(budget)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_gpu_rebuild_flow_on_the_cpu_at_the_tiny_size(tmp_path):
+    """The script a GPU session runs, driven end to end on the CPU with the tiny configs: a run that
+    hits its deadline in the UNet packs the finished stages; a fresh "machine" restores them, skips
+    them and finishes: Models/mini + RESULTS.md come back in 15 MiB parts, every file in $OUT."""
+    import tarfile
+
+    state, out1, out2 = tmp_path / "state", tmp_path / "out1", tmp_path / "out2"
+    # 1. deadline during the UNet (100k steps): VAE, CLIP and the networks finish and are packed
+    r = _gpu_rebuild(tmp_path, 51 + 45, {
+        "OUT": str(out1), "PV_WORK": str(tmp_path / "w1"), "PV_STATE": str(state),
+        "PV_PUBLISH": str(tmp_path / "m1"), "PV_RESULTS": str(tmp_path / "r1.md"),
+        "PV_SET": "stage2_config=configs/tiny_stage2.yaml unet.train.steps=100000"})
+    assert r.returncode == 75, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "deadline reached" in (tmp_path / "w1" / "train.log").read_text()
+    parts = sorted(out1.glob("gpu-state.tar.gz.part*"))
+    assert parts and not list(out1.glob("models-mini*"))
+    state.mkdir()
+    for p in parts:
+        (state / p.name).write_bytes(p.read_bytes())
+    # 2. a fresh machine: restores the finished stages, trains the rest, publishes
+    r = _gpu_rebuild(tmp_path, 400, {
+        "OUT": str(out2), "PV_WORK": str(tmp_path / "w2"), "PV_STATE": str(state), "PV_SMOKE": "1",
+        "PV_PUBLISH": str(tmp_path / "m2"), "PV_RESULTS": str(tmp_path / "r2.md")})
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    log = (tmp_path / "w2" / "train.log").read_text()
+    assert "[vae] done already" in log and "[clip] done already" in log and "smoke test ok" in r.stdout
+    files = sorted(p.name for p in out2.iterdir())
+    assert len(files) <= 8 and all(p.stat().st_size <= 16 * 2**20 for p in out2.iterdir()), files
+    archive = tmp_path / "mini.tar"
+    archive.write_bytes(b"".join(p.read_bytes() for p in sorted(out2.glob("models-mini.tar.part*"))))
+    with tarfile.open(archive) as t:
+        names = t.getnames()
+    for name in ("Models/mini/README.md", "Models/mini/photoverse-adapter.safetensors", "Models/mini/evaluator/config.json",
+                 "training/RESULTS.md", "training/work/eval/grid.png"):
+        assert name in names, name
+    assert "s/step" in (out2 / "timing.txt").read_text()
