@@ -1,0 +1,53 @@
+"""configs/mini.yaml + mini_stage2.yaml (PhotoVerse-mini v2, issue 2.2) agree with themselves:
+128x128 images through an 8x VAE into the UNet's 16x16x4 latents, references at the encoder's
+input size, the narrowed vocabulary still draws every value the evaluation asks for."""
+
+import torch
+
+from train_helpers import TRAINING
+
+from photoverse_train.common.config import load_config, resolve_path
+from photoverse_train.data.attributes import ATTRIBUTE_CLASSES, ATTRIBUTE_NAMES, Attributes
+from photoverse_train.stage1.models import build_vae
+
+CFG = load_config(TRAINING / "configs" / "mini.yaml")
+CFG2 = load_config(TRAINING / "configs" / "mini_stage2.yaml")
+
+
+def test_make_train_mini_builds_v2_at_128_with_16x16x4_latents():
+    size = CFG["data"]["size"]
+    assert size >= 128
+    vae = build_vae(CFG["vae"]["model"])
+    with torch.no_grad():
+        z = vae.encode(torch.zeros(1, 3, size, size)).latent_dist.mean
+    assert tuple(z.shape) == (1, 4, 16, 16) and 2 ** (len(CFG["vae"]["model"]["block_out_channels"]) - 1) == 8
+    assert CFG["unet"]["model"]["sample_size"] == 16 and CFG["unet"]["model"]["in_channels"] == 4
+    assert CFG["vae"]["model"]["sample_size"] == size
+    assert CFG["clip"]["vision"]["image_size"] == size  # references at the encoder's input size
+    t = CFG["unet"]["train"]
+    assert t["ema_decay"] > 0 and t["min_snr_gamma"] > 0 and "prediction_type" not in CFG["unet"]["model"]
+    assert resolve_path(CFG2["data_config"]) == TRAINING / "configs" / "mini.yaml"
+    assert resolve_path(CFG["stage2_config"], TRAINING) == TRAINING / "configs" / "mini_stage2.yaml"
+
+
+def test_attribute_network_regions_fit_the_image():
+    m = CFG["attributes"]["model"]
+    top, left, side = m["face_region"]
+    assert m["image_size"] == CFG["data"]["size"] and top + side <= m["image_size"] and left + side <= m["image_size"]
+
+
+def test_narrowed_vocabulary_draws_everything_the_evaluation_asks_for():
+    w = CFG["data"]["attribute_weights"]
+    for name in ATTRIBUTE_NAMES:
+        assert len(w.get(name, ATTRIBUTE_CLASSES[name])) == len(ATTRIBUTE_CLASSES[name]), name
+        assert w[name][0] > 0, f"{name}: the neutral value must stay"
+    for prompt in CFG2["eval"]["prompts"]:
+        a = Attributes(**prompt)
+        for name in prompt:
+            assert w[name][ATTRIBUTE_CLASSES[name].index(getattr(a, name))] > 0, (name, prompt)
+    example = CFG2["adapter_metadata"]["example_prompt"]
+    assert "S*" in example and CFG2["adapter_metadata"]["domain"] == "drawn faces"
+
+
+def test_evaluation_uses_people_from_an_unused_data_seed():
+    assert CFG2["eval"]["data_seed"] != CFG["data"]["seed"]
