@@ -58,7 +58,8 @@ def parse_args(argv=None):
                     "different variants side by side, one per core")
     ap.add_argument("--lanes", type=int, default=1, choices=(1, 2),
                     help="2: a second process trains beside the main line (lanes.py); whole runs only")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override, e.g. unet.train.steps=10")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="config override, e.g. unet.train.steps=10; stage2.KEY=VALUE overrides the stage-2 config")
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
     ap.add_argument("--stop-at", type=float, default=0.0, metavar="UNIX_TIME",
                     help="wall-clock deadline: a trainer that reaches it saves its checkpoint and the run exits "
@@ -238,7 +239,8 @@ def main(argv=None):
         from .common.config import REPO_ROOT, TRAINING_DIR
 
         stage2_config = resolve_path(cfg["stage2_config"], TRAINING_DIR)
-        cfg2 = load_config(stage2_config, [])
+        # --set stage2.KEY=VALUE reaches the stage-2 config (e.g. stage2.train.steps=2000)
+        cfg2 = load_config(stage2_config, [kv[len("stage2."):] for kv in args.set if kv.startswith("stage2.")])
         if not is_done(base):
             raise SystemExit(f"stage 2 needs the exported base model {base}: run the earlier stages first")
     if "stage2" in only:

@@ -178,3 +178,23 @@ def test_gpu_rebuild_flow_on_the_cpu_at_the_tiny_size(tmp_path):
                  "training/RESULTS.md", "training/work/eval/grid.png"):
         assert name in names, name
     assert "s/step" in (out2 / "timing.txt").read_text()
+
+
+def test_set_stage2_keys_reach_the_stage2_config(tmp_path):
+    """train_mini --set stage2.train.steps=N: the GPU script's lever for stage 2's length."""
+    from photoverse_train.stage2.tiny import make_tiny_work
+
+    from photoverse_train.common.checkpoint import mark_done
+
+    base, work = make_tiny_work(tmp_path)
+    mark_done(base)
+    cmd = [sys.executable, "-m", "photoverse_train.train_mini", "--config", str(TINY_CONFIG), "--work", str(work),
+           "--device", "cpu", "--only", "stage2", "--variants", "full",
+           "--set", "stage2_config=configs/tiny_stage2.yaml", "--set", "stage2.train.steps=2",
+           "--set", "stage2.train.samples=false"]
+    r = subprocess.run(cmd, cwd=TRAINING, env={**__import__("os").environ, "PYTHONPATH": str(TRAINING)},
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    import json
+
+    assert json.loads((work / "stage2" / "full" / "DONE.json").read_text())["steps"] == 2
