@@ -28,7 +28,8 @@
 # 3.12 with torch 2.11+cu130, numpy, safetensors, tokenizers, huggingface_hub, pyyaml, pillow,
 # tqdm, regex) or the repository's .venv if it was built with a CUDA torch; diffusers 0.42.1
 # from .whl/ (the image has none), transformers 5.23.0 from .whl/ (the image's 5.17 is used if the
-# wheel will not import). No CUDA torch: it says so in one line and stops (exit 3).
+# wheel will not import); without .whl/, the pure-Python packages of a carried .venv (any python
+# version) are used instead. No CUDA torch: it says so in one line and stops (exit 3).
 #
 # Time plan (configs/mini.yaml, TIME PLAN): about 12 minutes of one H100 in all, estimated from
 # FLOPs (bench/v2_cost.py); the log this writes ($OUT/gpu_rebuild.log, $OUT/train.log) holds the
@@ -92,9 +93,20 @@ run() {
     fi
     TH=${PV_THREADS:-4}
     export PYTHONPATH=$site:$ROOT/training PYTHONUNBUFFERED=1 OMP_NUM_THREADS=$TH
+    # no wheels, but the repository's (CPU) .venv came along: its pure-Python packages serve any
+    # python version; torch, numpy, tokenizers, safetensors stay the GPU python's own
+    local venv_site
+    venv_site=$(ls -d .venv/lib/python3*/site-packages 2>/dev/null | head -1)
+    if [ ! -e $site/.done ] && [ -n "$venv_site" ]; then
+        mkdir -p $site
+        for pkg in diffusers transformers ftfy wcwidth; do
+            [ -d "$venv_site/$pkg" ] && [ ! -e "$site/$pkg" ] && ln -s "$ROOT/$venv_site/$pkg" "$site/$pkg"
+        done
+        echo "gpu_rebuild: no .whl/; using diffusers/transformers/ftfy from $venv_site"
+    fi
     if ! "$PY" -c 'import transformers' 2>/dev/null; then
         echo "gpu_rebuild: the carried transformers does not import here; using the image's"
-        rm -rf $site/transformers $site/transformers-*
+        rm -rf "${site:?}/transformers" "$site"/transformers-*
     fi
     "$PY" -c 'import diffusers, transformers, yaml, safetensors, PIL, numpy, tqdm' 2>/dev/null || {
         echo "gpu_rebuild: $PY lacks diffusers/transformers/pyyaml/safetensors/pillow (carry .whl from 'gpu_rebuild.sh prepare'); stopping"
