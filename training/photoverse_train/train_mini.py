@@ -2,6 +2,7 @@
 
     .venv/bin/python -m photoverse_train.train_mini [--config training/configs/mini.yaml]
         [--work training/work] [--threads 1] [--no-resume] [--only data,vae,...] [--set key=value ...]
+        [--device auto|cpu|cuda] [--stop-at UNIX_TIME] [--results FILE] [--publish-dir DIR]
     (run with training/ on PYTHONPATH; `make train-mini` does it)
 
 Stages, in order; each is skipped when its final output exists (a DONE.json beside it) and
@@ -26,6 +27,11 @@ data-parallel (gloo on CPU, nccl on GPUs), rank 0 writes files:
 
     cd training && PYTHONPATH=. ../.venv/bin/torchrun --nproc_per_node 2 \
         -m photoverse_train.train_mini --config configs/tiny.yaml --work /tmp/pv-ddp
+
+On one GPU every stage runs unchanged with --device cuda (default auto: cuda when torch sees one);
+checkpoints hold CPU tensors, so CPU and GPU runs continue each other's stages. --stop-at
+UNIX_TIME ends a budgeted run at a step boundary (checkpoint saved, exit 75);
+training/gpu_rebuild.sh is the budgeted GPU rebuild.
 
 configs/sd15.yaml is the same trainer at SD1.5 scale: a pretrained SD1.5 folder as the frozen
 base (stage 1 skipped) and a folder of real photos (one sub-folder per person) as data."""
