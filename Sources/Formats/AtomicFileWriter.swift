@@ -114,10 +114,52 @@ public enum AtomicFileWriter {
         return lstat(url.path, &status) == 0
     }
 
+    /// A temporary file untouched for this long is left over from a run that was killed while
+    /// saving: no live writer leaves its file alone that long (writing updates its time).
+    public static let staleTemporaryAge: TimeInterval = 600
+
+    /// Whether `name` has exactly the shape of this writer's temporary files,
+    /// `.<name>.tmp-XXXXXX` (mkstemp's six letters and digits).
+    public static func isTemporaryName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        let marker = Array(".tmp-".utf8)
+        guard bytes.count >= 1 + 1 + marker.count + 6, bytes[0] == UInt8(ascii: ".") else { return false }
+        let suffix = bytes[(bytes.count - 6)...]
+        guard suffix.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
+        else { return false }
+        return Array(bytes[(bytes.count - 6 - marker.count)..<(bytes.count - 6)]) == marker
+    }
+
+    /// Removes this writer's temporary files in `directory` (names as `isTemporaryName`,
+    /// regular files only) not modified for `age` seconds: those a killed run left behind.
+    /// A concurrent writer's live file is younger and stays. Returns the names removed.
+    @discardableResult
+    public static func removeStaleTemporaries(in directory: URL, olderThan age: TimeInterval = staleTemporaryAge,
+                                              now: Date = Date()) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
+        var removed: [String] = []
+        for name in names where isTemporaryName(name) {
+            let path = directory.appendingPathComponent(name).path
+            var status = stat()
+            guard lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
+            #if canImport(Darwin)
+            let modified = Double(status.st_mtimespec.tv_sec) + Double(status.st_mtimespec.tv_nsec) / 1e9
+            #else
+            let modified = Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
+            #endif
+            if now.timeIntervalSince1970 - modified > age, unlink(path) == 0 {
+                removed.append(name)
+            }
+        }
+        return removed
+    }
+
     /// Creates `.<name>.tmp-XXXXXX` beside `url`, lets `body` fill it, syncs and closes it.
     /// Returns its path; the caller removes it (after a link, or if it is still there).
+    /// Stale temporaries of killed runs in that folder are removed first.
     private static func produceTemporary(beside url: URL, _ body: (FileSink) throws -> Void) throws -> String {
         let directory = url.deletingLastPathComponent()
+        removeStaleTemporaries(in: directory)
         var template = Array(directory.appendingPathComponent(".\(url.lastPathComponent).tmp-XXXXXX").path.utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else {

@@ -48,9 +48,11 @@ public struct FormatError: Error, Equatable, Sendable, CustomStringConvertible, 
         self.init(file: url.path, problem: problem, message: message)
     }
 
+    /// One line, safe to print: control characters in the path or in names quoted from the
+    /// input (tensor names, keys) are shown as escapes (`terminalSafe`).
     public var description: String {
         let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
-        return "\(file): \(oneLine)"
+        return "\(file.terminalSafe): \(oneLine.terminalSafe)"
     }
 
     public var errorDescription: String? { description }

@@ -1,19 +1,40 @@
 import Foundation
 
+/// A config that checks its own values once decoded. `JSONConfig.load/decode` call
+/// `validate(file:)` right after decoding, so every loader and `photoverse inspect` run the
+/// same checks.
+public protocol ValidatedConfig {
+    /// Throws a one-line error naming `file`, the key and the allowed range or the reason
+    /// (`FormatError` with problem `.invalidConfig`, see `ConfigRules`).
+    func validate(file: String) throws
+}
+
 /// Loads JSON configuration files (diffusers/transformers `config.json` style) into
 /// Decodable structs, with one-line errors that name the file and the key.
 public enum JSONConfig {
+    /// A config file larger than this is not a config (configs are kilobytes).
+    public static let maxFileSize = 16 << 20
+
     public static func load<Config: Decodable>(_ type: Config.Type = Config.self, from url: URL,
                                                decoder: JSONDecoder = JSONDecoder()) throws -> Config {
-        let mapping = try MappedFile(url: url)
-        return try decode(type, from: Data(mapping.bytes), file: url.path, decoder: decoder)
+        let data = try RegularFile.read(url, limit: maxFileSize)
+        return try decode(type, from: data, file: url.path, decoder: decoder)
     }
 
+    /// Decodes `data`; a key given twice (at any level) is refused, since JSONDecoder would
+    /// silently keep one of them. Types conforming to `ValidatedConfig` are validated.
     public static func decode<Config: Decodable>(_ type: Config.Type = Config.self, from data: Data,
                                                  file: String = "<memory>",
                                                  decoder: JSONDecoder = JSONDecoder()) throws -> Config {
         do {
-            return try decoder.decode(type, from: data)
+            _ = try data.withUnsafeBytes { try StrictJSON.parse($0) }
+        } catch let failure as StrictJSON.Failure {
+            let message = failure.duplicateKey == nil ? "not valid JSON: \(failure.description)" : failure.description
+            throw FormatError(file: file, problem: .invalidConfig, message: message)
+        }
+        let config: Config
+        do {
+            config = try decoder.decode(type, from: data)
         } catch let error as DecodingError {
             throw FormatError(file: file, problem: .invalidConfig, message: describe(error))
         } catch let error as FormatError {
@@ -21,6 +42,10 @@ public enum JSONConfig {
         } catch {
             throw FormatError(file: file, problem: .invalidConfig, message: "\(error)")
         }
+        if let validated = config as? ValidatedConfig {
+            try validated.validate(file: file)
+        }
+        return config
     }
 
     /// "key 'unet.block_out_channels[2]' ..." in the JSON's own terms.

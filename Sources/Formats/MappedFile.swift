@@ -17,19 +17,9 @@ final class MappedFile: @unchecked Sendable {
 
     init(url: URL) throws {
         self.url = url
-        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw FormatError(url, .unreadable, "cannot open: \(FormatError.systemMessage())")
-        }
+        // Checked to be a regular file before it is opened: a FIFO would block forever.
+        let (descriptor, size) = try RegularFile.open(url)
         defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw FormatError(url, .unreadable, "cannot stat: \(FormatError.systemMessage())")
-        }
-        guard (status.st_mode & S_IFMT) == S_IFREG else {
-            throw FormatError(url, .unreadable, "not a regular file")
-        }
-        let size = Int(status.st_size)
         guard size > 0 else {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return

@@ -13,13 +13,33 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// Tensor names, sorted.
     public let tensorNames: [String]
 
-    private let mapping: MappedFile
+    /// Keeps `bytes` alive: the file's mapping, or a copy of in-memory data.
+    private let owner: AnyObject
+    private let bytes: UnsafeRawBufferPointer
     private let header: SafetensorsHeader
+    /// What errors name: the path, or the name given with in-memory data.
+    private let fileName: String
 
     public init(url: URL) throws {
         self.url = url
-        mapping = try MappedFile(url: url)
-        header = try SafetensorsHeader(bytes: mapping.bytes, url: url)
+        let mapping = try MappedFile(url: url)
+        owner = mapping
+        bytes = mapping.bytes
+        fileName = url.path
+        header = try SafetensorsHeader(bytes: mapping.bytes, file: url.path)
+        metadata = header.metadata
+        tensorNames = header.tensors.keys.sorted()
+    }
+
+    /// Safetensors bytes held in memory (copied), checked exactly as a file is; `name`
+    /// stands for the file in errors.
+    public init(data: Data, name: String = "<memory>") throws {
+        url = URL(fileURLWithPath: name)
+        let copy = OwnedBytes(data)
+        owner = copy
+        bytes = copy.bytes
+        fileName = name
+        header = try SafetensorsHeader(bytes: copy.bytes, file: name)
         metadata = header.metadata
         tensorNames = header.tensors.keys.sorted()
     }
@@ -31,7 +51,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// Dtype, shape and byte range of a tensor.
     public func info(_ name: String) throws -> SafetensorsTensorInfo {
         guard let info = header.tensors[name] else {
-            throw FormatError(url, .missingTensor, "no tensor named '\(name)' (the file has \(tensorNames.count))")
+            throw FormatError(file: fileName, problem: .missingTensor, message: "no tensor named '\(name.terminalSafe)' (the file has \(tensorNames.count))")
         }
         return info
     }
@@ -41,7 +61,7 @@ public final class SafetensorsFile: @unchecked Sendable {
         let info = try info(name)
         let result = Tensor(uninitializedShape: info.shape)
         let start = header.dataStart + info.byteRange.lowerBound
-        let source = UnsafeRawBufferPointer(rebasing: mapping.bytes[start..<(start + info.byteRange.count)])
+        let source = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + info.byteRange.count)])
         Self.convert(source, dtype: info.dtype, count: info.elementCount, into: result.data)
         return result
     }
@@ -80,5 +100,21 @@ public final class SafetensorsFile: @unchecked Sendable {
         case .u8: each(UInt8.self) { Float($0) }
         case .bool: each(UInt8.self) { $0 == 0 ? 0 : 1 }
         }
+    }
+}
+
+/// A private copy of some bytes, freed with the object.
+private final class OwnedBytes {
+    let bytes: UnsafeRawBufferPointer
+    private let storage: UnsafeMutableRawPointer
+
+    init(_ data: Data) {
+        storage = UnsafeMutableRawPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
+        data.copyBytes(to: storage.assumingMemoryBound(to: UInt8.self), count: data.count)
+        bytes = UnsafeRawBufferPointer(start: storage, count: data.count)
+    }
+
+    deinit {
+        storage.deallocate()
     }
 }

@@ -25,9 +25,9 @@ struct SafetensorsHeader {
     /// Offset of the data section from the start of the file.
     let dataStart: Int
 
-    init(bytes: UnsafeRawBufferPointer, url: URL) throws {
+    init(bytes: UnsafeRawBufferPointer, file: String) throws {
         func fail(_ problem: FormatError.Problem, _ message: String) -> FormatError {
-            FormatError(url, problem, message)
+            FormatError(file: file, problem: problem, message: message)
         }
         guard bytes.count >= 8 else {
             throw fail(.truncated, "truncated: \(bytes.count) bytes, too short for the 8-byte header length")
@@ -54,9 +54,19 @@ struct SafetensorsHeader {
         dataStart = 8 + headerLength
         let dataLength = bytes.count - dataStart
 
-        let json = Data(UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart]))
-        guard let root = try? JSONDecoder().decode(JSONValue.self, from: json) else {
-            throw fail(.invalidHeader, "header is not valid JSON")
+        // The reference writer pads the header with trailing spaces, which JSON allows.
+        let root: JSONValue
+        do {
+            root = try StrictJSON.parse(UnsafeRawBufferPointer(rebasing: bytes[8..<dataStart]))
+        } catch let failure as StrictJSON.Failure {
+            if let key = failure.duplicateKey {
+                if failure.path.isEmpty {
+                    throw fail(.invalidHeader, key == "__metadata__" ? "header has two __metadata__ entries"
+                               : "tensor '\(key.terminalSafe)' appears twice in the header; each name must be unique")
+                }
+                throw fail(.invalidHeader, "header key '\(StrictJSON.Failure.join(failure.path + [key]).terminalSafe)' appears twice")
+            }
+            throw fail(.invalidHeader, "header is not valid JSON: \(failure.message) at byte \(8 + failure.offset)")
         }
         guard let entries = root.objectValue else {
             throw fail(.invalidHeader, "header is not a JSON object")
@@ -71,7 +81,7 @@ struct SafetensorsHeader {
                 }
                 for (key, value) in map {
                     guard let text = value.stringValue else {
-                        throw fail(.invalidHeader, "__metadata__ value for '\(key)' is not a string")
+                        throw fail(.invalidHeader, "__metadata__ value for '\(key.terminalSafe)' is not a string")
                     }
                     metadata[key] = text
                 }
@@ -87,36 +97,39 @@ struct SafetensorsHeader {
     private static func tensorInfo(name: String, entry: JSONValue, dataLength: Int,
                                    fail: (FormatError.Problem, String) -> FormatError) throws -> SafetensorsTensorInfo {
         guard let fields = entry.objectValue else {
-            throw fail(.invalidHeader, "tensor '\(name)': header entry is not an object")
+            throw fail(.invalidHeader, "tensor '\(name.terminalSafe)': header entry is not an object")
         }
         guard let dtypeName = fields["dtype"]?.stringValue else {
-            throw fail(.invalidHeader, "tensor '\(name)': missing dtype")
+            throw fail(.invalidHeader, "tensor '\(name.terminalSafe)': missing dtype")
         }
         guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
-            throw fail(.unsupported, "tensor '\(name)': unsupported dtype '\(dtypeName)'")
+            throw fail(.unsupported, "tensor '\(name.terminalSafe)': unsupported dtype '\(dtypeName.terminalSafe)'")
         }
         guard let shape = fields["shape"]?.integerArray, shape.allSatisfy({ $0 >= 0 }) else {
-            throw fail(.invalidHeader, "tensor '\(name)': shape is not a list of non-negative integers")
+            throw fail(.invalidHeader, "tensor '\(name.terminalSafe)': shape is not a list of non-negative integers")
         }
         guard let offsets = fields["data_offsets"]?.integerArray, offsets.count == 2,
               offsets[0] >= 0, offsets[0] <= offsets[1] else {
-            throw fail(.invalidHeader, "tensor '\(name)': data_offsets is not [begin, end] with 0 <= begin <= end")
+            throw fail(.invalidHeader, "tensor '\(name.terminalSafe)': data_offsets is not [begin, end] with 0 <= begin <= end")
         }
-        var needed = dtype.byteSize
+        // The product of the non-zero dimensions must fit too: code that multiplies a few
+        // dimensions of an empty tensor (say [0, 2^40, 2^40]) must not overflow either.
+        var needed = dtype.byteSize, nonZero = dtype.byteSize
         for dimension in shape {
-            let (product, overflow) = needed.multipliedReportingOverflow(by: dimension)
-            guard !overflow else {
-                throw fail(.invalidHeader, "tensor '\(name)': shape \(shape) is too large")
+            let (product, overflow) = nonZero.multipliedReportingOverflow(by: max(dimension, 1))
+            guard !overflow, shape.count <= 64 else {
+                throw fail(.invalidHeader, "tensor '\(name.terminalSafe)': shape \(shape.prefix(8)) is too large")
             }
-            needed = product
+            nonZero = product
+            needed *= dimension
         }
         let range = offsets[0]..<offsets[1]
         guard range.count == needed else {
-            throw fail(.invalidHeader, "tensor '\(name)': data_offsets \(offsets) hold \(range.count) bytes "
+            throw fail(.invalidHeader, "tensor '\(name.terminalSafe)': data_offsets \(offsets) hold \(range.count) bytes "
                        + "but shape \(shape) of \(dtype.rawValue) needs \(needed)")
         }
         guard range.upperBound <= dataLength else {
-            throw fail(.invalidHeader, "tensor '\(name)': data_offsets \(offsets) run past the end of the "
+            throw fail(.invalidHeader, "tensor '\(name.terminalSafe)': data_offsets \(offsets) run past the end of the "
                        + "data section (\(dataLength) bytes): truncated file or lying header")
         }
         return SafetensorsTensorInfo(name: name, dtype: dtype, shape: shape, byteRange: range)
@@ -128,8 +141,8 @@ struct SafetensorsHeader {
             .sorted { ($0.byteRange.lowerBound, $0.name) < ($1.byteRange.lowerBound, $1.name) }
         for (previous, next) in zip(sorted, sorted.dropFirst())
         where next.byteRange.lowerBound < previous.byteRange.upperBound {
-            throw fail(.invalidHeader, "tensors '\(previous.name)' \(describe(previous.byteRange)) and "
-                       + "'\(next.name)' \(describe(next.byteRange)) overlap")
+            throw fail(.invalidHeader, "tensors '\(previous.name.terminalSafe)' \(describe(previous.byteRange)) and "
+                       + "'\(next.name.terminalSafe)' \(describe(next.byteRange)) overlap")
         }
     }
 

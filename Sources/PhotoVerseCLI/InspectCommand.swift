@@ -1,12 +1,20 @@
 import ArgumentParser
+import Formats
 import Foundation
 import Models
+import Sampling
 
 /// Model folder summary.
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Summarise a model folder: configs, parameter counts, dtypes, key problems.")
+        abstract: "Summarise a model folder: configs, parameter counts, dtypes, key problems.",
+        discussion: """
+            Every config is checked with the same rules loading uses (sizes in range, heads and \
+            groups dividing the channels, token ids below vocab_size, ...), every weight by \
+            name, shape and value (NaN or Inf are reported by tensor name). Exits with status \
+            1 when anything is wrong.
+            """)
 
     @Argument(help: "A model folder (diffusers layout).")
     var model: String
@@ -16,17 +24,32 @@ struct InspectCommand: ParsableCommand {
         do {
             folder = try ModelFolder(URL(fileURLWithPath: model))
         } catch {
-            FileHandle.standardError.write(Data("photoverse inspect: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("photoverse inspect: \("\(error)".terminalSafe)\n".utf8))
             throw ExitCode(1)
         }
         var failed = false
-        for component in folder.inspect() {
+        for component in folder.inspect() + [Self.inspectScheduler(folder)] {
             let dtypes = component.dtypes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-            print("\(component.name): \(component.config)")
-            print("  parameters \(component.parameters.formatted()), tensors: \(dtypes.isEmpty ? "-" : dtypes)")
-            for problem in component.problems { print("  problem: \(problem)") }
+            print("\(component.name): \(component.config.terminalSafe)")
+            print("  parameters \(component.parameters.formatted()), tensors: \(dtypes.isEmpty ? "-" : dtypes.terminalSafe)")
+            for problem in component.problems { print("  problem: \(problem.terminalSafe)") }
             failed = failed || !component.problems.isEmpty
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// `scheduler/scheduler_config.json` through the loader the pipeline uses.
+    static func inspectScheduler(_ folder: ModelFolder) -> ComponentSummary {
+        let file = folder.component("scheduler").appendingPathComponent("scheduler_config.json")
+        do {
+            let c = try SchedulerConfig.load(from: file)
+            let betas = c.trainedBetas.map { "\($0.count) trained betas" }
+                ?? "\(c.betaSchedule.rawValue) betas \(c.betaStart)...\(c.betaEnd)"
+            return ComponentSummary(name: "scheduler",
+                                    config: "\(c.numTrainTimesteps) training steps, \(betas), \(c.timestepSpacing.rawValue) spacing, offset \(c.stepsOffset), \(c.predictionType.rawValue)",
+                                    parameters: 0, dtypes: [:], problems: [])
+        } catch {
+            return ComponentSummary(name: "scheduler", config: "-", parameters: 0, dtypes: [:], problems: ["\(error)"])
+        }
     }
 }

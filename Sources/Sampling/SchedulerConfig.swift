@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 
 /// A diffusers `scheduler_config.json`, the fields the PhotoVerse schedulers use.
@@ -65,17 +70,54 @@ public struct SchedulerConfig: Equatable, Sendable {
         self.timestepScaling = timestepScaling
     }
 
-    /// Reads a `scheduler_config.json`.
+    /// The most training timesteps a schedule may have (SD uses 1000): the noise schedule and
+    /// its tables hold one value per timestep.
+    public static let maxTrainTimesteps = 100_000
+    /// A scheduler config larger than this is not a scheduler config.
+    public static let maxFileSize = 16 << 20
+
+    /// Reads a `scheduler_config.json`. Only a regular file is opened (a FIFO would block);
+    /// every failure is a `SchedulerConfigFileError` naming the file.
     public static func load(from url: URL) throws -> SchedulerConfig {
-        try JSONDecoder().decode(SchedulerConfig.self, from: Data(contentsOf: url))
+        let data = try SchedulerConfigFileError.readRegularFile(url, limit: maxFileSize)
+        do {
+            return try JSONDecoder().decode(SchedulerConfig.self, from: data)
+        } catch let error as SchedulerError {
+            throw SchedulerConfigFileError(file: url.path, reason: error.description)
+        } catch let error as DecodingError {
+            throw SchedulerConfigFileError(file: url.path, reason: Self.describe(error))
+        } catch {
+            throw SchedulerConfigFileError(file: url.path, reason: "\(error)")
+        }
+    }
+
+    /// `validate()`, with the error naming `file` (as `load` reports it).
+    public func validate(file: String) throws {
+        do {
+            try validate()
+        } catch let error as SchedulerError {
+            throw SchedulerConfigFileError(file: file, reason: error.description)
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let context) where context.codingPath.isEmpty,
+             .valueNotFound(_, let context) where context.codingPath.isEmpty:
+            return "scheduler config: the top level is not a JSON object"
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            return "scheduler config: not valid JSON"
+        default:
+            return "scheduler config: \(error)"
+        }
     }
 
     /// Throws if a value cannot drive a schedule (the decoder calls this; call it after building
     /// a config by hand).
     public func validate() throws {
-        if numTrainTimesteps < 2 {
+        if numTrainTimesteps < 2 || numTrainTimesteps > Self.maxTrainTimesteps {
             throw SchedulerError.invalidConfig(key: "num_train_timesteps", value: "\(numTrainTimesteps)",
-                                               reason: "must be at least 2")
+                                               reason: "must lie in 2...\(Self.maxTrainTimesteps)")
         }
         if let betas = trainedBetas {
             if betas.count != numTrainTimesteps {
@@ -92,12 +134,17 @@ public struct SchedulerConfig: Equatable, Sendable {
                 throw SchedulerError.invalidConfig(key: key, value: "\(value)", reason: "must lie in (0, 1)")
             }
         }
-        if stepsOffset < 0 {
-            throw SchedulerError.invalidConfig(key: "steps_offset", value: "\(stepsOffset)", reason: "must be >= 0")
+        if stepsOffset < 0 || stepsOffset >= numTrainTimesteps {
+            throw SchedulerError.invalidConfig(key: "steps_offset", value: "\(stepsOffset)",
+                                               reason: "must lie in 0...num_train_timesteps - 1 (\(numTrainTimesteps - 1))")
         }
-        if !(clipSampleRange > 0) {
+        if !(clipSampleRange > 0) || !clipSampleRange.isFinite {
             throw SchedulerError.invalidConfig(key: "clip_sample_range", value: "\(clipSampleRange)",
-                                               reason: "must be positive")
+                                               reason: "must be a finite positive number")
+        }
+        if !timestepScaling.isFinite {
+            throw SchedulerError.invalidConfig(key: "timestep_scaling", value: "\(timestepScaling)",
+                                               reason: "must be a finite number")
         }
         if originalInferenceSteps < 1 || originalInferenceSteps > numTrainTimesteps {
             throw SchedulerError.invalidConfig(
@@ -134,7 +181,7 @@ extension SchedulerConfig: Decodable {
             guard let raw = try value(key, String.self, expected: "a string") else { return nil }
             guard let parsed = E(rawValue: raw) else {
                 let allowed = E.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-                throw SchedulerError.invalidConfig(key: key, value: "\"\(raw)\"",
+                throw SchedulerError.invalidConfig(key: key, value: "\"\(raw.terminalEscaped)\"",
                                                    reason: "unsupported (expected one of \(allowed))")
             }
             return parsed
@@ -167,9 +214,67 @@ extension SchedulerConfig: Decodable {
 
     /// The JSON text of a value, for error messages.
     private static func rawText(_ c: KeyedDecodingContainer<Key>, _ k: Key) -> String {
-        if let s = try? c.decode(String.self, forKey: k) { return "\"\(s)\"" }
+        if let s = try? c.decode(String.self, forKey: k) { return "\"\(s.terminalEscaped)\"" }
         if let d = try? c.decode(Double.self, forKey: k) { return "\(d)" }
         if let b = try? c.decode(Bool.self, forKey: k) { return "\(b)" }
         return "(a value of another type)"
+    }
+}
+
+/// A scheduler config file that cannot be read or used; one line naming the file.
+public struct SchedulerConfigFileError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    public let file: String
+    public let reason: String
+
+    public init(file: String, reason: String) {
+        self.file = file
+        self.reason = reason
+    }
+
+    public var description: String {
+        "\(file.terminalEscaped): \(reason.split(whereSeparator: \.isNewline).joined(separator: " ").terminalEscaped)"
+    }
+
+    public var errorDescription: String? { description }
+
+    /// The bytes of a regular file of at most `limit` bytes. The kind is checked before the
+    /// file is opened, and it is opened non-blocking, so a FIFO can never block the caller.
+    static func readRegularFile(_ url: URL, limit: Int) throws -> Data {
+        func fail(_ reason: String) -> SchedulerConfigFileError { SchedulerConfigFileError(file: url.path, reason: reason) }
+        var status = stat()
+        guard stat(url.path, &status) == 0 else { throw fail("cannot open: \(String(cString: strerror(errno)))") }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw fail("is not a regular file (a directory, FIFO, device or socket)") }
+        guard Int(status.st_size) <= limit else { throw fail("is \(status.st_size) bytes, over the \(limit >> 20) MiB limit for a scheduler config") }
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { throw fail("cannot open: \(String(cString: strerror(errno)))") }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var opened = stat()
+        guard fstat(descriptor, &opened) == 0, (opened.st_mode & S_IFMT) == S_IFREG else {
+            throw fail("is not a regular file (a directory, FIFO, device or socket)")
+        }
+        do {
+            return try handle.read(upToCount: limit + 1) ?? Data()
+        } catch {
+            throw fail("cannot read: \(error.localizedDescription)")
+        }
+    }
+}
+
+extension String {
+    /// Control characters shown as escapes (as `Formats`' `terminalSafe`, which this module
+    /// cannot import): text from a file may not act on the terminal it is printed to.
+    var terminalEscaped: String {
+        var out = ""
+        for scalar in unicodeScalars {
+            switch scalar.value {
+            case 0x09: out += "\\t"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x1B: out += "\\e"
+            case 0x00..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029: out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

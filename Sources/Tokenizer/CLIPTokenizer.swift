@@ -11,6 +11,8 @@ import Foundation
 public final class CLIPTokenizer: @unchecked Sendable {
     /// SD 1.x's context length.
     public static let defaultLength = 77
+    /// Token ids must lie below this (CLIP's largest is 49,407): the id table has one slot per id.
+    public static let maxTokenID = 1 << 20
 
     /// `<|startoftext|>` (49406 in CLIP's vocabulary).
     public let bosID: Int
@@ -23,6 +25,8 @@ public final class CLIPTokenizer: @unchecked Sendable {
     public let cleaning: TextCleaning
     /// Number of entries in the vocabulary (49,408 for CLIP).
     public let vocabularySize: Int
+    /// The largest id in the vocabulary (49,407 for CLIP): a text encoder's vocab_size must exceed it.
+    public var largestID: Int { tokenByID.count - 1 }
     /// Number of merges (48,894 for CLIP).
     public var mergeCount: Int { bpe.mergeCount }
 
@@ -51,8 +55,8 @@ public final class CLIPTokenizer: @unchecked Sendable {
             throw TokenizerError.malformedFile(vocabURL, reason: "the token \"<|endoftext|>\" is missing")
         }
         let maxID = vocabulary.values.max() ?? 0
-        guard maxID < 10_000_000 else {
-            throw TokenizerError.malformedFile(vocabURL, reason: "token id \(maxID) is implausibly large")
+        guard maxID < Self.maxTokenID else {
+            throw TokenizerError.malformedFile(vocabURL, reason: "token id \(maxID) is implausibly large (ids must be below \(Self.maxTokenID))")
         }
         var tokens = [String?](repeating: nil, count: maxID + 1)
         for (token, id) in vocabulary { tokens[id] = token }

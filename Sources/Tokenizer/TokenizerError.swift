@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 
 /// Why a tokenizer could not be loaded. Every message is one line and names the file.
@@ -12,11 +17,11 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Localized
     public var description: String {
         switch self {
         case .missingFile(let url):
-            return "tokenizer file not found: \(url.path)"
+            return "tokenizer file not found: \(url.path.terminalEscaped)"
         case .unreadableFile(let url, let reason):
-            return "cannot read tokenizer file \(url.path): \(Self.oneLine(reason))"
+            return "cannot read tokenizer file \(url.path.terminalEscaped): \(Self.oneLine(reason).terminalEscaped)"
         case .malformedFile(let url, let reason):
-            return "malformed tokenizer file \(url.path): \(Self.oneLine(reason))"
+            return "malformed tokenizer file \(url.path.terminalEscaped): \(Self.oneLine(reason).terminalEscaped)"
         }
     }
 
@@ -26,19 +31,63 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Localized
         text.split(whereSeparator: { $0.isNewline }).joined(separator: " ")
     }
 
-    /// Reads a whole file, mapping failures to `missingFile` / `unreadableFile`.
+    /// Tokenizer files are a few MB (CLIP's vocab.json is 1.6 MB); anything this big is not one.
+    static let maxFileSize = 64 << 20
+
+    /// Reads a whole file, mapping failures to `missingFile` / `unreadableFile`. Only a regular
+    /// file is opened: the kind is checked first and the file opened non-blocking, so a FIFO
+    /// (or a device) given as a tokenizer file is refused instead of blocking forever.
     static func readFile(_ url: URL) throws -> Data {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw TokenizerError.missingFile(url)
+        var status = stat()
+        guard stat(url.path, &status) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw TokenizerError.missingFile(url) }
+            throw TokenizerError.unreadableFile(url, reason: String(cString: strerror(errno)))
         }
-        if isDirectory.boolValue {
-            throw TokenizerError.unreadableFile(url, reason: "it is a directory")
+        func checkKind(_ mode: mode_t) throws {
+            switch mode & S_IFMT {
+            case S_IFREG: return
+            case S_IFDIR: throw TokenizerError.unreadableFile(url, reason: "it is a directory")
+            case S_IFIFO: throw TokenizerError.unreadableFile(url, reason: "it is a named pipe (FIFO), not a regular file")
+            default: throw TokenizerError.unreadableFile(url, reason: "it is a device or socket, not a regular file")
+            }
         }
+        try checkKind(status.st_mode)
+        guard Int(status.st_size) <= maxFileSize else {
+            throw TokenizerError.unreadableFile(url, reason: "it is \(status.st_size) bytes, over the \(maxFileSize >> 20) MiB limit for a tokenizer file")
+        }
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            throw TokenizerError.unreadableFile(url, reason: String(cString: strerror(errno)))
+        }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var opened = stat()
+        guard fstat(descriptor, &opened) == 0 else {
+            throw TokenizerError.unreadableFile(url, reason: String(cString: strerror(errno)))
+        }
+        try checkKind(opened.st_mode)
         do {
-            return try Data(contentsOf: url)
+            return try handle.read(upToCount: maxFileSize) ?? Data()
         } catch {
             throw TokenizerError.unreadableFile(url, reason: error.localizedDescription)
         }
+    }
+}
+
+extension String {
+    /// Control characters shown as escapes (as `Formats`' `terminalSafe`; this module has no
+    /// dependencies): a file name or token from input may not act on the terminal.
+    var terminalEscaped: String {
+        var out = ""
+        for scalar in unicodeScalars {
+            switch scalar.value {
+            case 0x09: out += "\\t"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x1B: out += "\\e"
+            case 0x00..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029: out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

@@ -61,10 +61,14 @@ enum VocabularyFile {
             } else {
                 while true {
                     try expect(UInt8(ascii: "\""), "'\"' starting a token")
+                    let keyOffset = i
                     let key = try parseStringBody()
                     try expect(UInt8(ascii: ":"), "':' after a token")
                     skipSpace()
-                    vocab[key] = try parseID()
+                    if vocab.updateValue(try parseID(), forKey: key) != nil {
+                        // JSON parsers keep one of two equal keys; which id is meant is unknowable.
+                        throw Failure(message: "the token \(key.debugDescription.terminalEscaped) appears twice", offset: keyOffset)
+                    }
                     skipSpace()
                     guard i < bytes.count else { throw fail("unexpected end of file, expected ',' or '}'") }
                     if bytes[i] == UInt8(ascii: ",") { i += 1; continue }

@@ -35,9 +35,12 @@ final class CLIPVisionConfigTests: XCTestCase {
         XCTAssertEqual(h.projectionDim, 1024)
     }
 
-    func testPatchSizeMustDivideTheImage() {
-        XCTAssertThrowsError(try decode(#"{"image_size": 224, "patch_size": 15}"#)) { error in
+    func testPatchSizeMustDivideTheImage() throws {
+        // Decoding reads the values; validate(file:) (run by JSONConfig and so by every loader) refuses them.
+        let config = try decode(#"{"image_size": 224, "patch_size": 15}"#)
+        XCTAssertThrowsError(try config.validate(file: "image_encoder/config.json")) { error in
             XCTAssertTrue("\(error)".contains("not a multiple of patch_size 15"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix("image_encoder/config.json: key 'image_size' = 224"), "\(error)")
         }
     }
 }

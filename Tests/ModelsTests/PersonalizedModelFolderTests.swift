@@ -10,7 +10,8 @@ final class PersonalizedModelFolderTests: XCTestCase {
         let dir = Fixtures.temporaryDirectory("personalized-model")
         let fm = FileManager.default
         for item in try fm.contentsOfDirectory(atPath: Fixtures.url("tiny-sd").path) {
-            try fm.copyItem(at: Fixtures.url("tiny-sd/\(item)"), to: dir.appendingPathComponent(item))
+            // tokenizer/ is a relative symlink: copy what it points to.
+            try fm.copyItem(at: Fixtures.url("tiny-sd/\(item)").resolvingSymlinksInPath(), to: dir.appendingPathComponent(item))
         }
         try fm.copyItem(at: Fixtures.url("photoverse-golden/image_encoder"), to: dir.appendingPathComponent("image_encoder"))
         try fm.copyItem(at: Fixtures.url("photoverse-golden/adapter.safetensors"),
@@ -23,13 +24,13 @@ final class PersonalizedModelFolderTests: XCTestCase {
         XCTAssertNotNil(folder.adapterFile)
         XCTAssertEqual(folder.imageEncoderComponent, "image_encoder")
         let summaries = folder.inspect()
-        XCTAssertEqual(summaries.map(\.name), ["text_encoder", "unet", "vae", "image_encoder", ModelFolder.adapterFileName])
+        XCTAssertEqual(summaries.map(\.name), ["text_encoder", "tokenizer", "unet", "vae", "image_encoder", ModelFolder.adapterFileName])
         for summary in summaries { XCTAssertEqual(summary.problems, [], summary.name) }
         let adapter = summaries.last!
         XCTAssertTrue(adapter.config.contains("branches text+image"), adapter.config)
         XCTAssertTrue(adapter.config.contains("LoRA rank 4"), adapter.config)
         XCTAssertTrue(adapter.config.contains("11 attn2 layers"), adapter.config)
-        XCTAssertGreaterThan(summaries[3].parameters, 0)
+        XCTAssertGreaterThan(summaries[4].parameters, 0)
     }
 
     func testAdapterForAnotherUNetIsRefusedByName() throws {

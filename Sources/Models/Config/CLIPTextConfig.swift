@@ -1,3 +1,6 @@
+import Formats
+import Tokenizer
+
 /// transformers' `CLIPTextConfig` (text_encoder/config.json); SD1.5 values as defaults.
 public struct CLIPTextConfig: Decodable, Equatable {
     public var vocabSize = 49408
@@ -36,5 +39,35 @@ public struct CLIPTextConfig: Decodable, Equatable {
         bosTokenId = try c.decodeIfPresent(Int.self, forKey: .bosTokenId) ?? d.bosTokenId
         eosTokenId = try c.decodeIfPresent(Int.self, forKey: .eosTokenId) ?? d.eosTokenId
         padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId) ?? d.padTokenId
+    }
+}
+
+extension CLIPTextConfig: ValidatedConfig {
+    /// The pipeline tokenizes every prompt to `max_position_embeddings` tokens, so that must
+    /// hold SD's 77; the special token ids index the embedding table.
+    public func validate(file: String) throws {
+        let r = ConfigRules(file: file)
+        try r.range("vocab_size", vocabSize, 1...ConfigRules.maxVocabulary)
+        try r.range("hidden_size", hiddenSize, 1...ConfigRules.maxChannels)
+        try r.range("num_attention_heads", numAttentionHeads, 1...hiddenSize)
+        try r.require(hiddenSize % numAttentionHeads == 0, "num_attention_heads", numAttentionHeads,
+                      "must divide hidden_size = \(hiddenSize)")
+        try r.range("intermediate_size", intermediateSize, 1...(4 * ConfigRules.maxChannels))
+        try r.range("num_hidden_layers", numHiddenLayers, 1...ConfigRules.maxLayers)
+        try r.range("max_position_embeddings", maxPositionEmbeddings, CLIPTokenizer.defaultLength...ConfigRules.maxChannels,
+                    "prompts are \(CLIPTokenizer.defaultLength) tokens")
+        try r.positive("layer_norm_eps", Double(layerNormEps), below: 1)
+        for (key, id) in [("bos_token_id", bosTokenId), ("eos_token_id", eosTokenId), ("pad_token_id", padTokenId)] {
+            try r.range(key, id, 0...(vocabSize - 1), "token ids must be below vocab_size \(vocabSize)")
+        }
+    }
+
+    /// The tokenizer's ids must index this encoder's embedding table: every id in its
+    /// vocabulary (the special ones included) below `vocab_size`.
+    public func validate(tokenizer: CLIPTokenizer, file: String) throws {
+        let r = ConfigRules(file: file)
+        let largest = max(tokenizer.largestID, tokenizer.bosID, tokenizer.eosID, tokenizer.padID)
+        try r.require(largest < vocabSize, "vocab_size", vocabSize,
+                      "the tokenizer has token id \(largest); vocab_size must be above every id it can produce")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 
 /// transformers' `CLIPVisionConfig` (image_encoder/config.json); the defaults are
 /// openai/clip-vit-large-patch14's vision tower, the encoder of the SD1.x family.
@@ -45,9 +46,28 @@ public struct CLIPVisionConfig: Decodable, Equatable {
         patchSize = try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? d.patchSize
         hiddenAct = try c.decodeIfPresent(Activation.self, forKey: .hiddenAct) ?? d.hiddenAct
         layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? d.layerNormEps
-        guard patchSize > 0, imageSize % patchSize == 0 else {
-            throw DecodingError.dataCorruptedError(forKey: .patchSize, in: c,
-                debugDescription: "image_size \(imageSize) is not a multiple of patch_size \(patchSize)")
-        }
+    }
+}
+
+extension CLIPVisionConfig: ValidatedConfig {
+    /// The most patches per side: the attention over (side² + 1) tokens grows with its square.
+    public static let maxPatchesPerSide = 64
+
+    public func validate(file: String) throws {
+        let r = ConfigRules(file: file)
+        try r.range("hidden_size", hiddenSize, 1...ConfigRules.maxChannels)
+        try r.range("num_attention_heads", numAttentionHeads, 1...hiddenSize)
+        try r.require(hiddenSize % numAttentionHeads == 0, "num_attention_heads", numAttentionHeads,
+                      "must divide hidden_size = \(hiddenSize)")
+        try r.range("intermediate_size", intermediateSize, 1...(4 * ConfigRules.maxChannels))
+        try r.range("projection_dim", projectionDim, 1...ConfigRules.maxChannels)
+        try r.range("num_hidden_layers", numHiddenLayers, 1...ConfigRules.maxLayers)
+        try r.require(numChannels == 3, "num_channels", numChannels, "must be 3 (the encoder reads RGB images)")
+        try r.range("image_size", imageSize, 1...4096)
+        try r.range("patch_size", patchSize, 1...imageSize)
+        try r.require(imageSize % patchSize == 0, "image_size", imageSize, "is not a multiple of patch_size \(patchSize)")
+        try r.require(patchesPerSide <= Self.maxPatchesPerSide, "patch_size", patchSize,
+                      "gives \(patchesPerSide) patches per side of image_size \(imageSize); at most \(Self.maxPatchesPerSide) are supported")
+        try r.positive("layer_norm_eps", Double(layerNormEps), below: 1)
     }
 }

@@ -1,3 +1,5 @@
+import Formats
+
 /// diffusers' `UNet2DConditionModel` config (unet/config.json); SD1.5 values as defaults.
 public struct UNetConfig: Decodable, Equatable {
     public var inChannels = 4
@@ -11,6 +13,8 @@ public struct UNetConfig: Decodable, Equatable {
     /// Heads per block. diffusers calls this `attention_head_dim` in SD1.x configs
     /// although it is the head count; `num_attention_heads` wins when present.
     public var attentionHeads = [8, 8, 8, 8]
+    /// The key the head counts came from, for messages.
+    public private(set) var attentionHeadsKey = "attention_head_dim"
     public var normNumGroups = 32
     public var normEps: Float = 1e-5
     public var flipSinToCos = true
@@ -48,13 +52,63 @@ public struct UNetConfig: Decodable, Equatable {
         freqShift = try c.decodeIfPresent(Int.self, forKey: .freqShift) ?? d.freqShift
         useLinearProjection = try c.decodeIfPresent(Bool.self, forKey: .useLinearProjection) ?? d.useLinearProjection
         transformerLayersPerBlock = try c.decodeIfPresent(Int.self, forKey: .transformerLayersPerBlock) ?? 1
-        let heads = try c.decodeIfPresent(IntOrList.self, forKey: .numAttentionHeads)
-            ?? c.decodeIfPresent(IntOrList.self, forKey: .attentionHeadDim)
-        attentionHeads = heads?.values(count: blockOutChannels.count) ?? d.attentionHeads
-        guard downBlockTypes.count == blockOutChannels.count, upBlockTypes.count == blockOutChannels.count else {
-            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.downBlockTypes],
-                debugDescription: "down_block_types and up_block_types need one entry per block_out_channels (\(blockOutChannels.count))"))
+        if let heads = try c.decodeIfPresent(IntOrList.self, forKey: .numAttentionHeads) {
+            attentionHeads = heads.values(count: blockOutChannels.count)
+            attentionHeadsKey = "num_attention_heads"
+        } else if let heads = try c.decodeIfPresent(IntOrList.self, forKey: .attentionHeadDim) {
+            attentionHeads = heads.values(count: blockOutChannels.count)
+        } else {
+            attentionHeads = Array(repeating: 8, count: blockOutChannels.count)   // diffusers' default
         }
+    }
+}
+
+extension UNetConfig: ValidatedConfig {
+    public static let downBlockTypeNames = ["CrossAttnDownBlock2D", "DownBlock2D"]
+    public static let upBlockTypeNames = ["CrossAttnUpBlock2D", "UpBlock2D"]
+
+    /// Every value the UNet is built from: sizes in range, one block type and head count per
+    /// level, heads and groups dividing the channels they split.
+    public func validate(file: String) throws {
+        let r = ConfigRules(file: file)
+        let channels = 1...ConfigRules.maxChannels
+        try r.range("in_channels", inChannels, channels)
+        try r.range("out_channels", outChannels, channels)
+        try r.range("sample_size", sampleSize, 1...ConfigRules.maxImageSize)
+        try r.list("block_out_channels", blockOutChannels, counts: 1...ConfigRules.maxLevels, channels)
+        try r.range("layers_per_block", layersPerBlock, 1...ConfigRules.maxLayers)
+        try r.range("transformer_layers_per_block", transformerLayersPerBlock, 1...ConfigRules.maxLayers)
+        try r.range("cross_attention_dim", crossAttentionDim, channels)
+        let levels = blockOutChannels.count
+        for (key, types, allowed) in [("down_block_types", downBlockTypes, Self.downBlockTypeNames),
+                                      ("up_block_types", upBlockTypes, Self.upBlockTypeNames)] {
+            try r.require(types.count == levels, key, types, "needs one entry per block_out_channels (\(levels))")
+            for (index, type) in types.enumerated() {
+                try r.require(allowed.contains(type), "\(key)[\(index)]", type, "must be \(allowed.joined(separator: " or "))")
+            }
+        }
+        try r.require(attentionHeads.count == levels, attentionHeadsKey, attentionHeads,
+                      "needs one head count per block_out_channels (\(levels)) or a single number")
+        // Levels with attention: cross-attention down blocks, the up blocks (in reverse), the mid block.
+        var attended = Set(downBlockTypes.indices.filter { downBlockTypes[$0].hasPrefix("CrossAttn") })
+        attended.formUnion(upBlockTypes.indices.filter { upBlockTypes[$0].hasPrefix("CrossAttn") }.map { levels - 1 - $0 })
+        attended.insert(levels - 1)
+        for (index, heads) in attentionHeads.enumerated() {
+            let key = "\(attentionHeadsKey)[\(index)]"
+            try r.range(key, heads, 1...ConfigRules.maxChannels, "attention heads")
+            if attended.contains(index) {
+                try r.require(blockOutChannels[index] % heads == 0, key, heads,
+                              "must divide block_out_channels[\(index)] = \(blockOutChannels[index]) (heads split the channels)")
+            }
+        }
+        try r.range("norm_num_groups", normNumGroups, channels)
+        for (index, width) in blockOutChannels.enumerated() {
+            try r.require(width % normNumGroups == 0, "norm_num_groups", normNumGroups,
+                          "must divide every block_out_channels entry; block_out_channels[\(index)] = \(width) does not split into \(normNumGroups) groups")
+        }
+        try r.positive("norm_eps", Double(normEps), below: 1)
+        try r.range("freq_shift", freqShift, 0...max(0, blockOutChannels[0] / 2 - 1),
+                    "below half of block_out_channels[0]")
     }
 }
 

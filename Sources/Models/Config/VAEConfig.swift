@@ -1,3 +1,5 @@
+import Formats
+
 /// diffusers' `AutoencoderKL` config (vae/config.json); SD1.5 values as defaults.
 public struct VAEConfig: Decodable, Equatable {
     public var inChannels = 3
@@ -32,5 +34,24 @@ public struct VAEConfig: Decodable, Equatable {
         normNumGroups = try c.decodeIfPresent(Int.self, forKey: .normNumGroups) ?? d.normNumGroups
         scalingFactor = try c.decodeIfPresent(Float.self, forKey: .scalingFactor) ?? d.scalingFactor
         sampleSize = try c.decodeIfPresent(IntOrList.self, forKey: .sampleSize)?.values(count: 1).first ?? d.sampleSize
+    }
+}
+
+extension VAEConfig: ValidatedConfig {
+    public func validate(file: String) throws {
+        let r = ConfigRules(file: file)
+        let channels = 1...ConfigRules.maxChannels
+        try r.require(inChannels == 3, "in_channels", inChannels, "must be 3 (PhotoVerse encodes RGB images)")
+        try r.require(outChannels == 3, "out_channels", outChannels, "must be 3 (PhotoVerse decodes to RGB images)")
+        try r.range("latent_channels", latentChannels, channels)
+        try r.list("block_out_channels", blockOutChannels, counts: 1...ConfigRules.maxLevels, channels)
+        try r.range("layers_per_block", layersPerBlock, 1...ConfigRules.maxLayers)
+        try r.range("norm_num_groups", normNumGroups, channels)
+        for (index, width) in blockOutChannels.enumerated() {
+            try r.require(width % normNumGroups == 0, "norm_num_groups", normNumGroups,
+                          "must divide every block_out_channels entry; block_out_channels[\(index)] = \(width) does not split into \(normNumGroups) groups")
+        }
+        try r.positive("scaling_factor", Double(scalingFactor))
+        try r.range("sample_size", sampleSize, 1...ConfigRules.maxImageSize)
     }
 }

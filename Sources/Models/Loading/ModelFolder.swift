@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import Tokenizer
 
 /// A diffusers-layout model folder: `unet/`, `vae/`, `text_encoder/`, `tokenizer/`,
 /// `scheduler/`, each with its config and safetensors weights.
@@ -9,22 +10,35 @@ public struct ModelFolder {
     public init(_ url: URL) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ModelError.missingFile("\(url.path): not a model folder")
+            throw ModelError.missingFile("\(url.path.terminalSafe): not a model folder")
         }
         self.url = url
     }
 
     public func component(_ name: String) -> URL { url.appendingPathComponent(name, isDirectory: true) }
 
-    /// The component's config decoded with diffusers' snake_case keys.
+    /// The component's config decoded with diffusers' snake_case keys, then validated
+    /// (`ValidatedConfig.validate(file:)`, through `JSONConfig`): loading and
+    /// `photoverse inspect` run the same checks.
     public func config<T: Decodable>(_ type: T.Type, of name: String) throws -> T {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let file = component(name).appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: file.path) else {
-            throw ModelError.missingFile("\(file.path): missing config")
+            throw ModelError.missingFile("\(file.path.terminalSafe): missing config")
         }
         return try JSONConfig.load(T.self, from: file, decoder: decoder)
+    }
+
+    var textConfigURL: URL { component("text_encoder").appendingPathComponent("config.json") }
+
+    /// The tokenizer in `tokenizer/`, checked against the text encoder's config: every id it
+    /// can produce must index the encoder's embedding table (else the first prompt would
+    /// fail deep inside the encoder).
+    public func loadTokenizer() throws -> CLIPTokenizer {
+        let tokenizer = try CLIPTokenizer(folder: component("tokenizer"))
+        try config(CLIPTextConfig.self, of: "text_encoder").validate(tokenizer: tokenizer, file: textConfigURL.path)
+        return tokenizer
     }
 
     /// The component's weights: every `.safetensors` file in its folder. Pickled
@@ -35,9 +49,9 @@ public struct ModelFolder {
         let safetensors = files.filter { $0.pathExtension == "safetensors" }.sorted { $0.path < $1.path }
         guard !safetensors.isEmpty else {
             if let pickled = files.first(where: { ["bin", "ckpt", "pt", "pth"].contains($0.pathExtension) }) {
-                throw ModelError.unsupported("\(pickled.path): pickled weights are never loaded; convert with training/convert_checkpoint.py")
+                throw ModelError.unsupported("\(pickled.path.terminalSafe): pickled weights are never loaded; convert with training/convert_checkpoint.py")
             }
-            throw ModelError.missingFile("\(folder.path): no .safetensors weights")
+            throw ModelError.missingFile("\(folder.path.terminalSafe): no .safetensors weights")
         }
         return try SafetensorsWeightSource(urls: safetensors)
     }

@@ -16,6 +16,11 @@ public final class SafetensorsWeightSource: WeightSource {
         for (index, file) in files.enumerated() {
             for name in file.tensorNames {
                 let info = try file.info(name)
+                if let first = owner[name] {
+                    // Sharded weights name each tensor once; which copy is meant is unknowable.
+                    throw FormatError(file: file.url.path, problem: .invalidHeader,
+                                      message: "tensor '\(name.terminalSafe)' is also in \(files[first].url.lastPathComponent.terminalSafe); each tensor must be in one file only")
+                }
                 owner[name] = index
                 shapes[name] = info.shape
                 dtypes[name] = info.dtype.rawValue
@@ -32,7 +37,7 @@ public final class SafetensorsWeightSource: WeightSource {
     public func shape(of name: String) -> [Int]? { shapes[name] }
     public func tensor(named name: String) throws -> Tensor {
         guard let index = owner[name] else {
-            throw FormatError(file: origin, problem: .missingTensor, message: "no tensor named '\(name)'")
+            throw FormatError(file: origin, problem: .missingTensor, message: "no tensor named '\(name.terminalSafe)'")
         }
         return try files[index].tensor(name)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 import TensorCore
 
 /// One component's view of an original-layout SD checkpoint: model code asks for
@@ -20,7 +21,7 @@ public final class RemappedWeightSource: WeightSource {
     public func shape(of name: String) -> [Int]? { map(name).flatMap { base.shape(of: prefix + $0) } }
     public func tensor(named name: String) throws -> Tensor {
         guard let mapped = map(name) else {
-            throw ModelError.missingFile("\(origin): no original-layout name for '\(name)'")
+            throw ModelError.missingFile("\(origin.terminalSafe): no original-layout name for '\(name.terminalSafe)'")
         }
         return try base.tensor(named: prefix + mapped)
     }
@@ -34,7 +35,7 @@ public struct SingleFileCheckpoint {
 
     public init(url: URL) throws {
         if ["ckpt", "pt", "pth", "bin"].contains(url.pathExtension) {
-            throw ModelError.unsupported("\(url.path): pickled checkpoints are never loaded; convert with training/convert_checkpoint.py")
+            throw ModelError.unsupported("\(url.path.terminalSafe): pickled checkpoints are never loaded; convert with training/convert_checkpoint.py")
         }
         source = try SafetensorsWeightSource(url: url)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 
 /// The `__metadata__` of a PhotoVerse adapter file (all values are strings in safetensors).
 public struct AdapterMetadata: Equatable {
@@ -35,7 +36,7 @@ public struct AdapterMetadata: Equatable {
         func integer(_ key: String) throws -> Int? {
             guard let text = raw[key] else { return nil }
             guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
-                throw ModelError.invalidInput("\(file): metadata '\(key)' = '\(text)' is not an integer")
+                throw ModelError.invalidInput("\(file.terminalSafe): metadata '\(key)' = '\(text.terminalSafe)' is not an integer")
             }
             return value
         }
@@ -43,7 +44,7 @@ public struct AdapterMetadata: Equatable {
         if let text = raw["encoder_layers"] {
             let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
-                throw ModelError.invalidInput("\(file): metadata 'encoder_layers' = '\(text)' is not a comma-separated list of integers")
+                throw ModelError.invalidInput("\(file.terminalSafe): metadata 'encoder_layers' = '\(text.terminalSafe)' is not a comma-separated list of integers")
             }
             encoderLayers = parts.map { $0! }
         }
@@ -56,7 +57,7 @@ public struct AdapterMetadata: Equatable {
             guard let text = raw[key] else { return nil }
             let values = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
             guard values.count == 3, values.allSatisfy({ $0 != nil }) else {
-                throw ModelError.invalidInput("\(file): metadata '\(key)' = '\(text)' is not three comma-separated numbers")
+                throw ModelError.invalidInput("\(file.terminalSafe): metadata '\(key)' = '\(text.terminalSafe)' is not three comma-separated numbers")
             }
             return values.map { $0! }
         }
@@ -65,10 +66,53 @@ public struct AdapterMetadata: Equatable {
         defaultPseudoWords = try integer("default_num_words") ?? 1
         if let text = raw["uncond_image"] {
             guard let mode = UnconditionalImage(rawValue: text) else {
-                throw ModelError.invalidInput("\(file): metadata 'uncond_image' = '\(text)' is not one of "
+                throw ModelError.invalidInput("\(file.terminalSafe): metadata 'uncond_image' = '\(text.terminalSafe)' is not one of "
                                               + UnconditionalImage.allCases.map(\.rawValue).joined(separator: ", "))
             }
             unconditionalImage = mode
+        }
+        try validate(file: file)
+    }
+
+    /// The most encoder layers / tokens an adapter may use (ViT-L/14 has 24 layers).
+    public static let maxLayers = 256
+
+    /// Ranges of the fields (the reader calls this; call it after building metadata by hand).
+    /// The layers must also exist in the image encoder: `IdentityEncoder` checks that.
+    public func validate(file: String) throws {
+        func fail(_ key: String, _ value: String, _ reason: String) -> ModelError {
+            ModelError.invalidInput("\(file.terminalSafe): metadata '\(key)' = '\(value.terminalSafe)': \(reason)")
+        }
+        let layers = encoderLayers.map(String.init).joined(separator: ",")
+        guard (1...Self.maxLayers).contains(encoderLayers.count) else {
+            throw fail("encoder_layers", layers, "needs 1...\(Self.maxLayers) layers, has \(encoderLayers.count)")
+        }
+        if let bad = encoderLayers.first(where: { $0 != -1 && !(0...Self.maxLayers).contains($0) }) {
+            throw fail("encoder_layers", layers, "layer \(bad): each must be -1 (the last hidden state) or 0...\(Self.maxLayers)")
+        }
+        guard (1...Self.maxLayers).contains(tokens) else {
+            throw fail("tokens", String(tokens), "must lie in 1...\(Self.maxLayers)")
+        }
+        guard (0...4096).contains(loraRank) else { throw fail("lora_rank", String(loraRank), "must lie in 0...4096") }
+        guard (0...4096).contains(imageSize) else {
+            throw fail("image_size", String(imageSize), "must lie in 0...4096 (0: the encoder's own size)")
+        }
+        guard (1...max(1, tokens)).contains(defaultPseudoWords) else {
+            throw fail("default_num_words", String(defaultPseudoWords), "must lie in 1...tokens (\(tokens))")
+        }
+        let trimmed = placeholder.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed == placeholder, placeholder.count <= 64,
+              !placeholder.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw fail("placeholder", placeholder, "must be 1...64 visible characters with no surrounding spaces")
+        }
+        guard identityPrompt.utf8.count <= 4096 else {
+            throw fail("identity_prompt", String(identityPrompt.prefix(40)) + "...", "longer than 4096 bytes")
+        }
+        if let bad = imageMean.first(where: { !$0.isFinite }) {
+            throw fail("image_mean", imageMean.map { "\($0)" }.joined(separator: ","), "value \(bad) is not a finite number")
+        }
+        if let bad = imageStd.first(where: { !($0.isFinite && $0 > 0) }) {
+            throw fail("image_std", imageStd.map { "\($0)" }.joined(separator: ","), "value \(bad): each must be a finite number above 0")
         }
     }
 

@@ -1,3 +1,4 @@
+import Formats
 import TensorCore
 
 /// A problem with a model's weights, reported by tensor name.
@@ -5,12 +6,17 @@ public enum WeightProblem: CustomStringConvertible, Equatable {
     case missing(String, expected: [Int])
     case misShaped(String, expected: [Int], found: [Int])
     case unexpected(String)
+    /// `count` of the tensor's values are NaN or infinite (checked when the loader is asked to).
+    case nonFinite(String, count: Int)
 
+    /// Tensor names come from the file: shown terminal-safe.
     public var description: String {
         switch self {
-        case .missing(let name, let expected): return "missing \(name) \(expected)"
-        case .misShaped(let name, let expected, let found): return "\(name) has shape \(found), expected \(expected)"
-        case .unexpected(let name): return "unexpected \(name)"
+        case .missing(let name, let expected): return "missing \(name.terminalSafe) \(expected)"
+        case .misShaped(let name, let expected, let found): return "\(name.terminalSafe) has shape \(found), expected \(expected)"
+        case .unexpected(let name): return "unexpected \(name.terminalSafe)"
+        case .nonFinite(let name, let count):
+            return "\(name.terminalSafe) has \(count) non-finite value\(count == 1 ? "" : "s") (NaN or Inf)"
         }
     }
 }
@@ -18,10 +24,21 @@ public enum WeightProblem: CustomStringConvertible, Equatable {
 public struct WeightLoadError: Error, CustomStringConvertible {
     public let origin: String
     public let problems: [WeightProblem]
+    /// Building stopped early (the stand-ins for wrong tensors grew too large): `problems`
+    /// are those found until then.
+    public var stoppedEarly = false
+
+    public init(origin: String, problems: [WeightProblem], stoppedEarly: Bool = false) {
+        self.origin = origin
+        self.problems = problems
+        self.stoppedEarly = stoppedEarly
+    }
+
     public var description: String {
         let shown = problems.prefix(4).map(\.description).joined(separator: "; ")
         let more = problems.count > 4 ? " (and \(problems.count - 4) more)" : ""
-        return "\(origin): \(problems.count) weight problem\(problems.count == 1 ? "" : "s"): \(shown)\(more)"
+        let stop = stoppedEarly ? "; stopped checking: the config asks for tensors far larger than the file's" : ""
+        return "\(origin.terminalSafe): \(problems.count) weight problem\(problems.count == 1 ? "" : "s"): \(shown)\(more)\(stop)"
     }
 }
 
@@ -37,6 +54,15 @@ public final class WeightLoader {
     public private(set) var problems: [WeightProblem] = []
     public private(set) var used: Set<String> = []
     public private(set) var parameterCount = 0
+    /// Also record tensors holding NaN or Inf (`photoverse inspect` does; it reads every value).
+    public var checksFiniteValues = false
+    /// Elements of the zero stand-ins made so far for missing or mis-shaped tensors.
+    private var substitutedElements = 0
+    /// The most stand-in elements (256 MiB of Float32, more than SD1.5's largest tensor): a
+    /// config that asks for far larger tensors than the file holds (block_out_channels of 16384
+    /// against SD's file) would otherwise allocate them all before reporting. Past it, building
+    /// stops with the problems found so far.
+    public static let substituteBudget = 1 << 26
 
     public init(source: WeightSource) {
         self.source = source
@@ -64,7 +90,7 @@ public final class WeightLoader {
         used.insert(name)
         guard let found = source.shape(of: name) else {
             problems.append(.missing(name, expected: shape))
-            return Tensor(shape: shape)
+            return try standIn(shape)
         }
         // Some layouts store a 1x1 conv as [out, in, 1, 1] where a Linear wants [out, in]
         // (and the reverse); the element order is the same, so accept either.
@@ -72,10 +98,33 @@ public final class WeightLoader {
             let squeezed = found.filter { $0 != 1 }, wanted = shape.filter { $0 != 1 }
             guard squeezed == wanted else {
                 problems.append(.misShaped(name, expected: shape, found: found))
-                return Tensor(shape: shape)
+                return try standIn(shape)
             }
         }
-        return try source.tensor(named: name).reshaped(shape)
+        let tensor = try source.tensor(named: name).reshaped(shape)
+        if checksFiniteValues {
+            let values = UnsafeBufferPointer(start: tensor.data, count: tensor.count)
+            var bad = 0
+            for value in values where !value.isFinite { bad += 1 }
+            if bad > 0 { problems.append(.nonFinite(name, count: bad)) }
+        }
+        return tensor
+    }
+
+    /// Zeros in place of a missing or mis-shaped tensor, so building goes on and finds every
+    /// problem; refused past `substituteBudget` elements in all.
+    private func standIn(_ shape: [Int]) throws -> Tensor {
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: max(dimension, 0))
+            count = overflow ? Int.max : product
+        }
+        let (total, overflow) = substitutedElements.addingReportingOverflow(count)
+        guard !overflow, total <= Self.substituteBudget else {
+            throw WeightLoadError(origin: source?.origin ?? "random weights", problems: problems, stoppedEarly: true)
+        }
+        substitutedElements = total
+        return Tensor(shape: shape)
     }
 
     /// Names the source holds under `prefix` that no module asked for. `position_ids`
