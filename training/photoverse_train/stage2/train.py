@@ -221,13 +221,15 @@ def train_stage2(cfg: dict, variant: str, base_dir, work_dir, resume: bool = Tru
         id_net = load_identity_net(cfg, work_dir)  # trained: <work>/nets/identity; arcface: identity.weights
         mc = model.config
         train = load_train_split(cfg, work_dir, mc.image_size)  # folder: built from data.path when missing
-        latents = train_latents(parts["vae"], train, work_dir)
-        data = stage2_data(cfg, train, latents, mc.image_size, mc.image_mean, mc.image_std)
-        # GPUs (torchrun: one per process, dist.device()); the CPU path is unchanged
+        # GPUs (torchrun: one per process, dist.device()); the CPU path is unchanged. The VAE moves
+        # first: without stage 1's latent cache (a restored work folder) it encodes the images here
         dev = dist.device()
         if dev.type != "cpu":
-            model.to(dev)
             parts["vae"].to(dev)
+        latents = train_latents(parts["vae"], train, work_dir)
+        data = stage2_data(cfg, train, latents, mc.image_size, mc.image_mean, mc.image_std)
+        if dev.type != "cpu":
+            model.to(dev)
             id_net.to(dev)
         params = model.trainable_parameters()
         LOG.info(f"[stage2 {variant}] {sum(p.numel() for p in params) / 1e6:.3f}M trainable parameters; "
