@@ -18,8 +18,16 @@ public final class GenerationPipeline {
     /// Present when the model has a PhotoVerse (or IP-Adapter) adapter and its image encoder.
     public private(set) var identity: IdentityEncoder?
     private var promptCache = PromptCache(capacity: 64)
+    /// What was loaded: the model folder or single file, and the folder with its components'
+    /// configs (the model folder itself, or a single file's config folder).
+    public let origin: URL
+    let componentsFolder: URL
+    /// An adapter loaded for a request (`IdentitySettings.adapter`), not the model's own.
+    var loadedAdapterPath: String?
 
     public init(modelFolder url: URL) throws {
+        origin = url
+        componentsFolder = url
         let folder = try ModelFolder(url)
         tokenizer = try CLIPTokenizer(folder: folder.component("tokenizer"))
         textEncoder = try folder.loadTextEncoder()
@@ -35,6 +43,8 @@ public final class GenerationPipeline {
     /// A single-file original-layout checkpoint; configs, tokenizer and scheduler come
     /// from `configFolder` (a diffusers-layout folder, weights not needed there).
     public init(singleFile url: URL, configFolder: URL) throws {
+        origin = url
+        componentsFolder = configFolder
         let folder = try ModelFolder(configFolder)
         let checkpoint = try SingleFileCheckpoint(url: url)
         tokenizer = try CLIPTokenizer(folder: folder.component("tokenizer"))
@@ -58,6 +68,7 @@ public final class GenerationPipeline {
         }
         let vision = try folder.loadImageEncoder(withProjection: adapter.layout == .ipAdapter, component: component)
         identity = try IdentityEncoder(vision: vision, adapter: adapter)
+        loadedAdapterPath = url.path
         promptCache.removeAll()
     }
 
@@ -91,7 +102,7 @@ public final class GenerationPipeline {
     /// Runs the request; `progress` is called after every step and may return false to cancel.
     /// `stop`, raised from another thread, interrupts the work between layers (inside a step or
     /// the decode). Either way the run ends with `GenerationCancelled`, naming the last step done.
-    public func generate(_ request: GenerationRequest, stop: StopFlag? = nil,
+    public func generate(_ request: PreparedRequest, stop: StopFlag? = nil,
                          progress: (StepProgress) -> Bool = { _ in true }) throws -> GenerationResult {
         var stepsDone = 0, total = request.steps
         do {
@@ -104,7 +115,7 @@ public final class GenerationPipeline {
         }
     }
 
-    private func run(_ request: GenerationRequest, stop: StopFlag?, progress: (StepProgress) -> Bool,
+    private func run(_ request: PreparedRequest, stop: StopFlag?, progress: (StepProgress) -> Bool,
                      stepsDone: (Int, Int) -> Void) throws -> GenerationResult {
         let factor = vae.config.downscale
         guard request.width > 0, request.height > 0, request.width % factor == 0, request.height % factor == 0 else {
@@ -147,6 +158,10 @@ public final class GenerationPipeline {
                                       conditioning: plan.conditioning, stop: stop)
             let epsilon = plan.guidance.combine(prediction)
             latents = scheduler.step(modelOutput: epsilon, stepIndex: index, sample: latents, random: random).prevSample
+            // Overflowing weights or settings would otherwise end as a black image.
+            guard latents.isAllFinite else {
+                throw InvalidRequest("step \(index - startIndex + 1)/\(total) produced non-finite latents (NaN or infinity): the model's weights or the settings overflow (photoverse inspect checks the weights)")
+            }
             let event = StepProgress(step: index - startIndex + 1, total: total,
                                      elapsed: Date().timeIntervalSince(start), latents: latents)
             stepsDone(event.step, total)
@@ -163,7 +178,7 @@ public final class GenerationPipeline {
     }
 
     /// The UNet batch rows for the request: texts, image tokens, adapters and weights.
-    func conditioningPlan(_ request: GenerationRequest) throws -> ConditioningPlan {
+    func conditioningPlan(_ request: PreparedRequest) throws -> ConditioningPlan {
         guard let personalization = request.personalization else {
             let guidance = GuidanceBatch(promptScale: request.guidance, identityScale: nil)
             let rows = guidance.rows == 1 ? [encode(request.prompt)] : [encode(request.negativePrompt), encode(request.prompt)]

@@ -1,59 +1,38 @@
 import Sampling
-import TensorCore
 
-/// Everything one text-to-image generation needs; the front ends fill it in.
-public struct GenerationRequest {
+/// Everything one generation depends on, as a person states it: prompts, sampler, steps,
+/// guidance, seed or noise file, size, the start image or strength, and the person (reference
+/// photos with their crops, PhotoVerse's knobs). The CLI's options and the TUI's settings are
+/// editors of this one value; the pipeline validates it, prepares its files and runs it; the
+/// PNG's `photoverse` record is this value, so reloading a result reruns it bit for bit.
+public struct GenerationRequest: Codable, Equatable, Sendable {
     public var prompt: String
     public var negativePrompt = ""
     public var steps = 25
-    /// Classifier-free guidance scale; guidance runs only when it is above 1.
+    /// s_T, classifier-free guidance on the prompt; guidance runs only when it is above 1.
     public var guidance: Float = 7.5
     public var sampler: SamplerKind = .ddim
+    /// Draws the initial noise exactly as PyTorch's CPU `torch.randn` after `manual_seed(seed)`.
     public var seed: UInt64 = 0
     public var width = 512
     public var height = 512
-    /// Unscaled standard-normal initial latents [1, C, H/f, W/f]; replaces the seeded noise.
-    public var noise: Tensor?
-    /// img2img: a start image [1, 3, H, W] in [-1, 1]; nil for text-to-image.
-    public var initImage: Tensor?
-    /// img2img: how much of the schedule to run (0 < strength ≤ 1; 1 ignores the image's content).
-    public var strength: Double = 0.75
-    /// Reference faces and PhotoVerse's knobs; nil for plain text-to-image.
-    public var personalization: Personalization?
+    /// A safetensors file whose tensor `latents` (unscaled standard-normal noise) replaces the seed's.
+    public var noiseFile: String?
+    /// img2img: a PNG/JPEG of exactly width x height to start from.
+    public var initImage: String?
+    /// img2img: the fraction of the schedule to run, in (0, 1]. With references and no
+    /// `initImage`, the start is the first reference's crop (the paper's image-to-image trick).
+    public var strength: Double?
+    /// The person; no references means plain text-to-image.
+    public var identity = IdentitySettings()
+    /// The model it ran on (a folder, or a single-file checkpoint with `configFolder`): recorded
+    /// so that a result names its model; the front end decides which model to load.
+    public var model: String?
+    public var configFolder: String?
 
     public init(prompt: String) { self.prompt = prompt }
+
+    public var isPersonalized: Bool { !identity.references.isEmpty }
 }
 
-/// Progress after each denoising step.
-public struct StepProgress {
-    public let step: Int          // 1-based
-    public let total: Int
-    public let elapsed: Double    // seconds since the first step began
-    public let latents: Tensor
-
-    /// A cheap RGB preview [1, 3, h, w] in [0, 1] at latent resolution (no VAE).
-    public var preview: Tensor { LatentPreview.project(latents) }
-
-    public var secondsPerStep: Double { elapsed / Double(max(step, 1)) }
-    public var remaining: Double { secondsPerStep * Double(total - step) }
-}
-
-/// The finished generation: final latents (before decoding) and the image tensor in [0, 1].
-public struct GenerationResult {
-    public let latents: Tensor
-    public let image: Tensor
-}
-
-/// A run that was stopped (by its progress handler or its `StopFlag`) before it finished.
-public struct GenerationCancelled: Error, CustomStringConvertible {
-    /// Steps completed when it stopped, of `total`.
-    public let step: Int
-    public let total: Int
-
-    public init(step: Int, total: Int) {
-        self.step = step
-        self.total = total
-    }
-
-    public var description: String { "stopped at step \(step)/\(total)" }
-}
+extension SamplerKind: Codable {}

@@ -153,7 +153,7 @@ extension AppController {
         case .pageUp, .character("L"): adjustSelected(by: 1, coarse: true)
         case .character(" ") where selectedField == .seed:
             settings.seedLocked.toggle()
-            say(settings.seedLocked ? "seed \(settings.seed) locked" : "seed unlocked: each run draws a new one")
+            say(settings.seedLocked ? "seed \(settings.request.seed) locked" : "seed unlocked: each run draws a new one")
         case .enter:
             guard fieldIsEnabled(selectedField) else { return explainDisabled(selectedField) }
             valueEditor = TextEditor(selectedField.editableValue(in: settings))

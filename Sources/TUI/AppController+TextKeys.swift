@@ -64,8 +64,8 @@ extension AppController {
     }
 
     private func storeEditedText(prompt newPrompt: String?, negative newNegative: String?) {
-        if let newPrompt { settings.prompt = newPrompt }
-        if let newNegative { settings.negativePrompt = newNegative }
+        if let newPrompt { settings.request.prompt = newPrompt }
+        if let newNegative { settings.request.negativePrompt = newNegative }
     }
 
     func handleValueEntry(_ key: Key, _ field: ParameterField) {

@@ -10,14 +10,14 @@ public final class AppController {
     public struct Services {
         public var queue: GenerationQueue
         /// Prepares a reference photo for display in the background (path, crop).
-        public var loadReference: (String, String) -> Void
+        public var loadReference: (String, CropMode) -> Void
         public var saveConfig: (UserConfig) -> Void
         /// Opens a result in the desktop's viewer when there is one; returns what to tell the user.
         public var openFile: (URL) -> String
         public var trash: Trash
         public var themes: ThemeCatalog
 
-        public init(queue: GenerationQueue, loadReference: @escaping (String, String) -> Void,
+        public init(queue: GenerationQueue, loadReference: @escaping (String, CropMode) -> Void,
                     saveConfig: @escaping (UserConfig) -> Void, openFile: @escaping (URL) -> String,
                     trash: Trash, themes: ThemeCatalog) {
             self.queue = queue
@@ -82,8 +82,8 @@ public final class AppController {
         self.services = services
         self.shippedReferences = shippedReferences?.standardizedFileURL
         settings = config.settings
-        prompt = TextEditor(config.settings.prompt)
-        negative = TextEditor(config.settings.negativePrompt)
+        prompt = TextEditor(config.settings.request.prompt)
+        negative = TextEditor(config.settings.request.negativePrompt)
         promptHistory = PromptHistory(entries: config.promptHistory)
         negativeHistory = PromptHistory(entries: config.negativeHistory)
         model = .loading(modelName)
@@ -141,8 +141,8 @@ public final class AppController {
             model = .ready(loaded)
             if wasFreshConfig {
                 // A first start: the model's own size, not a guess that may be 64x too slow.
-                settings.width = loaded.nativeSize
-                settings.height = loaded.nativeSize
+                settings.request.width = loaded.nativeSize
+                settings.request.height = loaded.nativeSize
                 wasFreshConfig = false
             }
             say("model \(loaded.name) ready" + (loaded.hasIdentity ? "" : " (no PhotoVerse adapter: plain text-to-image)"))
@@ -150,7 +150,7 @@ public final class AppController {
             model = .failed(text)
             fail(text)
         case .runStarted(let id, let seed):
-            run = RunStatus(id: id, seed: seed, total: settings.steps, started: Date())
+            run = RunStatus(id: id, seed: seed, total: settings.request.steps, started: Date())
         case .runProgress(let id, let step, let total, let elapsed, let preview):
             if run?.id != id { run = RunStatus(id: id, seed: 0, total: total, started: Date()) }
             run?.step = step
@@ -185,7 +185,7 @@ public final class AppController {
             fail(reason)
             return
         }
-        guard !settings.prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !settings.request.prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             fail("the prompt is empty: Tab to Prompt, Enter to edit")
             return
         }
@@ -193,10 +193,10 @@ public final class AppController {
         for index in 0..<settings.batch {
             let seed: UInt64
             if settings.seedLocked {
-                seed = settings.seed &+ UInt64(index)
+                seed = settings.request.seed &+ UInt64(index)
             } else {
                 seed = UInt64.random(in: 0..<(1 << 32))
-                settings.seed = seed
+                settings.request.seed = seed
             }
             jobs.append(GenerationJob(id: nextJobID, settings: settings, seed: seed, outputFolder: outputFolder))
             nextJobID += 1
@@ -207,9 +207,9 @@ public final class AppController {
         services.saveConfig(config)
         if wasBusy || jobs.count > 1 {
             say("queued \(jobs.count) run\(jobs.count == 1 ? "" : "s") (\(waitingRuns) waiting)")
-        } else if settings.prompt.contains("S*") && !hasIdentity, case .ready = model {
+        } else if settings.request.prompt.contains("S*") && !hasIdentity, case .ready = model {
             say("this model has no PhotoVerse adapter: S* is read as plain text")
-        } else if settings.prompt.contains("S*") && settings.referencePath == nil && hasIdentity {
+        } else if settings.request.prompt.contains("S*") && settings.referencePath == nil && hasIdentity {
             say("no reference photo: S* is read as plain text (Tab to Reference, Enter to pick one)")
         }
     }
@@ -229,7 +229,9 @@ public final class AppController {
         }
     }
 
-    public func chooseReference(_ url: URL) {
+    /// Picks a reference photo; its crop follows the photo (none for a face that ships with the
+    /// model, auto for the user's own) unless `crop` is given (a reloaded run's).
+    public func chooseReference(_ url: URL, crop: CropMode? = nil) {
         settings.referencePath = url.path
         browseFolder = url.deletingLastPathComponent()
         reference = nil
@@ -237,7 +239,7 @@ public final class AppController {
         referenceFace = nil
         // the shipped faces are already the encoder's masked crops: used whole
         let shipped = isShippedReference(url)
-        if shipped { settings.crop = "none" }
+        settings.crop = crop ?? (shipped ? .none : .auto)
         services.loadReference(url.path, settings.crop)
         say("reference: \(url.lastPathComponent)" + (shipped ? " (ships with the model: crop none)" : "")
             + (hasIdentity ? "" : " (this model has no adapter: shown, not used)"))
@@ -257,30 +259,38 @@ public final class AppController {
         say("reference cleared")
     }
 
-    /// `c` in the reference panel: auto (detect the face) ⇄ none (whole photo).
+    /// `c` in the reference panel: auto (detect the face) → none (whole photo) → the last x,y,w,h box.
     public func cycleCrop() {
-        settings.crop = settings.crop == "auto" ? "none" : "auto"
+        settings.cycleCrop()
         if let path = settings.referencePath {
             referenceFace = nil
             services.loadReference(path, settings.crop)
         }
-        say("crop: \(settings.crop == "auto" ? "auto (detect the face, 1.3x box)" : "none (whole photo)")")
+        switch settings.crop {
+        case .auto: say("crop: auto (detect the face, 1.3x box)")
+        case .none: say("crop: none (whole photo)")
+        case .box: say("crop: \(settings.crop) (the box x,y,w,h)")
+        }
     }
 
     /// Reloads a result's parameters (prompt, knobs, seed, reference) from its PNG.
     public func reload(from url: URL) {
         do {
-            let record = try GenerationRecord.load(from: url)
-            settings.apply(record)
-            prompt.setText(settings.prompt)
-            negative.setText(settings.negativePrompt)
+            let record = try GenerationRequest.load(from: url)
+            settings.load(record)
+            prompt.setText(settings.request.prompt)
+            negative.setText(settings.request.negativePrompt)
             if let path = settings.referencePath {
                 if FileManager.default.fileExists(atPath: path) {
-                    chooseReference(URL(fileURLWithPath: path))
+                    chooseReference(URL(fileURLWithPath: path), crop: settings.crop)
                 } else {
                     settings.referencePath = nil
                     clearReference()
                 }
+            } else {
+                reference = nil
+                referencePhoto = nil
+                referenceFace = nil
             }
             say("loaded the parameters of \(url.lastPathComponent) (seed \(record.seed) locked)")
         } catch {
@@ -298,21 +308,21 @@ public final class AppController {
     }
 
     public func newSeed() {
-        settings.seed = UInt64.random(in: 0..<(1 << 32))
-        say("new seed \(settings.seed)" + (settings.seedLocked ? " (locked)" : ""))
+        settings.request.seed = UInt64.random(in: 0..<(1 << 32))
+        say("new seed \(settings.request.seed)" + (settings.seedLocked ? " (locked)" : ""))
     }
 
     func commitPromptEditors() {
-        settings.prompt = prompt.text
-        settings.negativePrompt = negative.text
+        settings.request.prompt = prompt.text
+        settings.request.negativePrompt = negative.text
     }
 
     /// The config to save: the settings, output folder, theme, history.
     public var config: UserConfig {
         var config = UserConfig()
         config.settings = settings
-        config.settings.prompt = prompt.text
-        config.settings.negativePrompt = negative.text
+        config.settings.request.prompt = prompt.text
+        config.settings.request.negativePrompt = negative.text
         config.outputFolder = outputFolder.path
         config.theme = themeName
         config.browseFolder = browseFolder.path

@@ -9,7 +9,7 @@ public enum EngineEvent {
     case modelFailed(String)
     case runStarted(id: Int, seed: UInt64)
     case runProgress(id: Int, step: Int, total: Int, elapsed: Double, preview: RGBImage)
-    case runFinished(id: Int, url: URL, image: RGBImage, record: GenerationRecord, seconds: Double)
+    case runFinished(id: Int, url: URL, image: RGBImage, record: GenerationRequest, seconds: Double)
     case runCancelled(id: Int)
     case runFailed(id: Int, message: String)
 }

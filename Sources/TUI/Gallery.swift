@@ -6,7 +6,7 @@ import Pipeline
 public struct Gallery {
     public struct Item: Equatable {
         public let url: URL
-        public let record: GenerationRecord?
+        public let record: GenerationRequest?
     }
 
     public private(set) var items: [Item] = []
@@ -24,7 +24,7 @@ public struct Gallery {
             .sorted { $0.localizedStandardCompare($1) == .orderedAscending }
             .map { name -> Item in
                 let url = folder.appendingPathComponent(name)
-                return Item(url: url, record: try? GenerationRecord.load(from: url))
+                return Item(url: url, record: try? GenerationRequest.load(from: url))
             }
         return Gallery(items: items)
     }

@@ -45,10 +45,12 @@ enum GalleryPanelView {
         var parts = [item.url.lastPathComponent]
         if let r = item.record {
             parts.append("seed \(r.seed)")
-            parts.append("\(r.steps) steps \(r.sampler)")
+            parts.append("\(r.steps) steps \(r.sampler.rawValue)")
             parts.append("cfg \(ParameterField.format(r.guidance))")
-            if let sigma = r.imageWeight { parts.append("σ \(ParameterField.format(sigma))") }
-            if let gamma = r.textWeight { parts.append("γ \(ParameterField.format(gamma))") }
+            if r.isPersonalized {
+                parts.append("σ \(ParameterField.format(r.identity.imageWeight))")
+                parts.append("γ \(ParameterField.format(r.identity.textWeight))")
+            }
             parts.append("\(r.width)x\(r.height)")
         }
         return parts.joined(separator: " · ")

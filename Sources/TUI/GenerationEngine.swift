@@ -122,6 +122,11 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
         run(job, stop: stop)
     }
 
+    /// The request a job runs: the settings' request with the job's seed, on this model.
+    public func request(for job: GenerationJob, modelHasIdentity: Bool) -> GenerationRequest {
+        job.settings.request(seed: job.seed, modelFolder: modelFolder, modelHasIdentity: modelHasIdentity)
+    }
+
     private func run(_ job: GenerationJob, stop: StopFlag) {
         guard let pipeline else {
             mailbox.post(.runFailed(id: job.id, message: loadFailure ?? "the model is not loaded"))
@@ -131,37 +136,16 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
         trace?.mark("run-start")
         let started = Date()
         do {
-            let settings = job.settings
-            var request = settings.request(seed: job.seed)
-            var personalized = false, usedStrength = false
-            if let path = settings.referencePath, let identity = pipeline.identity {
-                let crop = try CropMode(parsing: settings.crop)
-                let reference = try ReferencePreparation.prepare(file: URL(fileURLWithPath: path), crop: crop,
-                                                                 outputSize: identity.inputSize)
-                request.personalization = settings.personalization(reference: reference.image)
-                personalized = true
-                if let strength = settings.strength {
-                    guard settings.width == settings.height else {
-                        throw EngineFailure("Strength needs a square size (width = height), got \(settings.width)x\(settings.height)")
-                    }
-                    // The paper's image-to-image trick: start from the noised reference.
-                    let start = try ReferencePreparation.prepare(file: URL(fileURLWithPath: path), crop: crop, outputSize: settings.width)
-                    request.initImage = start.image.tensor(range: .minusOneToOne)
-                    request.strength = strength
-                    usedStrength = true
-                }
-            }
+            let request = self.request(for: job, modelHasIdentity: pipeline.identity != nil)
             let result = try pipeline.generate(request, stop: stop) { [self] progress in
                 mailbox.post(.runProgress(id: job.id, step: progress.step, total: progress.total, elapsed: progress.elapsed,
                                           preview: RGBImage(tensor: progress.preview, range: .zeroToOne)))
                 return true
             }
             let image = RGBImage(tensor: result.image, range: .zeroToOne)
-            let record = settings.record(seed: job.seed, model: modelFolder.path, personalized: personalized,
-                                         usedStrength: usedStrength)
             trace?.mark("save-start")
-            let url = try record.save(image, inFolder: job.outputFolder)
-            mailbox.post(.runFinished(id: job.id, url: url, image: image, record: record,
+            let url = try request.save(image, inFolder: job.outputFolder)
+            mailbox.post(.runFinished(id: job.id, url: url, image: image, record: request,
                                       seconds: Date().timeIntervalSince(started)))
         } catch is GenerationCancelled {
             mailbox.post(.runCancelled(id: job.id))
@@ -169,9 +153,4 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
             mailbox.post(.runFailed(id: job.id, message: "\(error)"))
         }
     }
-}
-
-struct EngineFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

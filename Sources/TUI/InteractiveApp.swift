@@ -28,7 +28,7 @@ public enum InteractiveApp {
         let freshConfig = !FileManager.default.fileExists(atPath: store.file.path)
         var config = try store.load()
         if let file = options.loadFile {
-            config.settings.apply(try GenerationRecord.load(from: file))
+            config.settings.load(try GenerationRequest.load(from: file))
         }
         let outputFolder = options.outputFolder
             ?? config.outputFolder.map { URL(fileURLWithPath: $0) }

@@ -57,29 +57,29 @@ public enum ParameterField: Int, CaseIterable, Sendable {
 
     public func value(in s: GenerationSettings) -> String {
         switch self {
-        case .guidance: return Self.format(s.guidance)
-        case .identityGuidance: return s.identityGuidance.map(Self.format) ?? "same"
-        case .textWeight: return Self.format(s.textWeight)
-        case .imageWeight: return Self.format(s.imageWeight)
-        case .loraScale: return Self.format(s.loraScale)
-        case .pseudoWords: return "\(s.pseudoWords)"
-        case .steps: return "\(s.steps)"
-        case .sampler: return Self.samplerName(s.samplerKind)
-        case .seed: return "\(s.seed) " + (s.seedLocked ? "(locked)" : "(new each run)")
+        case .guidance: return Self.format(s.request.guidance)
+        case .identityGuidance: return s.request.identity.identityGuidance.map(Self.format) ?? "same"
+        case .textWeight: return Self.format(s.request.identity.textWeight)
+        case .imageWeight: return Self.format(s.request.identity.imageWeight)
+        case .loraScale: return Self.format(s.request.identity.loraScale)
+        case .pseudoWords: return "\(s.request.identity.pseudoWords ?? 1)"
+        case .steps: return "\(s.request.steps)"
+        case .sampler: return Self.samplerName(s.request.sampler)
+        case .seed: return "\(s.request.seed) " + (s.seedLocked ? "(locked)" : "(new each run)")
         case .batch: return "\(s.batch)"
-        case .width: return "\(s.width)"
-        case .height: return "\(s.height)"
-        case .imageStart: return Self.format(s.imageStart)
-        case .imageEnd: return Self.format(s.imageEnd)
-        case .strength: return s.strength.map { Self.format($0) } ?? "off"
+        case .width: return "\(s.request.width)"
+        case .height: return "\(s.request.height)"
+        case .imageStart: return Self.format(s.request.identity.imageStart)
+        case .imageEnd: return Self.format(s.request.identity.imageEnd)
+        case .strength: return s.request.strength.map { Self.format($0) } ?? "off"
         }
     }
 
     /// The value as typed into the entry line (no decoration).
     public func editableValue(in s: GenerationSettings) -> String {
         switch self {
-        case .seed: return "\(s.seed)"
-        case .sampler: return s.samplerKind.rawValue
+        case .seed: return "\(s.request.seed)"
+        case .sampler: return s.request.sampler.rawValue
         default: return value(in: s)
         }
     }
@@ -115,30 +115,30 @@ public enum ParameterField: Int, CaseIterable, Sendable {
             min(max(value + Int(d) * step, range.lowerBound), range.upperBound)
         }
         switch self {
-        case .guidance: s.guidance = stepped(s.guidance, 0.5, 1...30)
+        case .guidance: s.request.guidance = stepped(s.request.guidance, 0.5, 1...30)
         case .identityGuidance:
             // Below 1 means "same as the prompt's guidance".
-            let current = s.identityGuidance ?? 0.5
+            let current = s.request.identity.identityGuidance ?? 0.5
             let next = stepped(current, 0.5, 0.5...30)
-            s.identityGuidance = next < 1 ? nil : next
-        case .textWeight: s.textWeight = stepped(s.textWeight, 0.1, 0...3)
-        case .imageWeight: s.imageWeight = stepped(s.imageWeight, 0.1, 0...3)
-        case .loraScale: s.loraScale = stepped(s.loraScale, 0.1, 0...2)
-        case .pseudoWords: s.pseudoWords = stepped(s.pseudoWords, 1, 1...5)
-        case .steps: s.steps = stepped(s.steps, 1, 1...150)
+            s.request.identity.identityGuidance = next < 1 ? nil : next
+        case .textWeight: s.request.identity.textWeight = stepped(s.request.identity.textWeight, 0.1, 0...3)
+        case .imageWeight: s.request.identity.imageWeight = stepped(s.request.identity.imageWeight, 0.1, 0...3)
+        case .loraScale: s.request.identity.loraScale = stepped(s.request.identity.loraScale, 0.1, 0...2)
+        case .pseudoWords: s.request.identity.pseudoWords = stepped(s.request.identity.pseudoWords ?? 1, 1, 1...5)
+        case .steps: s.request.steps = stepped(s.request.steps, 1, 1...150)
         case .sampler:
             let all = SamplerKind.allCases
-            let index = all.firstIndex(of: s.samplerKind) ?? 0
-            s.sampler = all[((index + direction) % all.count + all.count) % all.count].rawValue
-        case .seed: s.seed = direction < 0 && s.seed == 0 ? 0 : UInt64(Int64(s.seed) + Int64(d))
+            let index = all.firstIndex(of: s.request.sampler) ?? 0
+            s.request.sampler = all[((index + direction) % all.count + all.count) % all.count]
+        case .seed: s.request.seed = direction < 0 && s.request.seed == 0 ? 0 : UInt64(Int64(s.request.seed) + Int64(d))
         case .batch: s.batch = stepped(s.batch, 1, 1...16)
-        case .width: s.width = stepped(s.width, 64, 64...2048)
-        case .height: s.height = stepped(s.height, 64, 64...2048)
-        case .imageStart: s.imageStart = min(stepped(s.imageStart, 0.05, 0...1), s.imageEnd)
-        case .imageEnd: s.imageEnd = max(stepped(s.imageEnd, 0.05, 0...1), s.imageStart)
+        case .width: s.request.width = stepped(s.request.width, 64, 64...2048)
+        case .height: s.request.height = stepped(s.request.height, 64, 64...2048)
+        case .imageStart: s.request.identity.imageStart = min(stepped(s.request.identity.imageStart, 0.05, 0...1), s.request.identity.imageEnd)
+        case .imageEnd: s.request.identity.imageEnd = max(stepped(s.request.identity.imageEnd, 0.05, 0...1), s.request.identity.imageStart)
         case .strength:
-            let next = stepped(s.strength ?? 0, 0.05, 0...1)
-            s.strength = next <= 0 ? nil : next
+            let next = stepped(s.request.strength ?? 0, 0.05, 0...1)
+            s.request.strength = next <= 0 ? nil : next
         }
     }
 
@@ -164,14 +164,14 @@ public enum ParameterField: Int, CaseIterable, Sendable {
             return parsed
         }
         switch self {
-        case .guidance: s.guidance = Float(try number(1...30))
+        case .guidance: s.request.guidance = Float(try number(1...30))
         case .identityGuidance:
-            s.identityGuidance = ["", "same"].contains(value.lowercased()) ? nil : Float(try number(1...30))
-        case .textWeight: s.textWeight = Float(try number(0...3))
-        case .imageWeight: s.imageWeight = Float(try number(0...3))
-        case .loraScale: s.loraScale = Float(try number(0...2))
-        case .pseudoWords: s.pseudoWords = try integer(1...5)
-        case .steps: s.steps = try integer(1...150)
+            s.request.identity.identityGuidance = ["", "same"].contains(value.lowercased()) ? nil : Float(try number(1...30))
+        case .textWeight: s.request.identity.textWeight = Float(try number(0...3))
+        case .imageWeight: s.request.identity.imageWeight = Float(try number(0...3))
+        case .loraScale: s.request.identity.loraScale = Float(try number(0...2))
+        case .pseudoWords: s.request.identity.pseudoWords = try integer(1...5)
+        case .steps: s.request.steps = try integer(1...150)
         case .sampler:
             let key = value.lowercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_")
             guard let kind = SamplerKind(rawValue: key) ?? SamplerKind.allCases.first(where: {
@@ -180,22 +180,22 @@ public enum ParameterField: Int, CaseIterable, Sendable {
                 let names = SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")
                 throw Invalid(description: "Sampler: unknown '\(value)' (one of \(names))")
             }
-            s.sampler = kind.rawValue
+            s.request.sampler = kind
         case .seed:
             guard let parsed = UInt64(value) else { throw Invalid(description: "Seed: '\(value)' is not a whole number ≥ 0") }
-            s.seed = parsed
+            s.request.seed = parsed
             s.seedLocked = true
         case .batch: s.batch = try integer(1...16)
-        case .width: s.width = try size()
-        case .height: s.height = try size()
+        case .width: s.request.width = try size()
+        case .height: s.request.height = try size()
         case .imageStart:
-            s.imageStart = try number(0...1)
-            s.imageEnd = max(s.imageEnd, s.imageStart)
+            s.request.identity.imageStart = try number(0...1)
+            s.request.identity.imageEnd = max(s.request.identity.imageEnd, s.request.identity.imageStart)
         case .imageEnd:
-            s.imageEnd = try number(0...1)
-            s.imageStart = min(s.imageStart, s.imageEnd)
+            s.request.identity.imageEnd = try number(0...1)
+            s.request.identity.imageStart = min(s.request.identity.imageStart, s.request.identity.imageEnd)
         case .strength:
-            s.strength = ["", "off", "0"].contains(value.lowercased()) ? nil : try number(0.01...1)
+            s.request.strength = ["", "off", "0"].contains(value.lowercased()) ? nil : try number(0.01...1)
         }
     }
 }

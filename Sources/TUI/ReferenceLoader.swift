@@ -15,11 +15,11 @@ public final class ReferenceLoader: @unchecked Sendable {
     /// Waits at most `seconds` for a face detection in progress (see GenerationEngine.shutdown).
     public func shutdown(within seconds: Double) -> Bool { GenerationEngine.drain(queue, within: seconds) }
 
-    public func load(path: String, crop: String) {
+    public func load(path: String, crop: CropMode) {
         queue.async { [mailbox] in mailbox.post(.referenceLoaded(Self.prepare(path: path, crop: crop))) }
     }
 
-    static func prepare(path: String, crop: String) -> ReferencePhoto {
+    static func prepare(path: String, crop: CropMode) -> ReferencePhoto {
         let url = URL(fileURLWithPath: path)
         let photo: RGBImage
         do {
@@ -29,7 +29,7 @@ public final class ReferenceLoader: @unchecked Sendable {
         }
         do {
             let prepared = try ReferencePreparation.prepare(image: photo, file: url.lastPathComponent,
-                                                            crop: try CropMode(parsing: crop), outputSize: displaySize)
+                                                            crop: crop, outputSize: displaySize)
             return ReferencePhoto(path: path, crop: crop, photo: photo, face: prepared.image, summary: prepared.summary, failed: false)
         } catch {
             return ReferencePhoto(path: path, crop: crop, photo: photo, face: nil, summary: "\(error)", failed: true)

@@ -37,3 +37,10 @@ extension Tensor {
         return worst
     }
 }
+
+extension Tensor {
+    /// Whether no element is NaN or infinite.
+    public var isAllFinite: Bool {
+        UnsafeBufferPointer(start: data, count: count).allSatisfy(\.isFinite)
+    }
+}

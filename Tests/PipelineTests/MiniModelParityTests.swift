@@ -43,7 +43,7 @@ final class MiniModelParityTests: XCTestCase {
         let tensors = try SafetensorsFile(url: Self.goldenFolder.appendingPathComponent("golden.safetensors"))
         XCTAssertGreaterThanOrEqual(Self.golden.cases.count, 3)
         for c in Self.golden.cases {
-            var request = GenerationRequest(prompt: c.prompt)
+            var request = PreparedRequest(prompt: c.prompt)
             request.negativePrompt = c.negativePrompt
             request.steps = c.steps
             request.sampler = c.sampler == "euler" ? .euler : .ddim

@@ -82,7 +82,7 @@ final class PhotoVerseKnobTests: XCTestCase {
     }
 
     func testBadKnobValuesAreRefusedWithOneLine() throws {
-        var request = GenerationRequest(prompt: "S*")
+        var request = PreparedRequest(prompt: "S*")
         request.width = 64
         request.height = 64
         request.steps = 1

@@ -149,7 +149,7 @@ final class PhotoVerseParityTests: XCTestCase {
             // img2img: the reference encodes the start image with the posterior mean, the engine
             // samples it as diffusers' img2img pipeline does (covered by PipelineParityTests).
             if c.strength != nil { continue }
-            var request = GenerationRequest(prompt: c.prompt)
+            var request = PreparedRequest(prompt: c.prompt)
             request.negativePrompt = c.negativePrompt
             request.steps = c.steps
             request.sampler = try sampler(c.schedulerClass)
@@ -180,7 +180,7 @@ final class PhotoVerseParityTests: XCTestCase {
     /// s_I = s_T is ordinary two-pass guidance, exactly; σ = 0 with α = 0 is plain text-to-image, exactly.
     func testGuidanceAndBranchFallbacksAreExact() throws {
         let generate = try Self.file("generate.safetensors")
-        var plain = GenerationRequest(prompt: "a painting of a person on the beach")
+        var plain = PreparedRequest(prompt: "a painting of a person on the beach")
         plain.steps = 3
         plain.width = 64
         plain.height = 64
@@ -210,7 +210,7 @@ final class PhotoVerseParityTests: XCTestCase {
         let pipeline = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
         try pipeline.loadIdentity(adapter: Fixtures.url("\(Self.golden)/adapter.safetensors"),
                                   imageEncoderFolder: Fixtures.url(Self.golden))
-        var request = GenerationRequest(prompt: "a photo of S* in a hat")
+        var request = PreparedRequest(prompt: "a photo of S* in a hat")
         request.steps = 1
         request.width = 64
         request.height = 64
@@ -249,7 +249,7 @@ final class PhotoVerseParityTests: XCTestCase {
                         try ip.tensor(name), name)
         }
         // diffusers' StableDiffusionPipeline with the IP-Adapter loaded, DDIM 4 steps, guidance 5, scale 0.6.
-        var request = GenerationRequest(prompt: "a photo of an astronaut riding a horse")
+        var request = PreparedRequest(prompt: "a photo of an astronaut riding a horse")
         request.negativePrompt = "blurry, low quality"
         request.guidance = 5
         request.steps = 4

@@ -41,7 +41,7 @@ final class PipelineParityTests: XCTestCase {
         let all = try cases()
         XCTAssertGreaterThanOrEqual(all.count, 8)
         for c in all {
-            var request = GenerationRequest(prompt: c.prompt)
+            var request = PreparedRequest(prompt: c.prompt)
             request.negativePrompt = c.negativePrompt ?? ""
             request.guidance = c.guidanceScale
             request.steps = c.numInferenceSteps
@@ -63,7 +63,7 @@ final class PipelineParityTests: XCTestCase {
     }
 
     func testCancellationStopsBetweenSteps() throws {
-        var request = GenerationRequest(prompt: "a cat")
+        var request = PreparedRequest(prompt: "a cat")
         request.width = 64
         request.height = 64
         request.steps = 10
@@ -73,7 +73,7 @@ final class PipelineParityTests: XCTestCase {
     }
 
     func testSameSeedSameLatentsDifferentSeedDifferent() throws {
-        var request = GenerationRequest(prompt: "a cat")
+        var request = PreparedRequest(prompt: "a cat")
         request.width = 64
         request.height = 64
         request.steps = 3
@@ -92,7 +92,7 @@ final class PipelineBehaviourTests: XCTestCase {
 
     func testImg2ImgRunsThePartialScheduleAndStaysNearTheImageAtLowStrength() throws {
         let image = Tensor.seededUniform(shape: [1, 3, 64, 64], seed: 3, scale: 0.8)
-        var request = GenerationRequest(prompt: "a cat")
+        var request = PreparedRequest(prompt: "a cat")
         request.width = 64
         request.height = 64
         request.steps = 10
@@ -113,7 +113,7 @@ final class PipelineBehaviourTests: XCTestCase {
     }
 
     func testPreviewIsRGBAtLatentResolution() throws {
-        var request = GenerationRequest(prompt: "a cat")
+        var request = PreparedRequest(prompt: "a cat")
         request.width = 64
         request.height = 64
         request.steps = 2

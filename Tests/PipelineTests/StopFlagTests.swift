@@ -9,8 +9,8 @@ import XCTest
 final class StopFlagTests: XCTestCase {
     static let pipeline = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
 
-    static func request(steps: Int = 6) -> GenerationRequest {
-        var request = GenerationRequest(prompt: "a fox")
+    static func request(steps: Int = 6) -> PreparedRequest {
+        var request = PreparedRequest(prompt: "a fox")
         request.steps = steps
         request.width = 64
         request.height = 64

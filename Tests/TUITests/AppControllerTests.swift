@@ -45,8 +45,8 @@ final class AppControllerTests: XCTestCase {
 
     func testFirstStartTakesTheModelsSize() {
         let app = makeApp()
-        XCTAssertEqual(app.settings.width, 64)
-        XCTAssertEqual(app.settings.height, 64)
+        XCTAssertEqual(app.settings.request.width, 64)
+        XCTAssertEqual(app.settings.request.height, 64)
     }
 
     func testAFirstStartBrowsesTheShippedFacesWhichAreUsedWhole() throws {
@@ -55,14 +55,13 @@ final class AppControllerTests: XCTestCase {
         try FileManager.default.createDirectory(at: shipped, withIntermediateDirectories: true)
         let app = makeApp(shippedReferences: shipped)
         XCTAssertEqual(app.browseFolder.standardizedFileURL.path, shipped.standardizedFileURL.path)
-        XCTAssertEqual(app.settings.crop, "auto")
+        XCTAssertEqual(app.settings.crop, .auto)
         app.chooseReference(shipped.appendingPathComponent("heldout-0001.png"))
-        XCTAssertEqual(app.settings.crop, "none", "a shipped face is already the encoder's crop")
+        XCTAssertEqual(app.settings.crop, CropMode.none, "a shipped face is already the encoder's crop")
         XCTAssertEqual(loadedReferences.last, shipped.appendingPathComponent("heldout-0001.png").path)
         XCTAssertTrue(app.currentMessage()?.text.contains("crop none") ?? false)
-        app.settings.crop = "auto"
         app.chooseReference(folder.appendingPathComponent("me.jpg"))
-        XCTAssertEqual(app.settings.crop, "auto", "other photos keep the chosen crop")
+        XCTAssertEqual(app.settings.crop, .auto, "the user's own photo after a shipped face: its face is found again")
 
         var config = UserConfig()
         config.browseFolder = folder.path
@@ -73,7 +72,7 @@ final class AppControllerTests: XCTestCase {
     func testGenerateQueuesTheBatchWithSeeds() {
         var config = UserConfig()
         config.settings.batch = 3
-        config.settings.seed = 10
+        config.settings.request.seed = 10
         config.settings.seedLocked = true
         let app = makeApp(config)
         press(app, .character("g"))
@@ -84,7 +83,7 @@ final class AppControllerTests: XCTestCase {
         queue.jobs = []
         press(app, .character("g"))
         XCTAssertEqual(Set(queue.jobs.map(\.seed)).count, 3, "unlocked: a new seed per run")
-        XCTAssertEqual(app.settings.seed, queue.jobs.last?.seed, "the last drawn seed is shown, ready to lock")
+        XCTAssertEqual(app.settings.request.seed, queue.jobs.last?.seed, "the last drawn seed is shown, ready to lock")
     }
 
     func testEscCancelsAndQuitAsksWhileBusy() {
@@ -118,7 +117,7 @@ final class AppControllerTests: XCTestCase {
         XCTAssertTrue(queue.jobs.isEmpty && !app.quitRequested, "letters are text while editing")
         press(app, .enter)
         XCTAssertFalse(app.editingText)
-        XCTAssertEqual(app.settings.prompt, "q g t")
+        XCTAssertEqual(app.settings.request.prompt, "q g t")
         XCTAssertEqual(app.promptHistory.entries.last, "q g t")
     }
 
@@ -126,16 +125,16 @@ final class AppControllerTests: XCTestCase {
         let app = makeApp(identity: false)
         app.focus = .parameters
         press(app, .right)
-        XCTAssertEqual(app.settings.guidance, 8)
+        XCTAssertEqual(app.settings.request.guidance, 8)
         press(app, .down, .down, .down, .left)
         XCTAssertEqual(app.selectedField, .imageWeight)
-        XCTAssertEqual(app.settings.imageWeight, 1, "disabled without an adapter")
+        XCTAssertEqual(app.settings.request.identity.imageWeight, 1, "disabled without an adapter")
         XCTAssertEqual(app.currentMessage()?.isError, true)
         let withAdapter = makeApp(identity: true)
         withAdapter.focus = .parameters
         withAdapter.selectedField = .imageWeight
         press(withAdapter, .character("h"), .character("h"))
-        XCTAssertEqual(withAdapter.settings.imageWeight, 0.8, accuracy: 1e-6)
+        XCTAssertEqual(withAdapter.settings.request.identity.imageWeight, 0.8, accuracy: 1e-6)
     }
 
     func testTypingAValue() {
@@ -145,9 +144,9 @@ final class AppControllerTests: XCTestCase {
         press(app, .enter)
         XCTAssertEqual(app.overlay, .valueEntry(.steps))
         press(app, .control("u"), .character("4"), .character("0"), .enter)
-        XCTAssertEqual(app.settings.steps, 40)
+        XCTAssertEqual(app.settings.request.steps, 40)
         press(app, .enter, .control("u"), .character("x"), .enter)
-        XCTAssertEqual(app.settings.steps, 40)
+        XCTAssertEqual(app.settings.request.steps, 40)
         XCTAssertEqual(app.currentMessage()?.text, "Steps: 'x' is not a whole number")
     }
 
@@ -164,7 +163,7 @@ final class AppControllerTests: XCTestCase {
         XCTAssertNotEqual(app.previewImage?.version, first, "every step is a new picture")
         let url = folder.appendingPathComponent("photoverse-0001.png")
         app.apply(.runFinished(id: 1, url: url, image: RGBImage(width: 64, height: 64, color: .black),
-                               record: GenerationRecord(prompt: "p"), seconds: 1))
+                               record: GenerationRequest(prompt: "p"), seconds: 1))
         XCTAssertNil(app.run)
         XCTAssertEqual(app.gallery.selected?.url, url)
         XCTAssertEqual(app.previewImage?.image.width, 64, "the result replaces the preview")
@@ -177,15 +176,15 @@ final class AppControllerTests: XCTestCase {
         let app = makeApp()
         app.chooseReference(URL(fileURLWithPath: "/photos/new.png"))
         XCTAssertEqual(loadedReferences, ["/photos/new.png"])
-        app.apply(.referenceLoaded(ReferencePhoto(path: "/photos/old.png", crop: "auto", photo: nil, face: nil, summary: "old", failed: false)))
+        app.apply(.referenceLoaded(ReferencePhoto(path: "/photos/old.png", crop: .auto, photo: nil, face: nil, summary: "old", failed: false)))
         XCTAssertNil(app.reference)
-        app.apply(.referenceLoaded(ReferencePhoto(path: "/photos/new.png", crop: "auto", photo: nil, face: nil, summary: "1 face", failed: false)))
+        app.apply(.referenceLoaded(ReferencePhoto(path: "/photos/new.png", crop: .auto, photo: nil, face: nil, summary: "1 face", failed: false)))
         XCTAssertEqual(app.reference?.summary, "1 face")
     }
 
     func testGalleryReloadsParametersAndDeletesToTheTrash() throws {
         let out = folder.appendingPathComponent("out")
-        var record = GenerationRecord(prompt: "a fox")
+        var record = GenerationRequest(prompt: "a fox")
         record.seed = 99
         record.steps = 5
         let file = try record.save(RGBImage(width: 4, height: 4, color: .white), inFolder: out)
@@ -193,7 +192,7 @@ final class AppControllerTests: XCTestCase {
         app.focus = .gallery
         press(app, .character("r"))
         XCTAssertEqual(app.prompt.text, "a fox")
-        XCTAssertEqual(app.settings.seed, 99)
+        XCTAssertEqual(app.settings.request.seed, 99)
         XCTAssertTrue(app.settings.seedLocked)
         press(app, .character("o"))
         XCTAssertEqual(app.currentMessage()?.text, "file: \(file.path)")

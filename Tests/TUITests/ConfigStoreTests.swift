@@ -15,8 +15,8 @@ final class ConfigStoreTests: XCTestCase {
         let store = ConfigStore(folder: folder.appendingPathComponent("photoverse"))
         XCTAssertEqual(try store.load(), UserConfig(), "no file: defaults")
         var config = UserConfig()
-        config.settings.prompt = "S* on a bike"
-        config.settings.steps = 7
+        config.settings.request.prompt = "S* on a bike"
+        config.settings.request.steps = 7
         config.outputFolder = "/results"
         config.theme = "light"
         config.promptHistory = ["a", "b"]

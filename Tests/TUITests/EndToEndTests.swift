@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Pipeline
 import TestSupport
@@ -65,10 +66,10 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(done.contains("Gallery 1/1"), done)
         let files = UIFixtures.results(in: ui.outputFolder)
         XCTAssertEqual(files.map(\.lastPathComponent), ["photoverse-0001.png"])
-        let record = try GenerationRecord.load(from: files[0])
+        let record = try GenerationRequest.load(from: files[0])
         XCTAssertEqual(record.prompt, "a portrait of S* in a garden")
-        XCTAssertEqual(record.imageWeight ?? 0, 0.7, accuracy: 1e-6)
-        XCTAssertEqual(record.references?.first.map { URL(fileURLWithPath: $0).lastPathComponent }, "astronaut.png")
+        XCTAssertEqual(record.identity.imageWeight, 0.7, accuracy: 1e-6)
+        XCTAssertEqual(record.identity.references.first.map { URL(fileURLWithPath: $0.path).lastPathComponent }, "astronaut.png")
         // Gallery: compare, show the path, delete to the trash.
         try ui.send("Tab")
         try ui.send("c")
@@ -196,11 +197,11 @@ final class EndToEndTests: XCTestCase {
 
     func testLoadsARunFromAPNGsParameters() throws {
         let home = Fixtures.temporaryDirectory("photoverse-tui")
-        var record = GenerationRecord(prompt: "a red fox in the snow")
+        var record = GenerationRequest(prompt: "a red fox in the snow")
         record.seed = 1234
         record.steps = 9
         record.guidance = 4.5
-        let png = try record.save(.init(width: 8, height: 8, color: .white), inFolder: home.appendingPathComponent("old"))
+        let png = try record.save(RGBImage(width: 8, height: 8, color: .white), inFolder: home.appendingPathComponent("old"))
         let ui = try startUI(extra: ["--load", png.path], home: home)
         let screen = try ui.waitFor("a red fox in the snow")
         XCTAssertTrue(screen.contains("1234 (locked)"), screen)
@@ -267,10 +268,10 @@ final class EndToEndTests: XCTestCase {
         try ui.waitFor("done: photoverse-0001.png", timeout: 60)
         let files = UIFixtures.results(in: ui.outputFolder)
         XCTAssertEqual(files.map(\.lastPathComponent), ["photoverse-0001.png"])
-        let record = try GenerationRecord.load(from: files[0])
+        let record = try GenerationRequest.load(from: files[0])
         XCTAssertTrue(record.prompt.contains("S*"), record.prompt)
-        XCTAssertEqual(record.crop, "none")
-        XCTAssertTrue(record.references?.first?.contains("Models/mini/references/heldout-") ?? false, "\(record.references ?? [])")
+        XCTAssertEqual(record.identity.references.first?.crop, CropMode.none)
+        XCTAssertTrue(record.identity.references.first?.path.contains("Models/mini/references/heldout-") ?? false, "\(record.identity.references)")
         let firstPreview = try Self.traced("first-preview", in: trace)
         XCTAssertLessThan(firstPreview.first ?? 1e9, 1000, "first preview after g (ms)")
         print("embedded model: first preview \(firstPreview) ms after g")

@@ -21,13 +21,13 @@ final class ExitStressTests: XCTestCase {
     /// A run long enough to aim at (30 steps at 256x256 on the tiny model: about a second),
     /// with an image large enough that its save takes a few milliseconds.
     static func longRun(in home: URL) throws -> URL {
-        var record = GenerationRecord(prompt: "a red fox in the snow")
+        var record = GenerationRequest(prompt: "a red fox in the snow")
         record.seed = 7
         record.steps = 30
         record.width = 256
         record.height = 256
         record.guidance = 7.5
-        return try record.save(.init(width: 8, height: 8, color: .white), inFolder: home.appendingPathComponent("old"))
+        return try record.save(RGBImage(width: 8, height: 8, color: .white), inFolder: home.appendingPathComponent("old"))
     }
 
     func testQuitDuringRunsIsClean() throws { try stressUI(signal: nil) }
@@ -161,7 +161,7 @@ final class ExitStressTests: XCTestCase {
         for png in names.filter({ $0.hasSuffix(".png") }) {
             let url = folder.appendingPathComponent(png)
             XCTAssertNoThrow(try ImageFile.load(url), "\(context): \(png) does not decode")
-            XCTAssertNoThrow(try GenerationRecord.load(from: url), "\(context): \(png) has no record")
+            XCTAssertNoThrow(try GenerationRequest.load(from: url), "\(context): \(png) has no record")
         }
     }
 }

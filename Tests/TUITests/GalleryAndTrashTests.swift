@@ -8,7 +8,7 @@ final class GalleryAndTrashTests: XCTestCase {
     func testScansResultsWithTheirParameters() throws {
         let folder = Fixtures.temporaryDirectory("gallery")
         defer { try? FileManager.default.removeItem(at: folder) }
-        var record = GenerationRecord(prompt: "one")
+        var record = GenerationRequest(prompt: "one")
         record.seed = 5
         try record.save(RGBImage(width: 2, height: 2, color: .white), inFolder: folder)
         record.prompt = "two"

@@ -23,9 +23,9 @@ final class GenerationEngineTests: XCTestCase {
         let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), mailbox: mailbox)
         engine.start()
         var settings = GenerationSettings()
-        settings.steps = 4
-        settings.width = 64
-        settings.height = 64
+        settings.request.steps = 4
+        settings.request.width = 64
+        settings.request.height = 64
         let queuedAt = Date()
         engine.enqueue([GenerationJob(id: 1, settings: settings, seed: 1, outputFolder: out),
                         GenerationJob(id: 2, settings: settings, seed: 2, outputFolder: out)])
@@ -44,7 +44,7 @@ final class GenerationEngineTests: XCTestCase {
         XCTAssertEqual(steps, [1, 2, 3, 4], "a preview (8x8 latent projection) at every step")
         let files = events.compactMap { event -> URL? in if case .runFinished(_, let url, _, _, _) = event { return url }; return nil }
         XCTAssertEqual(files.map(\.lastPathComponent), ["photoverse-0001.png", "photoverse-0002.png"], "never overwritten")
-        XCTAssertEqual(try GenerationRecord.load(from: files[1]).seed, 2)
+        XCTAssertEqual(try GenerationRequest.load(from: files[1]).seed, 2)
         XCTAssertLessThan(firstPreview ?? 99, 1, "first preview within a second of queueing, model load included")
         engine.waitUntilIdle()
         XCTAssertFalse(engine.isBusy)
@@ -57,9 +57,9 @@ final class GenerationEngineTests: XCTestCase {
         let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), mailbox: mailbox)
         engine.start()
         var settings = GenerationSettings()
-        settings.steps = 150
-        settings.width = 64
-        settings.height = 64
+        settings.request.steps = 150
+        settings.request.width = 64
+        settings.request.height = 64
         engine.enqueue((1...3).map { GenerationJob(id: $0, settings: settings, seed: UInt64($0), outputFolder: out) })
         _ = waitFor(mailbox) { $0.contains { if case .runProgress = $0 { return true }; return false } }
         XCTAssertEqual(engine.cancelAll(), 2, "two waiting runs dropped")
@@ -76,9 +76,9 @@ final class GenerationEngineTests: XCTestCase {
         let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), mailbox: mailbox)
         engine.start()
         var settings = GenerationSettings()
-        settings.steps = 150
-        settings.width = 256
-        settings.height = 256
+        settings.request.steps = 150
+        settings.request.width = 256
+        settings.request.height = 256
         engine.enqueue((1...2).map { GenerationJob(id: $0, settings: settings, seed: UInt64($0), outputFolder: out) })
         _ = waitFor(mailbox) { $0.contains { if case .runProgress = $0 { return true }; return false } }
         XCTAssertTrue(engine.shutdown(within: 10), "stopped within the limit")

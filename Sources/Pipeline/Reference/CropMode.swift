@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// How the reference photo is cropped before the image encoder sees it (`--crop`).
@@ -24,7 +25,11 @@ public enum CropMode: Equatable, Sendable, CustomStringConvertible {
             var numbers: [Int] = []
             for (name, part) in zip(["x", "y", "w", "h"], parts) {
                 guard let value = Int(part) else {
-                    throw ReferencePreparationError.invalidCrop(text, reason: "\(name) '\(part)' is not a whole number of pixels")
+                    throw ReferencePreparationError.invalidCrop(text, reason: "\(name) '\(part.terminalSafe)' is not a whole number of pixels")
+                }
+                // Photos are at most 64 MP, so no side reaches this: the sums below cannot overflow.
+                guard abs(value) <= Self.largestCoordinate else {
+                    throw ReferencePreparationError.invalidCrop(text, reason: "\(name) \(value) is beyond \(Self.largestCoordinate) pixels")
                 }
                 numbers.append(value)
             }
@@ -37,6 +42,8 @@ public enum CropMode: Equatable, Sendable, CustomStringConvertible {
             self = .box(x: numbers[0], y: numbers[1], width: numbers[2], height: numbers[3])
         }
     }
+
+    static let largestCoordinate = 1 << 20
 
     /// The `--crop` spelling.
     public var description: String {
@@ -54,5 +61,23 @@ public enum CropMode: Equatable, Sendable, CustomStringConvertible {
             throw ReferencePreparationError.cropOutsideImage(file: file, crop: description,
                                                              imageWidth: imageWidth, imageHeight: imageHeight)
         }
+    }
+}
+
+/// Stored as its `--crop` spelling ("auto", "none", "x,y,w,h"), so a record reads as the flag.
+extension CropMode: Codable {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        do {
+            self = try CropMode(parsing: text)
+        } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(error)")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
     }
 }

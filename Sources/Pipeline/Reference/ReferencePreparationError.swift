@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// Why a reference photo could not be prepared; each description is one line that names
@@ -13,7 +14,7 @@ public enum ReferencePreparationError: Error, Equatable, CustomStringConvertible
     public var description: String {
         switch self {
         case let .invalidCrop(text, reason):
-            return "--crop '\(text)': \(reason)"
+            return "--crop '\(text.terminalSafe)': \(reason)"
         case let .cropOutsideImage(file, crop, width, height):
             return "\(file): --crop \(crop) reaches outside the \(width)x\(height) photo"
         case let .unreadable(file, reason):

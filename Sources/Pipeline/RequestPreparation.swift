@@ -1,0 +1,107 @@
+import Foundation
+import Formats
+import Models
+import TensorCore
+
+/// From a request (file names, crops, knobs) to the tensors a run needs. One place for both
+/// front ends, so the CLI and the TUI start from the same images for the same settings.
+extension GenerationPipeline {
+    /// Validates `request` against the model and loads what it names: the noise file, the
+    /// init image, the adapter it asks for, the reference faces and the strength start image.
+    public func prepare(_ request: GenerationRequest) throws -> PreparedRequest {
+        try request.validate()
+        try request.validate(downscale: vae.config.downscale, trainTimesteps: schedulerConfig.numTrainTimesteps)
+        var prepared = PreparedRequest(prompt: request.prompt)
+        prepared.negativePrompt = request.negativePrompt
+        prepared.steps = request.steps
+        prepared.guidance = request.guidance
+        prepared.sampler = request.sampler
+        prepared.seed = request.seed
+        prepared.width = request.width
+        prepared.height = request.height
+        if let file = request.noiseFile {
+            let noise = try SafetensorsFile(url: URL(fileURLWithPath: file)).tensor("latents")
+            guard noise.isAllFinite else {
+                throw InvalidRequest("\(file.terminalSafe): tensor 'latents' holds NaN or infinite values")
+            }
+            prepared.noise = noise
+        }
+        if let strength = request.strength { prepared.strength = strength }
+        if let file = request.initImage {
+            let image = try ImageFile.load(URL(fileURLWithPath: file))
+            guard image.width == request.width, image.height == request.height else {
+                throw InvalidRequest("\(file.terminalSafe): image is \(image.width)x\(image.height), expected \(request.width)x\(request.height) (set --width/--height)")
+            }
+            prepared.initImage = image.tensor(range: .minusOneToOne)
+        }
+        if request.isPersonalized {
+            prepared.personalization = try personalization(request.identity, notes: &prepared.notes)
+            if let adapter = identity?.adapter, adapter.hasTextBranch, !request.prompt.contains(adapter.metadata.placeholder) {
+                prepared.notes.append("note: the prompt has no \(adapter.metadata.placeholder); only the image branch carries the identity")
+            }
+            if request.strength != nil, request.initImage == nil {
+                prepared.initImage = try referenceStart(request)
+            }
+        } else if request.identity.adapter != nil {
+            throw InvalidRequest("--adapter needs at least one --reference photo")
+        }
+        return prepared
+    }
+
+    /// Runs a request: prepares it, then generates (see `generate(_: PreparedRequest, ...)`).
+    public func generate(_ request: GenerationRequest, stop: StopFlag? = nil,
+                         progress: (StepProgress) -> Bool = { _ in true }) throws -> GenerationResult {
+        try generate(try prepare(request), stop: stop, progress: progress)
+    }
+
+    func personalization(_ settings: IdentitySettings, notes: inout [String]) throws -> Personalization {
+        if let adapter = settings.adapter {
+            try useAdapter(adapter, imageEncoder: settings.imageEncoder)
+        }
+        guard let identity else {
+            throw InvalidRequest("\(origin.path.terminalSafe): no PhotoVerse adapter and image encoder in this model; give --adapter FILE (and --image-encoder DIR)")
+        }
+        // m is checked before any face is prepared, so a refusal is the only line printed.
+        if let m = settings.pseudoWords, let branch = identity.adapter.textAdapter, m > branch.layerCount {
+            throw InvalidRequest("pseudo-words m = \(m) is outside 1...\(branch.layerCount) (the adapter's layers)")
+        }
+        var faces: [RGBImage] = []
+        for reference in settings.references {
+            let face = try ReferencePreparation.prepare(file: URL(fileURLWithPath: reference.path), crop: reference.crop,
+                                                        outputSize: identity.inputSize)
+            notes.append("\(reference.path.terminalSafe): \(face.summary)")
+            faces.append(face.image)
+        }
+        var personalization = Personalization(references: faces)
+        personalization.textWeight = settings.textWeight
+        personalization.imageWeight = settings.imageWeight
+        personalization.loraScale = settings.loraScale
+        personalization.pseudoWords = settings.pseudoWords
+        personalization.imageStart = settings.imageStart
+        personalization.imageEnd = settings.imageEnd
+        personalization.identityGuidance = settings.identityGuidance
+        return personalization
+    }
+
+    /// The paper's image-to-image trick: start from the first reference, the same crop as the
+    /// encoder's input without the background mask, at the output size.
+    func referenceStart(_ request: GenerationRequest) throws -> Tensor {
+        guard request.width == request.height else {
+            throw InvalidRequest("--strength with --reference needs a square size (--width = --height), got \(request.width)x\(request.height)")
+        }
+        let reference = request.identity.references[0]
+        var options = ReferencePreparation.Options()
+        options.masking = .off
+        let start = try ReferencePreparation.prepare(file: URL(fileURLWithPath: reference.path), crop: reference.crop,
+                                                     outputSize: request.width, options: options)
+        return start.image.tensor(range: .minusOneToOne)
+    }
+
+    /// Loads an adapter file other than the model's own (once: a second run with it reuses it).
+    func useAdapter(_ path: String, imageEncoder: String?) throws {
+        guard path != loadedAdapterPath else { return }
+        try loadIdentity(adapter: URL(fileURLWithPath: path),
+                         imageEncoderFolder: imageEncoder.map { URL(fileURLWithPath: $0) } ?? componentsFolder)
+        loadedAdapterPath = path
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Formats
+import TensorCore
+import TestSupport
+import XCTest
+
+/// Bad inputs through the real binary: every one is refused with its exit status and one
+/// readable line on stderr (no control characters, no stack), never a crash, a hang, a black
+/// image or a lost file. Each case names what the message must mention.
+final class BadInputCatalogueTests: XCTestCase {
+    struct Case {
+        let arguments: [String]
+        let mentions: String
+        var status: Int32 = 1
+    }
+
+    var dir: URL!
+    let model = Fixtures.url("tiny-sd").path
+    let golden = Fixtures.url("photoverse-golden")
+
+    override func setUpWithError() throws {
+        dir = Fixtures.temporaryDirectory("cli-bad")
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+    func fifo(_ name: String) -> String {
+        let file = path(name)
+        XCTAssertEqual(mkfifo(file, 0o600), 0)
+        return file
+    }
+
+    func noiseFile(_ name: String, shape: [Int], value: Float = 0.5, poison: Float? = nil) throws -> String {
+        var values = Array(repeating: value, count: shape.reduce(1, *))
+        if let poison { values[values.count / 2] = poison }
+        try SafetensorsWriter.write(["latents": Tensor(shape: shape, values: values)], to: URL(fileURLWithPath: path(name)))
+        return path(name)
+    }
+
+    /// The tiny model with one weight of the UNet's output turned into NaN.
+    func poisonedModel() throws -> String {
+        let copy = dir.appendingPathComponent("poisoned")
+        try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+        for part in ["model_index.json", "scheduler", "text_encoder", "tokenizer", "unet", "vae"] {
+            try FileManager.default.copyItem(at: URL(fileURLWithPath: model).appendingPathComponent(part).resolvingSymlinksInPath(),
+                                             to: copy.appendingPathComponent(part))
+        }
+        let weights = copy.appendingPathComponent("unet/diffusion_pytorch_model.safetensors")
+        let file = try SafetensorsFile(url: weights)
+        var tensors: [String: Tensor] = [:]
+        for name in file.tensorNames { tensors[name] = try file.tensor(name) }
+        let bias = tensors["conv_out.bias"]!
+        var values = bias.scalars
+        values[0] = .nan
+        tensors["conv_out.bias"] = Tensor(shape: bias.shape, values: values)
+        try FileManager.default.removeItem(at: weights)
+        try SafetensorsWriter.write(tensors, to: weights)
+        return copy.path
+    }
+
+    func testEveryBadInputIsOneClearLine() throws {
+        let base = ["generate", "--model", model, "--prompt", "a fox", "--steps", "2"]
+        let adapter = ["--adapter", golden.appendingPathComponent("adapter.safetensors").path, "--image-encoder", golden.path]
+        let reference = golden.appendingPathComponent("reference.png").path
+        let existing = path("existing.png")
+        try PNGCodec.write(RGBImage(width: 2, height: 2, color: .white), to: URL(fileURLWithPath: existing))
+        let existingBytes = try Data(contentsOf: URL(fileURLWithPath: existing))
+        let notes = path("notes.txt")
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: notes))
+        let bigImage = path("big.png")
+        try PNGCodec.write(RGBImage(width: 32, height: 32, color: .white), to: URL(fileURLWithPath: bigImage))
+        let plainPNG = path("plain.png")
+        try PNGCodec.write(RGBImage(width: 4, height: 4, color: .black), to: URL(fileURLWithPath: plainPNG))
+        let escapeName = path("\u{1B}[31mred\u{07}.png")
+        let pickle = path("model.ckpt")
+        try Data("not really".utf8).write(to: URL(fileURLWithPath: pickle))
+        let cases: [Case] = [
+            // numbers
+            Case(arguments: base + ["--guidance", "nan"], mentions: "--guidance nan is not a finite number"),
+            Case(arguments: base + ["--guidance", "inf"], mentions: "--guidance inf is not a finite number"),
+            Case(arguments: base + ["--guidance=-1"], mentions: "--guidance -1.0 is outside 0.0...100.0"),
+            Case(arguments: base + ["--guidance", "1e9"], mentions: "--guidance"),
+            Case(arguments: base + ["--steps", "0"], mentions: "--steps 0 is outside 1...1000"),
+            Case(arguments: base + ["--steps", "100000"], mentions: "--steps 100000 is outside 1...1000"),
+            Case(arguments: base + ["--steps", "abc"], mentions: "'abc' is invalid for '--steps", status: 64),
+            Case(arguments: base + ["--width", "65536"], mentions: "--width 65536 is outside 1...2048"),
+            Case(arguments: base + ["--width=-64"], mentions: "--width -64 is outside"),
+            Case(arguments: base + ["--height", "0"], mentions: "--height 0 is outside"),
+            Case(arguments: base + ["--width", "100"], mentions: "--width 100 is not a multiple of"),
+            Case(arguments: base + ["--seed=-1"], mentions: "'-1' is invalid for '--seed", status: 64),
+            Case(arguments: base + ["--scheduler", "bogus"], mentions: "'bogus' is invalid for '--scheduler", status: 64),
+            Case(arguments: base + ["--bogus"], mentions: "Unknown option '--bogus'", status: 64),
+            Case(arguments: ["generate", "--model", model], mentions: "--prompt is required"),
+            Case(arguments: ["generate", "--prompt", "x"], mentions: "--model is required"),
+            // img2img
+            Case(arguments: base + ["--strength", "0"], mentions: "--strength 0.0 is outside (0, 1]"),
+            Case(arguments: base + ["--strength", "1.5"], mentions: "--strength 1.5 is outside (0, 1]"),
+            Case(arguments: base + ["--strength", "nan"], mentions: "--strength nan"),
+            Case(arguments: base + ["--strength", "0.5"], mentions: "--strength needs --init-image, or a --reference"),
+            Case(arguments: base + ["--init-image", bigImage], mentions: "big.png: image is 32x32, expected 64x64"),
+            Case(arguments: base + ["--init-image", notes], mentions: "notes.txt"),
+            Case(arguments: base + ["--init-image", fifo("init.fifo")], mentions: "init.fifo"),
+            // noise
+            Case(arguments: base + ["--noise", fifo("noise.fifo")], mentions: "noise.fifo"),
+            Case(arguments: base + ["--noise", try noiseFile("nan.safetensors", shape: [1, 4, 8, 8], poison: .nan)],
+                 mentions: "nan.safetensors: tensor 'latents' holds NaN or infinite values"),
+            Case(arguments: base + ["--noise", try noiseFile("inf.safetensors", shape: [1, 4, 8, 8], poison: .infinity)],
+                 mentions: "inf.safetensors: tensor 'latents' holds NaN or infinite values"),
+            Case(arguments: base + ["--noise", try noiseFile("shape.safetensors", shape: [1, 4, 5, 5])], mentions: "noise has shape [1, 4, 5, 5]"),
+            Case(arguments: base + ["--noise", path("missing.safetensors")], mentions: "missing.safetensors"),
+            Case(arguments: base + ["--noise", notes], mentions: "notes.txt"),
+            // personalization knobs
+            Case(arguments: base + ["--text-weight", "nan"], mentions: "--text-weight nan is not a finite number"),
+            Case(arguments: base + ["--image-weight", "inf"], mentions: "--image-weight inf is not a finite number"),
+            Case(arguments: base + ["--lora-scale=-inf"], mentions: "--lora-scale -inf is not a finite number"),
+            Case(arguments: base + ["--identity-guidance", "nan"], mentions: "--identity-guidance nan"),
+            Case(arguments: base + ["--image-start", "2"], mentions: "--image-start 2.0 is outside 0...1"),
+            Case(arguments: base + ["--image-start", "0.8", "--image-end", "0.2"], mentions: "--image-start 0.8 is after --image-end 0.2"),
+            Case(arguments: base + ["--tokens", "0"], mentions: "--tokens 0 is outside"),
+            Case(arguments: base + adapter + ["--reference", reference, "--crop", "none", "--tokens", "9"], mentions: "pseudo-words m = 9 is outside 1...3"),
+            // references and crops
+            Case(arguments: base + adapter + ["--reference", reference, "--crop", "9223372036854775807,0,1,1"],
+                 mentions: "x 9223372036854775807 is beyond"),
+            Case(arguments: base + adapter + ["--reference", reference, "--crop", "1,2,3"], mentions: "--crop '1,2,3'"),
+            Case(arguments: base + adapter + ["--reference", reference, "--crop", "abc"], mentions: "--crop 'abc'"),
+            Case(arguments: base + adapter + ["--reference", reference, "--crop", "0,0,5000,5000"], mentions: "reaches outside"),
+            Case(arguments: base + adapter + ["--reference", fifo("reference.fifo")], mentions: "reference.fifo"),
+            Case(arguments: base + adapter + ["--reference", path("missing.png")], mentions: "missing.png"),
+            Case(arguments: base + adapter + ["--reference", notes, "--crop", "none"], mentions: "notes.txt"),
+            Case(arguments: base + adapter + ["--reference", escapeName], mentions: "\\e[31mred\\u{7}.png"),
+            Case(arguments: base + ["--reference", reference], mentions: "no PhotoVerse adapter"),
+            Case(arguments: base + adapter, mentions: "need at least one --reference"),
+            // models and outputs
+            Case(arguments: ["generate", "--model", path("missing-model"), "--prompt", "x"], mentions: "missing-model"),
+            Case(arguments: ["generate", "--model", notes, "--prompt", "x"], mentions: "notes.txt"),
+            Case(arguments: ["generate", "--model", pickle, "--prompt", "x", "--config", model], mentions: "convert"),
+            Case(arguments: ["generate", "--model", try poisonedModel(), "--prompt", "x", "--steps", "2", "--out", path("black.png")],
+                 mentions: "step 1/2 produced non-finite latents"),
+            Case(arguments: base + ["--out", existing], mentions: "already exists"),
+            Case(arguments: base + ["--latents-out", existing], mentions: "already exists"),
+            Case(arguments: ["generate", "--load", plainPNG], mentions: "no PhotoVerse parameters in this PNG"),
+            Case(arguments: ["generate", "--load", path("missing.png")], mentions: "missing.png"),
+        ]
+        XCTAssertGreaterThanOrEqual(cases.count, 40)
+        for item in cases {
+            let run = try PhotoverseBinary.run(item.arguments, in: dir)
+            let shown = item.arguments.dropFirst(1).joined(separator: " ").terminalSafe
+            XCTAssertEqual(run.status, item.status, "\(shown): \(run.stderr)")
+            let lines = run.stderr.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
+            XCTAssertEqual(lines.count, 1, "\(shown): one line expected, got:\n\(run.stderr.terminalSafe)")
+            XCTAssertTrue(run.stderr.contains(item.mentions), "\(shown): expected '\(item.mentions)' in \(run.stderr.terminalSafe)")
+            XCTAssertFalse(run.stderr.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(shown): control characters in \(run.stderr.terminalSafe)")
+            XCTAssertEqual(run.stdout, "", "\(shown): nothing written")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: existing)), existingBytes, "an existing file is never touched")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("black.png")), "no black image for NaN weights")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path), "no result written")
+    }
+}
