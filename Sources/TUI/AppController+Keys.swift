@@ -16,30 +16,20 @@ extension AppController {
             handleEditing(key)
             return
         }
-        switch key {
-        case .tab: focus = focus.next(1)
-        case .backTab: focus = focus.next(-1)
-        case .character("?"), .function(1): overlay = .help
-        case .character("q"): requestQuit()
-        case .character("g"): generate()
-        case .escape:
-            if isBusy { cancelRuns() } else if comparing { comparing = false }
-        case .character("t"): nextTheme()
-        case .character("n"): newSeed()
-        default:
-            switch focus {
-            case .reference: handleReferenceKey(key)
-            case .prompt, .negative: handlePromptPanelKey(key)
-            case .parameters: handleParameterKey(key)
-            case .gallery: handleGalleryKey(key)
-            }
-        }
+        KeyBindings.binding(for: key, in: [.anywhere, focus.keyScope], app: self)?.action(self, key)
     }
 
     func handleOverlay(_ key: Key, _ overlay: Overlay) {
         switch overlay {
         case .help:
-            self.overlay = nil
+            // The arrows scroll a help taller than the screen; any other key closes it.
+            switch key {
+            case .up, .character("k"): helpScroll = max(0, helpScroll - 1)
+            case .down, .character("j"): helpScroll += 1
+            case .pageUp: helpScroll = max(0, helpScroll - 10)
+            case .pageDown, .character(" "): helpScroll += 10
+            default: self.overlay = nil
+            }
         case .picker:
             handlePickerKey(key)
         case .valueEntry(let field):
@@ -72,18 +62,6 @@ extension AppController {
         }
     }
 
-    func handleReferenceKey(_ key: Key) {
-        switch key {
-        case .enter, .character("o"), .character("p"), .right, .character("l"):
-            openPicker()
-        case .character("c"):
-            cycleCrop()
-        case .character("x"), .delete, .backspace:
-            clearReference()
-        default: break
-        }
-    }
-
     public func openPicker() {
         let selected = settings.referencePath.map { URL(fileURLWithPath: $0).lastPathComponent }
         picker = FileBrowser(folder: browseFolder, selecting: selected)
@@ -92,18 +70,17 @@ extension AppController {
     }
 
     func handlePickerKey(_ key: Key) {
-        guard var browser = picker else {
+        guard picker != nil else {
             overlay = nil
             return
         }
-        defer { picker = browser }
         if pickerFiltering {
             switch key {
             case .character(let c):
-                browser.typeFilter(c)
+                picker?.typeFilter(c)
                 return
             case .backspace:
-                browser.deleteFilterCharacter()
+                picker?.deleteFilterCharacter()
                 return
             case .escape:
                 pickerFiltering = false
@@ -114,52 +91,45 @@ extension AppController {
                 return
             }
         }
-        switch key {
-        case .up, .character("k"): browser.move(by: -1)
-        case .down, .character("j"): browser.move(by: 1)
-        case .pageUp: browser.move(by: -10)
-        case .pageDown: browser.move(by: 10)
-        case .home, .character("g"): browser.moveToFirst()
-        case .end, .character("G"): browser.moveToLast()
-        case .enter, .right, .character("l"):
-            if let chosen = browser.activate() {
-                overlay = nil
-                picker = nil
-                chooseReference(chosen)
-                browser = FileBrowser(folder: chosen.deletingLastPathComponent())
-            }
-        case .left, .character("h"), .backspace: browser.goUp()
-        case .character("/"): pickerFiltering = true
-        case .character("~"):
-            browser = FileBrowser(folder: URL(fileURLWithPath: PathDisplay.home))
-        case .escape, .character("q"):
+        KeyBindings.binding(for: key, in: [.picker], app: self)?.action(self, key)
+    }
+
+    func activatePickerSelection() {
+        guard var browser = picker else { return }
+        if let chosen = browser.activate() {
             overlay = nil
-            browseFolder = browser.folder
-        default: break
+            picker = nil
+            chooseReference(chosen)
+        } else {
+            picker = browser
         }
     }
 
-    func handleParameterKey(_ key: Key) {
+    func closePicker() {
+        overlay = nil
+        if let folder = picker?.folder { browseFolder = folder }
+    }
+
+    func openHelp() {
+        helpScroll = 0
+        overlay = .help
+    }
+
+    func moveSelection(by offset: Int) {
         let fields = ParameterField.allCases
         let index = fields.firstIndex(of: selectedField) ?? 0
-        switch key {
-        case .up, .character("k"): selectedField = fields[max(0, index - 1)]
-        case .down, .character("j"): selectedField = fields[min(fields.count - 1, index + 1)]
-        case .home: selectedField = fields[0]
-        case .end: selectedField = fields[fields.count - 1]
-        case .left, .character("h"): adjustSelected(by: -1, coarse: false)
-        case .right, .character("l"): adjustSelected(by: 1, coarse: false)
-        case .pageDown, .character("H"): adjustSelected(by: -1, coarse: true)
-        case .pageUp, .character("L"): adjustSelected(by: 1, coarse: true)
-        case .character(" ") where selectedField == .seed:
-            settings.seedLocked.toggle()
-            say(settings.seedLocked ? "seed \(settings.request.seed) locked" : "seed unlocked: each run draws a new one")
-        case .enter:
-            guard fieldIsEnabled(selectedField) else { return explainDisabled(selectedField) }
-            valueEditor = TextEditor(selectedField.editableValue(in: settings))
-            overlay = .valueEntry(selectedField)
-        default: break
-        }
+        selectedField = fields[min(max(index + offset, 0), fields.count - 1)]
+    }
+
+    func toggleSeedLock() {
+        settings.seedLocked.toggle()
+        say(settings.seedLocked ? "seed \(settings.request.seed) locked" : "seed unlocked: each run draws a new one")
+    }
+
+    func startValueEntry() {
+        guard fieldIsEnabled(selectedField) else { return explainDisabled(selectedField) }
+        valueEditor = TextEditor(selectedField.editableValue(in: settings))
+        overlay = .valueEntry(selectedField)
     }
 
     public func fieldIsEnabled(_ field: ParameterField) -> Bool { !field.needsIdentity || hasIdentity }
@@ -173,22 +143,20 @@ extension AppController {
         selectedField.adjust(&settings, by: direction, coarse: coarse)
     }
 
-    func handleGalleryKey(_ key: Key) {
-        switch key {
-        case .left, .character("h"), .up, .character("k"): gallery.move(by: -1)
-        case .right, .character("l"), .down, .character("j"): gallery.move(by: 1)
-        case .home: gallery.moveToFirst()
-        case .end: gallery.moveToLast()
-        case .character("c"):
-            comparing.toggle()
-            if comparing && referenceFace == nil { say("no reference photo to compare with") }
-        case .character("o"):
-            if let item = gallery.selected { say(services.openFile(item.url)) }
-        case .character("d"), .delete:
-            if let item = gallery.selected { overlay = .confirmDelete(item.url) }
-        case .character("r"), .enter:
-            if let item = gallery.selected { reload(from: item.url) }
-        default: break
-        }
+    func toggleCompare() {
+        comparing.toggle()
+        if comparing && referenceFace == nil { say("no reference photo to compare with") }
+    }
+
+    func openSelected() {
+        if let item = gallery.selected { say(services.openFile(item.url)) }
+    }
+
+    func askDeleteSelected() {
+        if let item = gallery.selected { overlay = .confirmDelete(item.url) }
+    }
+
+    func reloadSelected() {
+        if let item = gallery.selected { reload(from: item.url) }
     }
 }

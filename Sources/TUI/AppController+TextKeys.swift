@@ -3,18 +3,6 @@ import Terminal
 
 /// Keys while text is edited: the prompt editors and the parameter value entry.
 extension AppController {
-    func handlePromptPanelKey(_ key: Key) {
-        switch key {
-        case .enter, .character("e"), .character("i"):
-            editingText = true
-        case .up, .character("k"):
-            focus = .prompt
-        case .down, .character("j"):
-            focus = .negative
-        default: break
-        }
-    }
-
     func handleEditing(_ key: Key) {
         let isPrompt = focus == .prompt
         var editor = isPrompt ? prompt : negative

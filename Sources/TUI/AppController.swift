@@ -49,6 +49,8 @@ public final class AppController {
     public var picker: FileBrowser?
     /// True while typing a filter in the picker (`/`).
     public var pickerFiltering = false
+    /// The first help line shown (help taller than the screen scrolls).
+    public var helpScroll = 0
     public var valueEditor = TextEditor()
     public var browseFolder: URL
     public var reference: ReferencePhoto?

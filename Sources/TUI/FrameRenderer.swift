@@ -75,7 +75,8 @@ final class FrameRenderer {
     private func drawOverlay(_ app: AppController, _ layout: ScreenLayout, columns: Int, rows: Int, on canvas: Canvas) -> CellRect? {
         switch app.overlay {
         case .help?:
-            return HelpOverlayView.draw(columns: columns, rows: rows, on: canvas)
+            app.helpScroll = HelpOverlayView.clampedScroll(app.helpScroll, columns: columns, rows: rows)
+            return HelpOverlayView.draw(columns: columns, rows: rows, scroll: app.helpScroll, on: canvas)
         case .picker?:
             guard let browser = app.picker else { return nil }
             let box = CellRect(x: 0, y: layout.reference.y, width: layout.reference.width,

@@ -17,3 +17,15 @@ public enum Panel: Int, CaseIterable, Sendable {
         return Panel(rawValue: ((rawValue + direction) % count + count) % count)!
     }
 }
+
+extension Panel {
+    /// Where the focused panel's keys are in the key table.
+    var keyScope: KeyBinding.Scope {
+        switch self {
+        case .reference: return .reference
+        case .prompt, .negative: return .prompt
+        case .parameters: return .parameters
+        case .gallery: return .gallery
+        }
+    }
+}
