@@ -157,19 +157,32 @@ public final class GenerationPipeline {
             let prediction = try unet(scheduler.scaleModelInput(input, stepIndex: index), timestep: timestep,
                                       conditioning: plan.conditioning, stop: stop)
             let epsilon = plan.guidance.combine(prediction)
-            latents = scheduler.step(modelOutput: epsilon, stepIndex: index, sample: latents, random: random).prevSample
+            let stepped = scheduler.step(modelOutput: epsilon, stepIndex: index, sample: latents, random: random)
+            latents = stepped.prevSample
             // Overflowing weights or settings would otherwise end as a black image.
             guard latents.isAllFinite else {
                 throw InvalidRequest("step \(index - startIndex + 1)/\(total) produced non-finite latents (NaN or infinity): the model's weights or the settings overflow (photoverse inspect checks the weights)")
             }
             let event = StepProgress(step: index - startIndex + 1, total: total,
-                                     elapsed: Date().timeIntervalSince(start), latents: latents)
+                                     elapsed: Date().timeIntervalSince(start), latents: latents,
+                                     predictedClean: stepped.predOriginalSample, previewMaker: previewMaker(width: request.width,
+                                                                                                              height: request.height))
             stepsDone(event.step, total)
             if !progress(event) || stop?.isRaised == true { throw GenerationCancelled(step: event.step, total: total) }
         }
         let decoded = try vae.decode(latents / vae.config.scalingFactor, stop: stop)
         let image = decoded.map { min(max($0 / 2 + 0.5, 0), 1) }
         return GenerationResult(latents: latents, image: image)
+    }
+
+    /// Decoding x₀ with the model's own VAE shows the real picture; it is worth it per step
+    /// only when the VAE is small and the image too (PhotoVerse-mini: milliseconds). SD1.5's
+    /// decoder (512 wide, seconds per decode) gets the latent projection.
+    func previewMaker(width: Int, height: Int) -> (Tensor) -> Tensor {
+        let widest = vae.config.blockOutChannels.max() ?? 0
+        guard widest <= 128, width * height <= 256 * 256 else { return { LatentPreview.project($0) } }
+        let vae = self.vae
+        return { latents in vae.decode(latents / vae.config.scalingFactor).map { min(max($0 / 2 + 0.5, 0), 1) } }
     }
 
     struct ConditioningPlan {

@@ -6,9 +6,27 @@ public struct StepProgress {
     public let total: Int
     public let elapsed: Double    // seconds since the first step began
     public let latents: Tensor
+    /// The step's estimate of the finished latents (x₀): what the image will become. The noisy
+    /// `latents` look like noise for most of a run; x₀ shows the picture from the first steps.
+    public let predictedClean: Tensor
 
-    /// A cheap RGB preview [1, 3, h, w] in [0, 1] at latent resolution (no VAE).
-    public var preview: Tensor { LatentPreview.project(latents) }
+    /// Draws the preview of x₀ (see `preview`), as the pipeline chose for the model.
+    let previewMaker: (Tensor) -> Tensor
+
+    /// An RGB preview [1, 3, h, w] in [0, 1] of x₀: decoded by the model's VAE when that is
+    /// cheap (a small VAE at a small size, e.g. PhotoVerse-mini), else the latent projection
+    /// at latent resolution. Computed only when asked for (the CLI never asks).
+    public var preview: Tensor { previewMaker(predictedClean) }
+
+    public init(step: Int, total: Int, elapsed: Double, latents: Tensor, predictedClean: Tensor,
+                previewMaker: @escaping (Tensor) -> Tensor = { LatentPreview.project($0) }) {
+        self.step = step
+        self.total = total
+        self.elapsed = elapsed
+        self.latents = latents
+        self.predictedClean = predictedClean
+        self.previewMaker = previewMaker
+    }
 
     public var secondsPerStep: Double { elapsed / Double(max(step, 1)) }
     public var remaining: Double { secondsPerStep * Double(total - step) }

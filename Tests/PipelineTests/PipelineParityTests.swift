@@ -112,16 +112,32 @@ final class PipelineBehaviourTests: XCTestCase {
         XCTAssertLessThan(results[0.2]!.maxAbsDifference(encoded), results[0.9]!.maxAbsDifference(encoded))
     }
 
-    func testPreviewIsRGBAtLatentResolution() throws {
+    /// The preview shows x₀, the step's estimate of the finished picture: decoded by a small VAE
+    /// (here the tiny model's) at full size, converging on the result.
+    func testPreviewIsTheDecodedPredictedCleanImage() throws {
         var request = PreparedRequest(prompt: "a cat")
         request.width = 64
         request.height = 64
-        request.steps = 2
+        request.steps = 3
         var previews: [Tensor] = []
-        _ = try pipeline.generate(request) { previews.append($0.preview); return true }
-        XCTAssertEqual(previews.count, 2)
-        XCTAssertEqual(previews[0].shape, [1, 3, 8, 8])
+        let result = try pipeline.generate(request) { previews.append($0.preview); return true }
+        XCTAssertEqual(previews.count, 3)
+        XCTAssertEqual(previews[0].shape, [1, 3, 64, 64])
         XCTAssertTrue(previews[0].scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
         XCTAssertGreaterThan(previews[0].maxAbsDifference(previews[1]), 0)
+        // Each x₀ is closer to the finished image than the one before: the preview converges on the result.
+        let distances = previews.map { $0.maxAbsDifference(result.image) }
+        XCTAssertLessThan(distances[2], distances[0], "\(distances)")
+        XCTAssertLessThan(distances[2], 0.05, "the last x₀ is nearly the result: \(distances)")
+    }
+
+    func testLargeImagesGetTheLatentProjectionOfX0() throws {
+        var request = PreparedRequest(prompt: "a cat")
+        request.width = 512
+        request.height = 512
+        request.steps = 1
+        var preview: Tensor?
+        _ = try pipeline.generate(request) { preview = $0.preview; return true }
+        XCTAssertEqual(preview?.shape, [1, 3, 64, 64], "at latent resolution")
     }
 }
