@@ -51,3 +51,15 @@ def test_narrowed_vocabulary_draws_everything_the_evaluation_asks_for():
 
 def test_evaluation_uses_people_from_an_unused_data_seed():
     assert CFG2["eval"]["data_seed"] != CFG["data"]["seed"]
+
+
+def test_models_mini_stays_under_64_mib():
+    """fp16 weights of every shipped part (the adapter and evaluator estimated from their v1/v2
+    sizes: 2.5 + 1.1 MiB) + the tokenizer files (1.4 MiB) + references/card (< 0.5 MiB)."""
+    from photoverse_train.stage1.models import ClipPair, build_unet
+
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    clip = ClipPair(CFG["clip"]["text"], CFG["clip"]["vision"], int(CFG["clip"]["projection_dim"]))
+    n = count(build_unet(CFG["unet"]["model"])) + count(build_vae(CFG["vae"]["model"])) + count(clip)
+    mib = n * 2 / 2**20 + 2.5 + 1.1 + 1.4 + 0.5
+    assert mib <= 64, f"Models/mini would be ~{mib:.1f} MiB"
