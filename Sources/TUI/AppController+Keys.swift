@@ -129,6 +129,7 @@ extension AppController {
     func startValueEntry() {
         guard fieldIsEnabled(selectedField) else { return explainDisabled(selectedField) }
         valueEditor = TextEditor(selectedField.editableValue(in: settings))
+        valueEntryFresh = true
         overlay = .valueEntry(selectedField)
     }
 

@@ -56,7 +56,11 @@ extension AppController {
         if let newNegative { settings.request.negativePrompt = newNegative }
     }
 
+    /// The entry line starts with the current value; the first character typed replaces it
+    /// (as in a spreadsheet cell), editing keys first keep it for changing.
     func handleValueEntry(_ key: Key, _ field: ParameterField) {
+        let fresh = valueEntryFresh
+        valueEntryFresh = false
         switch key {
         case .enter:
             overlay = nil
@@ -67,7 +71,9 @@ extension AppController {
             }
         case .escape:
             overlay = nil
-        case .character(let c): valueEditor.insert(c)
+        case .character(let c):
+            if fresh { valueEditor.setText("") }
+            valueEditor.insert(c)
         case .backspace: valueEditor.deleteBackward()
         case .delete: valueEditor.deleteForward()
         case .left: valueEditor.moveLeft()

@@ -59,6 +59,10 @@ public final class AppController {
     public var model: ModelStatus
     public var run: RunStatus?
     public var lastRun: FinishedRun?
+    /// How the last run ended when it did not finish ("stopped at step 3/25"); cleared by a finished run.
+    public var lastStop: String?
+    /// The value entry line still shows the old value untouched: typing replaces it.
+    public var valueEntryFresh = false
     public var livePreview: ShownImage?
     public var gallery: Gallery
     public let images = ImageCache()
@@ -163,6 +167,7 @@ public final class AppController {
             images.store(image, for: url)
             gallery.add(Gallery.Item(url: url, record: record))
             lastRun = FinishedRun(file: url.lastPathComponent, seconds: seconds, steps: record.steps)
+            lastStop = nil
             livePreview = nil
             if run?.id == id { run = nil }
             say("saved \(PathDisplay.abbreviated(url.path))")
@@ -170,11 +175,22 @@ public final class AppController {
             let at = run.map { " at step \($0.step)/\($0.total)" } ?? ""
             if run?.id == id || run == nil { run = nil }
             livePreview = nil
+            lastStop = "stopped\(at)"
             say("run cancelled\(at)")
         case .runFailed(let id, let text):
             if run?.id == id || run == nil { run = nil }
             livePreview = nil
+            lastStop = "failed: " + text
             fail(text)
+        }
+        closeStaleQuestion()
+    }
+
+    /// "A run is going. Quit anyway?" means nothing once the runs have ended.
+    func closeStaleQuestion() {
+        if overlay == .confirmQuit && !isBusy {
+            overlay = nil
+            say("the run ended; q quits")
         }
     }
 

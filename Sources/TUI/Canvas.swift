@@ -31,12 +31,15 @@ final class Canvas {
     func fill(_ rect: CellRect, role: ThemeRole = .text) { screen.fill(rect, style: styles[role]) }
 
     /// A framed panel; the focused one has its border and title in the accent colour.
+    /// A panel's box. The focused one has a double border and a bold reversed title, so it
+    /// stands out in 16 colours (where every border may be the same white) and without colour.
     func panel(_ rect: CellRect, title: String, focused: Bool) {
         var frame = styles[focused ? .accent : .border]
         frame.attributes.remove(.underline)   // underlined line-drawing characters look broken
         var heading = styles[focused ? .accent : .title].adding(.bold)
+        if focused { heading = heading.adding(.reverse) }
         heading.attributes.remove(.underline)
-        screen.frame(rect, style: frame, title: title, titleStyle: heading)
+        screen.frame(rect, style: frame, title: title, titleStyle: heading, double: focused)
     }
 
     /// Asks for `shown` in `box`; without images, a text placeholder stands in.

@@ -40,7 +40,7 @@ public enum ParameterField: Int, CaseIterable, Sendable {
     public var hint: String {
         switch self {
         case .guidance: return "s_T: how strongly the prompt steers (1 = no guidance)"
-        case .identityGuidance: return "s_I: how strongly the face steers (same = ordinary guidance)"
+        case .identityGuidance: return "s_I: how strongly the face steers (same = the prompt's: ordinary guidance)"
         case .textWeight: return "γ: weight of the text attention (more = follows the prompt)"
         case .imageWeight: return "σ: weight of the image attention (more = more like the face, 0 = off)"
         case .loraScale: return "α: LoRA scale on the text keys/values (0 = base model)"
@@ -48,7 +48,7 @@ public enum ParameterField: Int, CaseIterable, Sendable {
         case .steps: return "denoising steps"
         case .sampler: return "the scheduler"
         case .seed: return "Space locks/unlocks, n draws a new seed; unlocked runs draw their own"
-        case .batch: return "runs queued by one press of g (consecutive seeds)"
+        case .batch: return "runs queued by one press of g (seeds count up from a locked seed, else each is random)"
         case .width, .height: return "output size in pixels (multiples of 64)"
         case .imageStart, .imageEnd: return "fraction of the steps where the image branch is active"
         case .strength: return "start from the noised reference (off = from noise; needs a square size)"
@@ -58,14 +58,14 @@ public enum ParameterField: Int, CaseIterable, Sendable {
     public func value(in s: GenerationSettings) -> String {
         switch self {
         case .guidance: return Self.format(s.request.guidance)
-        case .identityGuidance: return s.request.identity.identityGuidance.map(Self.format) ?? "same"
+        case .identityGuidance: return s.request.identity.identityGuidance.map(Self.format) ?? "same (\(Self.format(s.request.guidance)))"
         case .textWeight: return Self.format(s.request.identity.textWeight)
         case .imageWeight: return Self.format(s.request.identity.imageWeight)
         case .loraScale: return Self.format(s.request.identity.loraScale)
         case .pseudoWords: return "\(s.request.identity.pseudoWords ?? 1)"
         case .steps: return "\(s.request.steps)"
         case .sampler: return Self.samplerName(s.request.sampler)
-        case .seed: return "\(s.request.seed) " + (s.seedLocked ? "(locked)" : "(new each run)")
+        case .seed: return s.seedLocked ? "\(s.request.seed) (locked)" : "random (last \(s.request.seed))"
         case .batch: return "\(s.batch)"
         case .width: return "\(s.request.width)"
         case .height: return "\(s.request.height)"
@@ -80,6 +80,7 @@ public enum ParameterField: Int, CaseIterable, Sendable {
         switch self {
         case .seed: return "\(s.request.seed)"
         case .sampler: return s.request.sampler.rawValue
+        case .identityGuidance: return s.request.identity.identityGuidance.map(Self.format) ?? "same"
         default: return value(in: s)
         }
     }
@@ -117,10 +118,9 @@ public enum ParameterField: Int, CaseIterable, Sendable {
         switch self {
         case .guidance: s.request.guidance = stepped(s.request.guidance, 0.5, 1...30)
         case .identityGuidance:
-            // Below 1 means "same as the prompt's guidance".
-            let current = s.request.identity.identityGuidance ?? 0.5
-            let next = stepped(current, 0.5, 0.5...30)
-            s.request.identity.identityGuidance = next < 1 ? nil : next
+            // "same" is the prompt's value: → goes above it, ← below; back on it is "same" again.
+            let next = stepped(s.request.identity.identityGuidance ?? s.request.guidance, 0.5, 1...30)
+            s.request.identity.identityGuidance = next == s.request.guidance ? nil : next
         case .textWeight: s.request.identity.textWeight = stepped(s.request.identity.textWeight, 0.1, 0...3)
         case .imageWeight: s.request.identity.imageWeight = stepped(s.request.identity.imageWeight, 0.1, 0...3)
         case .loraScale: s.request.identity.loraScale = stepped(s.request.identity.loraScale, 0.1, 0...2)

@@ -12,8 +12,7 @@ enum ProgressLineView {
             x += canvas.text(ProgressText.bar(fraction: run.fraction, width: barWidth), x: x, y: rect.y, role: .progress)
             let summary = run.step == 0 ? "starting (seed \(run.seed))…"
                 : ProgressText.summary(step: run.step, total: run.total, secondsPerStep: run.secondsPerStep, elapsed: run.elapsed)
-            x += canvas.text(" " + summary + queued, x: x, y: rect.y, width: rect.maxX - x)
-            canvas.text("  Esc stop", x: x, y: rect.y, role: .hint, width: max(0, rect.maxX - x))
+            canvas.text(" " + summary + queued, x: x, y: rect.y, width: rect.maxX - x)
             return
         }
         let text: String
@@ -26,6 +25,8 @@ enum ProgressLineView {
         case .ready(let model):
             if app.isBusy {
                 text = "starting…" + queued
+            } else if let stop = app.lastStop {
+                text = stop
             } else if let last = app.lastRun {
                 text = "done: \(last.file) in \(ProgressText.duration(last.seconds)) (\(String(format: "%.2f", last.seconds / Double(max(1, last.steps)))) s/step)"
             } else {

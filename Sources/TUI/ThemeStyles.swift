@@ -24,7 +24,9 @@ public struct ThemeStyles {
                 style.pair = screen.pair(foreground: foreground, background: background)
                 // Colour carries these roles; keep only the emphasis that helps reading.
                 switch role {
-                case .selected, .accent: style.attributes = [.bold]
+                // 16 colours fold a light selection onto a light grey: reverse video marks it whatever the colours.
+                case .selected: style.attributes = screen.colors <= 16 ? [.bold, .reverse] : [.bold]
+                case .accent: style.attributes = [.bold]
                 case .hint, .error: style.attributes = []
                 default: break
                 }

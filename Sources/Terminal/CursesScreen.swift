@@ -120,15 +120,17 @@ public final class CursesScreen {
     }
 
     /// A single-line frame around `rect`, with an optional title in its top edge.
-    public func frame(_ rect: CellRect, style: TextStyle, title: String? = nil, titleStyle: TextStyle? = nil) {
+    /// A box; `double` draws it with double lines (the focused panel: visible without colour).
+    public func frame(_ rect: CellRect, style: TextStyle, title: String? = nil, titleStyle: TextStyle? = nil, double: Bool = false) {
         guard rect.width >= 2, rect.height >= 2 else { return }
         let inner = rect.width - 2
-        put("┌" + String(repeating: "─", count: inner) + "┐", x: rect.x, y: rect.y, style: style)
+        let (h, v, tl, tr, bl, br) = double ? ("═", "║", "╔", "╗", "╚", "╝") : ("─", "│", "┌", "┐", "└", "┘")
+        put(tl + String(repeating: h, count: inner) + tr, x: rect.x, y: rect.y, style: style)
         for row in (rect.y + 1)..<(rect.maxY - 1) {
-            put("│", x: rect.x, y: row, style: style)
-            put("│", x: rect.maxX - 1, y: row, style: style)
+            put(v, x: rect.x, y: row, style: style)
+            put(v, x: rect.maxX - 1, y: row, style: style)
         }
-        put("└" + String(repeating: "─", count: inner) + "┘", x: rect.x, y: rect.maxY - 1, style: style)
+        put(bl + String(repeating: h, count: inner) + br, x: rect.x, y: rect.maxY - 1, style: style)
         if let title, inner > 4 {
             put(" \(title) ", x: rect.x + 2, y: rect.y, style: titleStyle ?? style, maxWidth: inner - 2)
         }

@@ -21,11 +21,13 @@ final class ParameterFieldTests: XCTestCase {
 
     func testOptionalKnobsTurnOffBelowTheirRange() {
         var s = GenerationSettings()
-        XCTAssertEqual(ParameterField.identityGuidance.value(in: s), "same")
+        XCTAssertEqual(ParameterField.identityGuidance.value(in: s), "same (7.5)")
         ParameterField.identityGuidance.adjust(&s, by: 1)
-        XCTAssertEqual(s.request.identity.identityGuidance, 1)
+        XCTAssertEqual(s.request.identity.identityGuidance, 8, "→ on same goes up from the prompt's 7.5")
         ParameterField.identityGuidance.adjust(&s, by: -1)
-        XCTAssertNil(s.request.identity.identityGuidance)
+        XCTAssertNil(s.request.identity.identityGuidance, "back on the prompt's value is same")
+        ParameterField.identityGuidance.adjust(&s, by: -1)
+        XCTAssertEqual(s.request.identity.identityGuidance, 7, "← on same goes below it")
         ParameterField.strength.adjust(&s, by: 1)
         XCTAssertEqual(s.request.strength ?? 0, 0.05, accuracy: 1e-9)
         ParameterField.strength.adjust(&s, by: -1)

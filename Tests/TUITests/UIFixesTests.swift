@@ -1,0 +1,48 @@
+import Foundation
+import Formats
+import Pipeline
+import Terminal
+@testable import TUI
+import XCTest
+
+/// Issue 2.5's points on the controller: typed values replace, stale questions close,
+/// the progress line tells how the last run ended, a user's photo after a shipped face is cropped.
+extension AppControllerTests {
+    func testTypedValuesReplaceTheOldOne() {
+        let app = makeApp()
+        app.focus = .parameters
+        app.selectedField = .guidance
+        press(app, .enter, .character("2"), .enter)
+        XCTAssertEqual(app.settings.request.guidance, 2, "typing replaces 7.5, not 7.52")
+        press(app, .enter, .end, .character("5"), .enter)
+        XCTAssertEqual(app.settings.request.guidance, 2.05, accuracy: 1e-6, "after an editing key, typing edits \"2.0\"")
+    }
+
+    func testTheQuitQuestionClosesWhenTheRunEnds() {
+        let app = makeApp()
+        press(app, .character("g"))
+        app.apply(.runStarted(id: 1, seed: 5))
+        press(app, .character("q"))
+        XCTAssertEqual(app.overlay, .confirmQuit)
+        queue.busy = false
+        app.apply(.runCancelled(id: 1))
+        XCTAssertNil(app.overlay, "no question about a run that is gone")
+        XCTAssertFalse(app.quitRequested)
+    }
+
+    func testTheProgressLineSaysTheLastRunStopped() {
+        let app = makeApp()
+        let url = folder.appendingPathComponent("photoverse-0001.png")
+        app.apply(.runFinished(id: 1, url: url, image: RGBImage(width: 4, height: 4, color: .black),
+                               record: GenerationRequest(prompt: "p"), seconds: 1))
+        press(app, .character("g"))
+        app.apply(.runStarted(id: 2, seed: 5))
+        app.apply(.runProgress(id: 2, step: 3, total: 25, elapsed: 0.3, preview: RGBImage(width: 4, height: 4, color: .black)))
+        queue.busy = false
+        app.apply(.runCancelled(id: 2))
+        XCTAssertEqual(app.lastStop, "stopped at step 3/25", "not the previous run's done")
+        app.apply(.runFinished(id: 3, url: url, image: RGBImage(width: 4, height: 4, color: .black),
+                               record: GenerationRequest(prompt: "p"), seconds: 1))
+        XCTAssertNil(app.lastStop)
+    }
+}
