@@ -67,6 +67,8 @@ extension AppController {
         picker = FileBrowser(folder: browseFolder, selecting: selected)
         pickerFiltering = false
         overlay = .picker
+        pickerPreviewRequested = nil
+        previewHighlightedPhoto()
     }
 
     func handlePickerKey(_ key: Key) {
@@ -92,6 +94,15 @@ extension AppController {
             }
         }
         KeyBindings.binding(for: key, in: [.picker], app: self)?.action(self, key)
+        previewHighlightedPhoto()
+    }
+
+    /// Asks for the highlighted photo once, prepared with the crop picking it would give.
+    func previewHighlightedPhoto() {
+        guard overlay == .picker, let entry = picker?.selected, entry.kind == .image else { return }
+        guard entry.url.path != pickerPreviewRequested else { return }
+        pickerPreviewRequested = entry.url.path
+        services.previewPhoto(entry.url.path, isShippedReference(entry.url) ? .none : .auto)
     }
 
     func activatePickerSelection() {

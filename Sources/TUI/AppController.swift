@@ -16,12 +16,15 @@ public final class AppController {
         public var openFile: (URL) -> String
         public var trash: Trash
         public var themes: ThemeCatalog
+        /// Prepares the photo highlighted in the picker, for the big panel (path, crop).
+        public var previewPhoto: (String, CropMode) -> Void
 
         public init(queue: GenerationQueue, loadReference: @escaping (String, CropMode) -> Void,
                     saveConfig: @escaping (UserConfig) -> Void, openFile: @escaping (URL) -> String,
-                    trash: Trash, themes: ThemeCatalog) {
+                    trash: Trash, themes: ThemeCatalog, previewPhoto: @escaping (String, CropMode) -> Void = { _, _ in }) {
             self.queue = queue
             self.loadReference = loadReference
+            self.previewPhoto = previewPhoto
             self.saveConfig = saveConfig
             self.openFile = openFile
             self.trash = trash
@@ -61,6 +64,11 @@ public final class AppController {
     public var lastRun: FinishedRun?
     /// How the last run ended when it did not finish ("stopped at step 3/25"); cleared by a finished run.
     public var lastStop: String?
+    /// The photo highlighted in the picker, prepared as it would be if picked (shown in the big panel).
+    public var pickerPreview: ReferencePhoto?
+    public var pickerPreviewPhoto: ShownImage?
+    public var pickerPreviewFace: ShownImage?
+    var pickerPreviewRequested: String?
     /// The value entry line still shows the old value untouched: typing replaces it.
     public var valueEntryFresh = false
     public var livePreview: ShownImage?
@@ -143,6 +151,12 @@ public final class AppController {
             referencePhoto = photo.photo.map { ShownImage(image: $0, version: ImageVersion.next()) }
             referenceFace = photo.face.map { ShownImage(image: $0, version: ImageVersion.next()) }
             if photo.failed { fail(photo.summary + "  (c: change crop)") }
+        case .pickerPreviewLoaded(let photo):
+            // Only the photo still highlighted.
+            guard overlay == .picker, photo.path == picker?.selected?.url.path else { return }
+            pickerPreview = photo
+            pickerPreviewPhoto = photo.photo.map { ShownImage(image: $0, version: ImageVersion.next()) }
+            pickerPreviewFace = photo.face.map { ShownImage(image: $0, version: ImageVersion.next()) }
         case .modelLoaded(let loaded):
             model = .ready(loaded)
             if wasFreshConfig {

@@ -5,6 +5,7 @@ import Pipeline
 /// What the background threads (the engine, the reference loader) tell the UI, through the mailbox.
 public enum EngineEvent {
     case referenceLoaded(ReferencePhoto)
+    case pickerPreviewLoaded(ReferencePhoto)
     case modelLoaded(LoadedModel)
     case modelFailed(String)
     case runStarted(id: Int, seed: UInt64)

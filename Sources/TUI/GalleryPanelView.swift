@@ -13,7 +13,9 @@ enum GalleryPanelView {
             canvas.centred("no results yet in \(PathDisplay.shortened(app.outputFolder.path, to: inner.width - 20))", in: inner)
             return
         }
-        let thumbRows = inner.height - 1
+        // Thumbnails, a row of their numbers under them (the selected one as a solid bar), the description.
+        let labelled = inner.height >= 4
+        let thumbRows = inner.height - (labelled ? 2 : 1)
         if canvas.imageMode == .none {
             drawNumbers(app, row: inner.y, inner: inner, on: canvas)
         } else {
@@ -23,8 +25,16 @@ enum GalleryPanelView {
             for (slot, index) in visible.enumerated() {
                 let x = inner.x + 1 + slot * (thumbWidth + 2)
                 let box = CellRect(x: x, y: inner.y, width: thumbWidth, height: thumbRows)
-                if index == app.gallery.selection {
+                let isSelected = index == app.gallery.selection
+                if isSelected {
                     canvas.text("▶", x: x - 1, y: inner.y + thumbRows / 2, role: focused ? .accent : .hint)
+                }
+                if labelled {
+                    let number = "\(index + 1)"
+                    let label = isSelected ? "▲ \(number) ▲" : number
+                    let padded = String(repeating: " ", count: max(0, (thumbWidth - label.count) / 2)) + label
+                    canvas.text(DisplayWidth.pad(padded, to: thumbWidth), x: x, y: inner.y + thumbRows,
+                                role: isSelected ? .selected : .hint, width: thumbWidth)
                 }
                 canvas.image("gallery-\(slot)", app.images.image(app.gallery.items[index].url), in: box, placeholder: "")
             }

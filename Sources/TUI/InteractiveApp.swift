@@ -88,7 +88,8 @@ public enum InteractiveApp {
             },
             openFile: { FileOpener.open($0, environment: environment) },
             trash: Trash(environment: environment),
-            themes: catalog)
+            themes: catalog,
+            previewPhoto: { loader.preview(path: $0, crop: $1) })
         // A first start takes the model's own size, unless --load brought one.
         let app = AppController(config: config, freshConfig: freshConfig && options.loadFile == nil,
                                 modelName: ModelFolderSummary(folder: options.modelFolder).name,

@@ -1,9 +1,14 @@
+import Foundation
 import Terminal
 
 /// The big image: the live preview while denoising (the cheap latent projection, every
 /// step), then the result; in compare mode the reference face beside the result.
 enum PreviewPanelView {
     static func draw(_ app: AppController, in rect: CellRect, on canvas: Canvas) {
+        if app.overlay == .picker, let entry = app.picker?.selected, entry.kind == .image {
+            drawPickerPhoto(app, entry.url, in: rect, on: canvas)
+            return
+        }
         var title = "Preview"
         if let run = app.run {
             title += run.step > 0 ? " · step \(run.step)/\(run.total) · seed \(run.seed)" : " · starting · seed \(run.seed)"
@@ -40,5 +45,23 @@ enum PreviewPanelView {
             }
         case .ready: canvas.centred(app.isBusy ? "starting…" : "press g to generate", in: inner)
         }
+    }
+
+    /// The photo highlighted in the picker and the face crop picking it would give, side by side.
+    static func drawPickerPhoto(_ app: AppController, _ url: URL, in rect: CellRect, on canvas: Canvas) {
+        canvas.panel(rect, title: "Photo · \(url.lastPathComponent)", focused: false)
+        let inner = rect.inset(by: 1)
+        guard !inner.isEmpty else { return }
+        guard let photo = app.pickerPreview, photo.path == url.path else {
+            canvas.centred("reading \(url.lastPathComponent)…", in: inner)
+            return
+        }
+        let half = (inner.width - 1) / 2
+        let boxes = [CellRect(x: inner.x, y: inner.y, width: half, height: inner.height - 1),
+                     CellRect(x: inner.x + half + 1, y: inner.y, width: inner.width - half - 1, height: inner.height - 1)]
+        canvas.image("picker-photo", app.pickerPreviewPhoto, in: boxes[0], placeholder: "photo")
+        canvas.image("picker-face", app.pickerPreviewFace, in: boxes[1], placeholder: "face")
+        let summary = photo.failed ? photo.summary : "\(photo.summary) · crop \(photo.crop)"
+        canvas.text(summary, x: inner.x + 1, y: inner.maxY - 1, role: photo.failed ? .error : .hint, width: inner.width - 2)
     }
 }

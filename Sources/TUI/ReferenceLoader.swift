@@ -15,6 +15,11 @@ public final class ReferenceLoader: @unchecked Sendable {
     /// Waits at most `seconds` for a face detection in progress (see GenerationEngine.shutdown).
     public func shutdown(within seconds: Double) -> Bool { GenerationEngine.drain(queue, within: seconds) }
 
+    /// The photo highlighted in the picker (a later highlight makes this one stale; the UI drops it).
+    public func preview(path: String, crop: CropMode) {
+        queue.async { [mailbox] in mailbox.post(.pickerPreviewLoaded(Self.prepare(path: path, crop: crop))) }
+    }
+
     public func load(path: String, crop: CropMode) {
         queue.async { [mailbox] in mailbox.post(.referenceLoaded(Self.prepare(path: path, crop: crop))) }
     }
