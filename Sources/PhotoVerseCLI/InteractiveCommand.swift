@@ -11,7 +11,7 @@ struct InteractiveCommand: ParsableCommand {
 
     @Option(help: "Model folder (diffusers layout). Default: $PHOTOVERSE_MODEL, else Models/mini of this checkout.")
     var model: String?
-    @Option(help: "Images: auto (sixel when the terminal answers DA1 with 4, else half-blocks), sixel, blocks or none. Default: $PHOTOVERSE_IMAGES, else auto.")
+    @Option(help: "Images: auto (probes the terminal: kitty graphics, iTerm2 inline images, sixel, else half-blocks), kitty, iterm, sixel, blocks or none. Default: $PHOTOVERSE_IMAGES, else auto.")
     var images: String?
     @Option(help: "Colour theme: dark, light, high-contrast (themes/), or a .theme file. Default: the last one used.")
     var theme: String?

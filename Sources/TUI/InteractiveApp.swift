@@ -39,13 +39,16 @@ public enum InteractiveApp {
         // Ask the terminal before ncurses owns it (the reply would otherwise arrive as keys).
         var imageMode: ImageMode
         var cellSize = PixelSize.typicalCell
+        let insideTmux = !(environment["TMUX"] ?? "").isEmpty
         switch options.images {
         case .fixed(let mode):
             imageMode = mode
-            if mode == .sixel, let probe = TerminalProbe.run() { cellSize = probe.cellSize ?? cellSize }
+            if [.sixel, .kitty, .iterm].contains(mode), let probe = TerminalProbe.run(insideTmux: insideTmux) {
+                cellSize = probe.cellSize ?? cellSize
+            }
         case .auto:
-            let probe = TerminalProbe.run()
-            imageMode = probe?.supportsSixel == true ? .sixel : .blocks
+            let probe = TerminalProbe.run(insideTmux: insideTmux)
+            imageMode = probe?.bestImageMode(environment: environment) ?? .blocks
             cellSize = probe?.cellSize ?? cellSize
         }
         let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
@@ -57,7 +60,7 @@ public enum InteractiveApp {
         let depth = ColorDepth.detect(environment: environment, terminfoColors: screen.colors)
         // Flushed at once: what is written before an ncurses refresh must reach the terminal
         // before ncurses' own output (ncurses writes to the descriptor, not through stdio).
-        let painter = ImageRegionPainter(mode: imageMode, depth: depth, cellSize: cellSize) {
+        let painter = ImageRegionPainter(mode: imageMode, depth: depth, cellSize: cellSize, insideTmux: insideTmux) {
             fputs($0, stdout)
             fflush(stdout)
         }

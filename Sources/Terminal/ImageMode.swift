@@ -1,7 +1,11 @@
+import Formats
 import Foundation
 
-/// How the UI shows images: sixel graphics, Unicode half-blocks, or not at all.
+/// How the UI shows images: the kitty graphics protocol, iTerm2 inline images, sixel graphics,
+/// Unicode half-blocks, or not at all.
 public enum ImageMode: String, CaseIterable, Sendable {
+    case kitty
+    case iterm
     case sixel
     case blocks
     case none
@@ -16,7 +20,7 @@ public enum ImageModeSetting: Equatable, Sendable {
         public let description: String
     }
 
-    /// Parses "auto", "sixel", "blocks" or "none"; `source` names where it came from, for the error.
+    /// Parses "auto", "kitty", "iterm", "sixel", "blocks" or "none"; `source` names where it came from, for the error.
     public init(parsing text: String, source: String) throws {
         let value = text.lowercased().trimmingCharacters(in: .whitespaces)
         if value == "auto" {
@@ -24,7 +28,7 @@ public enum ImageModeSetting: Equatable, Sendable {
         } else if let mode = ImageMode(rawValue: value) {
             self = .fixed(mode)
         } else {
-            throw InvalidValue(description: "\(source): unknown image mode '\(text)' (use auto, sixel, blocks or none)")
+            throw InvalidValue(description: "\(source): unknown image mode '\(text.terminalSafe)' (use auto, kitty, iterm, sixel, blocks or none)")
         }
     }
 

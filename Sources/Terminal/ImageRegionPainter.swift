@@ -10,7 +10,11 @@ public final class ImageRegionPainter {
     public let mode: ImageMode
     public let depth: ColorDepth
     public var cellSize: PixelSize
+    /// Inside tmux: graphics escapes go through its passthrough; kitty images use placeholders.
+    public let insideTmux: Bool
     private let output: (String) -> Void
+    /// kitty image ids per region (below 256, so that a 256-colour foreground can carry them).
+    private var kittyIDs: [String: UInt32] = [:]
 
     struct Placement {
         var cells: CellRect
@@ -24,11 +28,20 @@ public final class ImageRegionPainter {
     /// How many images were written so far (tests and the latency trace read it).
     public private(set) var paintCount = 0
 
-    public init(mode: ImageMode, depth: ColorDepth, cellSize: PixelSize = .typicalCell, output: @escaping (String) -> Void) {
+    public init(mode: ImageMode, depth: ColorDepth, cellSize: PixelSize = .typicalCell, insideTmux: Bool = false,
+                output: @escaping (String) -> Void) {
         self.mode = mode
         self.depth = depth
         self.cellSize = cellSize
+        self.insideTmux = insideTmux
         self.output = output
+    }
+
+    private func kittyID(_ region: String) -> UInt32 {
+        if let id = kittyIDs[region] { return id }
+        let id = UInt32(kittyIDs.count % 254 + 1)
+        kittyIDs[region] = id
+        return id
     }
 
     /// The pixel size an image is drawn at in `box`, and the cells it covers (centred in `box`).
@@ -48,6 +61,17 @@ public final class ImageRegionPainter {
             fitted.height = max(6, fitted.height / 6 * 6)
             let columns = (fitted.width + cellSize.width - 1) / cellSize.width
             let rows = (fitted.height + cellSize.height - 1) / cellSize.height
+            return (fitted, centred(columns: columns, rows: rows, in: box))
+        case .kitty, .iterm:
+            // The terminal scales the pixels to whole cells: fit the cells, send that many pixels.
+            let boxPixels = PixelSize(width: box.width * cellSize.width, height: box.height * cellSize.height)
+            let fitted = ImageFitting.fit(size, into: boxPixels)
+            var columns = max(1, Int((Double(fitted.width) / Double(cellSize.width)).rounded()))
+            var rows = max(1, Int((Double(fitted.height) / Double(cellSize.height)).rounded()))
+            if mode == .kitty && insideTmux {
+                columns = min(columns, KittyGraphics.maxCells)
+                rows = min(rows, KittyGraphics.maxCells)
+            }
             return (fitted, centred(columns: columns, rows: rows, in: box))
         }
     }
@@ -69,6 +93,7 @@ public final class ImageRegionPainter {
         for (id, placed) in onScreen where wanted[id]?.cells != placed.cells {
             stale.append(placed.cells)
             if mode == .sixel { output(Self.wrap(solidSixel(placed.cells, placed.background))) }
+            if mode == .kitty { output(graphics(KittyGraphics.delete(id: kittyID(id)))) }
             onScreen[id] = nil
         }
         let staleRows = stale.map(\.rows)
@@ -86,7 +111,7 @@ public final class ImageRegionPainter {
             if let placed = onScreen[id], placed.version == entry.region.version, placed.cells == entry.cells {
                 rendered = placed.rendered
             } else {
-                rendered = render(entry.region, cells: entry.cells)
+                rendered = render(entry.region, id: id, cells: entry.cells)
             }
             output(Self.wrap(rendered))
             paintCount += 1
@@ -101,7 +126,7 @@ public final class ImageRegionPainter {
         onScreen = [:]
     }
 
-    private func render(_ region: ImageRegion, cells: CellRect) -> String {
+    private func render(_ region: ImageRegion, id: String, cells: CellRect) -> String {
         let pixels = placement(of: region.image, in: region.box).pixels
         let scaled = ImageFitting.scale(region.image, to: pixels)
         switch mode {
@@ -111,7 +136,24 @@ public final class ImageRegionPainter {
             return HalfBlockRenderer.render(scaled, at: (cells.x, cells.y), depth: depth)
         case .sixel:
             return moveTo(cells) + ((try? SixelEncoder.encode(scaled)) ?? "")
+        case .iterm:
+            return moveTo(cells) + graphics((try? ITermInlineImage.encode(scaled, columns: cells.width, rows: cells.height)) ?? "")
+        case .kitty:
+            let image = kittyID(id)
+            guard insideTmux else {
+                return moveTo(cells) + KittyGraphics.transmit(scaled, id: image, columns: cells.width, rows: cells.height, virtual: false)
+            }
+            var text = graphics(KittyGraphics.transmit(scaled, id: image, columns: cells.width, rows: cells.height, virtual: true))
+            for row in 0..<cells.height {
+                text += "\u{1B}[\(cells.y + row + 1);\(cells.x + 1)H" + KittyGraphics.placeholderRow(id: image, row: row, columns: cells.width)
+            }
+            return text
         }
+    }
+
+    /// A graphics escape as the terminal will get it: through tmux's passthrough inside tmux.
+    private func graphics(_ escape: String) -> String {
+        insideTmux && !escape.isEmpty ? TmuxPassthrough.wrap(escape) : escape
     }
 
     /// A sixel of one colour over `cells`, which erases the pixels of an image drawn there.

@@ -10,15 +10,32 @@ import Glibc
 public struct TerminalProbe: Sendable {
     public var attributes: [Int] = []
     public var cellSize: PixelSize?
+    /// The kitty graphics query was answered OK (through tmux's passthrough inside tmux).
+    public var kittyGraphics = false
+    /// XTVERSION's name ("kitty(0.39)", "WezTerm 2024...", "iTerm2 3.5", "tmux 3.3a"), when answered.
+    public var terminalName: String?
     public var supportsSixel: Bool { attributes.contains(4) }
 
-    public init(attributes: [Int] = [], cellSize: PixelSize? = nil) {
+    public init(attributes: [Int] = [], cellSize: PixelSize? = nil, kittyGraphics: Bool = false, terminalName: String? = nil) {
         self.attributes = attributes
         self.cellSize = cellSize
+        self.kittyGraphics = kittyGraphics
+        self.terminalName = terminalName
+    }
+
+    /// The best image mode this terminal shows: kitty graphics, then iTerm2 inline images (by
+    /// name: XTVERSION, or iTerm2's and WezTerm's environment, which SSH passes as LC_TERMINAL),
+    /// then sixel, else half-blocks.
+    public func bestImageMode(environment: [String: String]) -> ImageMode {
+        if kittyGraphics { return .kitty }
+        let names = [terminalName, environment["TERM_PROGRAM"], environment["LC_TERMINAL"]].compactMap { $0?.lowercased() }
+        if names.contains(where: { $0.hasPrefix("iterm") || $0.hasPrefix("wezterm") }) { return .iterm }
+        if supportsSixel { return .sixel }
+        return .blocks
     }
 
     /// Queries the controlling terminal; nil when there is none or it did not answer in time.
-    public static func run(timeout: Double = 0.3) -> TerminalProbe? {
+    public static func run(timeout: Double = 0.3, insideTmux: Bool = false) -> TerminalProbe? {
         let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -29,7 +46,10 @@ public struct TerminalProbe: Sendable {
         tcsetattr(fd, TCSANOW, &raw)
         defer { tcsetattr(fd, TCSANOW, &saved) }
 
-        let query = Array("\u{1B}[16t\u{1B}[c".utf8)
+        // kitty's query first (through tmux's passthrough inside tmux), XTVERSION, the cell size,
+        // and DA1 last: every terminal answers DA1, so its reply ends the wait for the others.
+        let kitty = insideTmux ? TmuxPassthrough.wrap(KittyGraphics.query) : KittyGraphics.query
+        let query = Array((kitty + "\u{1B}[>0q\u{1B}[16t\u{1B}[c").utf8)
         _ = query.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         var reply: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
@@ -43,7 +63,9 @@ public struct TerminalProbe: Sendable {
             guard count > 0 else { return nil }
             reply += buffer[0..<count]
         }
-        var probe = TerminalProbe(attributes: TerminalReplyParser.deviceAttributes(in: reply) ?? [])
+        var probe = TerminalProbe(attributes: TerminalReplyParser.deviceAttributes(in: reply) ?? [],
+                                  kittyGraphics: TerminalReplyParser.kittyGraphicsOK(in: reply),
+                                  terminalName: TerminalReplyParser.terminalVersion(in: reply))
         probe.cellSize = kernelCellSize(fd) ?? TerminalReplyParser.cellSize(in: reply)
         return probe
     }

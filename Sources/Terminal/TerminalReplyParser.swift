@@ -14,6 +14,19 @@ public enum TerminalReplyParser {
         return PixelSize(width: parameters[2], height: parameters[1])
     }
 
+    /// Whether the terminal answered the kitty graphics query (`ESC _G i=31 ; OK ESC \`).
+    public static func kittyGraphicsOK(in bytes: [UInt8]) -> Bool {
+        String(decoding: bytes, as: UTF8.self).contains("\u{1B}_Gi=31;OK")
+    }
+
+    /// XTVERSION's answer to `ESC [ > 0 q`: `ESC P > | name version ESC \`, the terminal's name.
+    public static func terminalVersion(in bytes: [UInt8]) -> String? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let start = text.range(of: "\u{1B}P>|"), let end = text.range(of: "\u{1B}\\", range: start.upperBound..<text.endIndex)
+        else { return nil }
+        return String(text[start.upperBound..<end.lowerBound])
+    }
+
     /// The numeric parameters of the first `ESC [ [?] n ; n ... final` sequence in `bytes`.
     static func controlSequence(in bytes: [UInt8], private isPrivate: Bool, final: UInt8) -> [Int]? {
         var index = 0
