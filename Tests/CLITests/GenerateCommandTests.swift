@@ -29,6 +29,42 @@ final class GenerateCommandTests: XCTestCase {
         }
     }
 
+    /// img2img from the command line: `--init-image`, `--strength` and `--seed` alone give diffusers'
+    /// StableDiffusionImg2ImgPipeline latents for that seed (img2img-golden, make_img2img_fixtures.py).
+    func testImg2ImgWithSeedMatchesDiffusers() throws {
+        struct Case: Decodable {
+            let name: String, scheduler: String, steps: Int, strength: Double, guidance: Float?, seed: UInt64
+            let prompt: String, negativePrompt: String, timesteps: [Float], latents: String, initImage: String?
+        }
+        struct File: Decodable { let cases: [Case] }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let cases = try decoder.decode(File.self, from: Data(contentsOf: Fixtures.url("img2img-golden/cases.json"))).cases
+            .filter { $0.initImage != nil }
+        XCTAssertGreaterThanOrEqual(cases.count, 3, "img2img-golden's plain cases")
+        let golden = try SafetensorsFile(url: Fixtures.url("img2img-golden/golden.safetensors"))
+        let dir = Fixtures.temporaryDirectory("cli")
+        for c in cases {
+            let latents = dir.appendingPathComponent("\(c.name)-latents.safetensors"), out = dir.appendingPathComponent("\(c.name).png")
+            var arguments = ["generate", "--model", Fixtures.url("tiny-sd").path, "--prompt", c.prompt,
+                             "--guidance", "\(c.guidance ?? 7.5)", "--steps", "\(c.steps)",
+                             "--scheduler", c.scheduler.replacingOccurrences(of: "_", with: "-"), "--seed", "\(c.seed)",
+                             "--init-image", Fixtures.url("img2img-golden/\(c.initImage!)").path, "--strength", "\(c.strength)",
+                             "--width", "64", "--height", "64", "--latents-out", latents.path, "--out", out.path]
+            if !c.negativePrompt.isEmpty { arguments += ["--negative-prompt", c.negativePrompt] }
+            let result = try PhotoverseBinary.run(arguments, in: dir)
+            XCTAssertEqual(result.status, 0, "\(c.name): \(result.stderr)")
+            guard result.status == 0 else { continue }
+            XCTAssertTrue(result.stderr.contains("\(c.timesteps.count)/\(c.timesteps.count)"), "\(c.name): \(result.stderr)")
+            let expected = try golden.tensor(c.latents)
+            let scale = max(1, expected.scalars.map(abs).max() ?? 1)
+            XCTAssertLessThan(try SafetensorsFile(url: latents).tensor("latents").maxAbsDifference(expected) / scale, 1e-3, c.name)
+            let record = try PNGCodec.readText(out)["photoverse"] ?? ""
+            XCTAssertTrue(record.contains("\"seed\":\(c.seed)"), record)
+            XCTAssertTrue(record.contains("\"strength\":\(c.strength)"), record)
+        }
+    }
+
     func testSingleFileCheckpointGivesTheFolderLatents() throws {
         let golden = try SafetensorsFile(url: Fixtures.url("tiny-sd-golden/pipelines.safetensors"))
         let dir = Fixtures.temporaryDirectory("cli")

@@ -80,18 +80,40 @@ final class PersonalizedGenerateTests: XCTestCase {
     }
 
     /// The paper's image-to-image trick: `--strength` with a reference starts from the noised
-    /// reference crop and runs only that fraction of the steps.
-    func testStrengthStartsFromTheReference() throws {
+    /// reference crop, runs only that fraction of the steps, and with `--seed` gives the PyTorch
+    /// reference's latents (img2img-golden photoverse_strength: the seed samples the start's
+    /// posterior, then the noise, as diffusers' img2img does).
+    func testStrengthStartsFromTheReferenceAndMatchesItWithTheSeed() throws {
+        struct Case: Decodable {   // the PhotoVerse knobs are absent from the file's plain cases
+            let name: String, steps: Int, strength: Double, seed: UInt64, sImage: Float?, sText: Float?, sigma: Float?, alpha: Float?
+            let gamma: Float?, numWords: Int?, scheduler: String, prompt: String, negativePrompt: String, timesteps: [Float], latents: String
+        }
+        struct File: Decodable { let cases: [Case] }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let folder = Fixtures.url("img2img-golden")
+        let all = try decoder.decode(File.self, from: Data(contentsOf: folder.appendingPathComponent("cases.json"))).cases
+        let c = try XCTUnwrap(all.first { $0.name == "photoverse_strength" }, "img2img-golden case photoverse_strength")
         let dir = Fixtures.temporaryDirectory("cli-photoverse")
-        let out = dir.appendingPathComponent("trick.png")
-        var args = arguments(noise: dir.appendingPathComponent("unused"), latents: dir.appendingPathComponent("l.safetensors"), out: out)
-        let noiseAt = args.firstIndex(of: "--noise")!
-        args.removeSubrange(noiseAt...(noiseAt + 1))
-        let result = try PhotoverseBinary.run(args + ["--strength", "0.5"], in: dir)
+        let out = dir.appendingPathComponent("trick.png"), latents = dir.appendingPathComponent("latents.safetensors")
+        let result = try PhotoverseBinary.run(
+            ["generate", "--model", Fixtures.url("tiny-sd").path,
+             "--adapter", golden.appendingPathComponent("adapter.safetensors").path, "--image-encoder", golden.path,
+             "--reference", golden.appendingPathComponent("reference.png").path, "--crop", "none",
+             "--prompt", c.prompt, "--negative-prompt", c.negativePrompt, "--steps", "\(c.steps)", "--scheduler", c.scheduler,
+             "--guidance", "\(try XCTUnwrap(c.sText))", "--identity-guidance", "\(try XCTUnwrap(c.sImage))",
+             "--text-weight", "\(try XCTUnwrap(c.gamma))", "--image-weight", "\(try XCTUnwrap(c.sigma))",
+             "--lora-scale", "\(try XCTUnwrap(c.alpha))", "--tokens", "\(try XCTUnwrap(c.numWords))",
+             "--strength", "\(c.strength)", "--seed", "\(c.seed)", "--latents-out", latents.path, "--out", out.path], in: dir)
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stderr.contains("2/2"), "half of 4 steps: \(result.stderr)")
+        XCTAssertTrue(result.stderr.contains("\(c.timesteps.count)/\(c.timesteps.count)"),
+                      "\(c.strength) of \(c.steps) steps: \(result.stderr)")
+        let expected = try SafetensorsFile(url: folder.appendingPathComponent("golden.safetensors")).tensor(c.latents)
+        let scale = max(1, expected.scalars.map(abs).max() ?? 1)
+        XCTAssertLessThan(try SafetensorsFile(url: latents).tensor("latents").maxAbsDifference(expected) / scale, 1e-3)
         let record = try PNGCodec.readText(out)["photoverse"] ?? ""
-        XCTAssertTrue(record.contains("\"strength\":0.5"), record)
+        XCTAssertTrue(record.contains("\"strength\":\(c.strength)"), record)
+        XCTAssertTrue(record.contains("\"seed\":\(c.seed)"), record)
     }
 
     func testPersonalizationErrorsAreOneLine() throws {
