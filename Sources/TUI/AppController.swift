@@ -163,6 +163,11 @@ public final class AppController {
                 // A first start: the model's own size, not a guess that may be 64x too slow.
                 settings.request.width = loaded.nativeSize
                 settings.request.height = loaded.nativeSize
+                // ... and a prompt in the words it knows.
+                if let example = loaded.examplePrompt, !editingText {
+                    settings.request.prompt = example
+                    prompt.setText(example)
+                }
                 wasFreshConfig = false
             }
             say("model \(loaded.name) ready" + (loaded.hasIdentity ? "" : " (no PhotoVerse adapter: plain text-to-image)"))
@@ -273,8 +278,13 @@ public final class AppController {
         let shipped = isShippedReference(url)
         settings.crop = crop ?? (shipped ? .none : .auto)
         services.loadReference(url.path, settings.crop)
-        say("reference: \(url.lastPathComponent)" + (shipped ? " (ships with the model: crop none)" : "")
-            + (hasIdentity ? "" : " (this model has no adapter: shown, not used)"))
+        if !shipped, case .ready(let loaded) = model, let domain = loaded.domain {
+            // A real photo on a model that knows drawn faces only would disappoint silently.
+            say("note: this model knows \(domain) only; a photo of a real person will not carry over (its model card says more)")
+        } else {
+            say("reference: \(url.lastPathComponent)" + (shipped ? " (ships with the model: crop none)" : "")
+                + (hasIdentity ? "" : " (this model has no adapter: shown, not used)"))
+        }
         services.saveConfig(config)
     }
 

@@ -22,4 +22,17 @@ public struct LoadedModel: Equatable, Sendable {
     public let hasIdentity: Bool
     public let nativeSize: Int
     public let loadSeconds: Double
+    /// From the adapter's metadata: a prompt in the model's own words, and what it knows ("drawn faces").
+    public var examplePrompt: String?
+    public var domain: String?
+
+    public init(name: String, hasIdentity: Bool, nativeSize: Int, loadSeconds: Double,
+                examplePrompt: String? = nil, domain: String? = nil) {
+        self.name = name
+        self.hasIdentity = hasIdentity
+        self.nativeSize = nativeSize
+        self.loadSeconds = loadSeconds
+        self.examplePrompt = examplePrompt
+        self.domain = domain
+    }
 }

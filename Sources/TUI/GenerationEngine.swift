@@ -36,9 +36,11 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
                 let pipeline = try GenerationPipeline(modelFolder: modelFolder)
                 self.pipeline = pipeline
                 let summary = ModelFolderSummary(folder: modelFolder)
+                let metadata = pipeline.identity?.adapter.metadata
                 mailbox.post(.modelLoaded(LoadedModel(name: summary.name, hasIdentity: pipeline.identity != nil,
                                                       nativeSize: summary.nativeSize,
-                                                      loadSeconds: Date().timeIntervalSince(started))))
+                                                      loadSeconds: Date().timeIntervalSince(started),
+                                                      examplePrompt: metadata?.examplePrompt, domain: metadata?.domain)))
             } catch {
                 loadFailure = "cannot load the model: \(error)"
                 mailbox.post(.modelFailed(loadFailure!))

@@ -45,4 +45,20 @@ extension AppControllerTests {
                                record: GenerationRequest(prompt: "p"), seconds: 1))
         XCTAssertNil(app.lastStop)
     }
+
+    func testAModelsExamplePromptAndDomainGuideAFirstStart() {
+        let services = AppController.Services(
+            queue: queue, loadReference: { _, _ in }, saveConfig: { _ in }, openFile: { "file: \($0.path)" },
+            trash: Trash(root: folder.appendingPathComponent("Trash")), themes: ThemeCatalog(folders: [ThemeTests.themesFolder]))
+        let app = AppController(config: UserConfig(), freshConfig: true, modelName: "mini", outputFolder: folder,
+                                themeName: "dark", services: services)
+        app.apply(.modelLoaded(LoadedModel(name: "mini", hasIdentity: true, nativeSize: 64, loadSeconds: 0.1,
+                                           examplePrompt: "a cartoon of S* wearing a crown in space", domain: "drawn faces")))
+        XCTAssertEqual(app.settings.request.prompt, "a cartoon of S* wearing a crown in space")
+        XCTAssertEqual(app.prompt.text, "a cartoon of S* wearing a crown in space")
+        app.chooseReference(URL(fileURLWithPath: "/photos/me.jpg"))
+        XCTAssertEqual(app.currentMessage()?.text,
+                       "note: this model knows drawn faces only; a photo of a real person will not carry over (its model card says more)")
+        XCTAssertEqual(app.settings.crop, .auto)
+    }
 }

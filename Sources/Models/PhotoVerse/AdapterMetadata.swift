@@ -22,6 +22,10 @@ public struct AdapterMetadata: Equatable {
     /// What ε(∅) gets as image input: `zero_tokens` (the image attention adds exactly 0) or
     /// `zero_features` (the image adapter applied to all-zero encoder features).
     public var unconditionalImage = UnconditionalImage.zeroTokens
+    /// A prompt in the words the model knows (the UI's default prompt on this model).
+    public var examplePrompt: String?
+    /// What the model was trained on, e.g. "drawn faces": a real photo then will not carry over.
+    public var domain: String?
 
     public enum UnconditionalImage: String, CaseIterable {
         case zeroTokens = "zero_tokens", zeroFeatures = "zero_features"
@@ -52,6 +56,8 @@ public struct AdapterMetadata: Equatable {
         loraRank = try integer("lora_rank") ?? 0
         placeholder = raw["placeholder"] ?? placeholder
         identityPrompt = raw["identity_prompt"] ?? identityPrompt
+        examplePrompt = raw["example_prompt"].flatMap { $0.isEmpty || $0.utf8.count > 4096 ? nil : $0 }
+        domain = raw["domain"].flatMap { $0.isEmpty || $0.utf8.count > 200 ? nil : $0 }
         imageSize = try integer("image_size") ?? 0
         func floats(_ key: String) throws -> [Float]? {
             guard let text = raw[key] else { return nil }
