@@ -128,7 +128,10 @@ public final class ImageRegionPainter {
 
     private func render(_ region: ImageRegion, id: String, cells: CellRect) -> String {
         let pixels = placement(of: region.image, in: region.box).pixels
-        let scaled = ImageFitting.scale(region.image, to: pixels)
+        // kitty and iTerm2 scale an image to its cells themselves: a small image (a 64x64
+        // preview every step) goes as it is, not blown up to the panel's pixels first.
+        let terminalScales = (mode == .kitty || mode == .iterm) && region.image.width <= pixels.width
+        let scaled = terminalScales ? region.image : ImageFitting.scale(region.image, to: pixels)
         switch mode {
         case .none:
             return ""

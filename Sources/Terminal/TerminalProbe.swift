@@ -35,7 +35,10 @@ public struct TerminalProbe: Sendable {
     }
 
     /// Queries the controlling terminal; nil when there is none or it did not answer in time.
-    public static func run(timeout: Double = 0.3, insideTmux: Bool = false) -> TerminalProbe? {
+    /// Every terminal answers DA1, so the limit is only paid by one that is silent; it is generous
+    /// because a terminal still starting up (kitty with software OpenGL) answers late, and a late
+    /// answer would otherwise arrive as keys. Whatever is left unread is discarded.
+    public static func run(timeout: Double = 1.0, insideTmux: Bool = false) -> TerminalProbe? {
         let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -44,7 +47,10 @@ public struct TerminalProbe: Sendable {
         var raw = saved
         raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
         tcsetattr(fd, TCSANOW, &raw)
-        defer { tcsetattr(fd, TCSANOW, &saved) }
+        defer {
+            tcflush(fd, TCIFLUSH)
+            tcsetattr(fd, TCSANOW, &saved)
+        }
 
         // kitty's query first (through tmux's passthrough inside tmux), XTVERSION, the cell size,
         // and DA1 last: every terminal answers DA1, so its reply ends the wait for the others.
