@@ -14,8 +14,8 @@ final class TerminalSettingsTests: XCTestCase {
         XCTAssertEqual(try ImageModeSetting.resolve(flag: "blocks", environment: ["PHOTOVERSE_IMAGES": "sixel"]), .fixed(.blocks))
         XCTAssertEqual(try ImageModeSetting.resolve(flag: nil, environment: ["PHOTOVERSE_IMAGES": "none"]), .fixed(.none))
         XCTAssertEqual(try ImageModeSetting.resolve(flag: nil, environment: [:]), .auto)
-        XCTAssertThrowsError(try ImageModeSetting.resolve(flag: "kitty", environment: [:])) { error in
-            XCTAssertEqual("\(error)", "--images: unknown image mode 'kitty' (use auto, sixel, blocks or none)")
+        XCTAssertThrowsError(try ImageModeSetting.resolve(flag: "ascii", environment: [:])) { error in
+            XCTAssertEqual("\(error)", "--images: unknown image mode 'ascii' (use auto, kitty, iterm, sixel, blocks or none)")
         }
     }
 
