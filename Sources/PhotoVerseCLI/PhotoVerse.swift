@@ -12,6 +12,6 @@ struct PhotoVerse: ParsableCommand {
             `photoverse generate`.
             """,
         version: version,
-        subcommands: [InteractiveCommand.self, GenerateCommand.self, InspectCommand.self, BenchCommand.self],
+        subcommands: [InteractiveCommand.self, GenerateCommand.self, SweepCommand.self, InspectCommand.self, BenchCommand.self],
         defaultSubcommand: InteractiveCommand.self)
 }
