@@ -3,7 +3,7 @@ import Formats
 /// A request value that cannot run; one line naming the setting, its value and what is allowed.
 public struct InvalidRequest: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// The bounds a request is checked against before any work (the CLI checks before loading the

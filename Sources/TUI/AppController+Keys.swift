@@ -16,7 +16,8 @@ extension AppController {
             handleEditing(key)
             return
         }
-        KeyBindings.binding(for: key, in: [.anywhere, focus.keyScope], app: self)?.action(self, key)
+        let scopes: [KeyBinding.Scope] = sweep != nil ? [.sweep, .anywhere, focus.keyScope] : [.anywhere, focus.keyScope]
+        KeyBindings.binding(for: key, in: scopes, app: self)?.action(self, key)
     }
 
     func handleOverlay(_ key: Key, _ overlay: Overlay) {
@@ -34,6 +35,21 @@ extension AppController {
             handlePickerKey(key)
         case .valueEntry(let field):
             handleValueEntry(key, field)
+        case .sweepEntry:
+            switch key {
+            case .enter:
+                self.overlay = nil
+                startSweep(valueEditor.text)
+            case .escape: self.overlay = nil
+            case .character(let c): valueEditor.insert(c)
+            case .backspace: valueEditor.deleteBackward()
+            case .left: valueEditor.moveLeft()
+            case .right: valueEditor.moveRight()
+            case .home, .control("a"): valueEditor.moveToStart()
+            case .end, .control("e"): valueEditor.moveToEnd()
+            case .control("u"): valueEditor.setText("")
+            default: break
+            }
         case .confirmQuit:
             switch key {
             case .character("y"), .character("Y"), .character("q"):

@@ -64,6 +64,9 @@ public final class AppController {
     public var lastRun: FinishedRun?
     /// How the last run ended when it did not finish ("stopped at step 3/25"); cleared by a finished run.
     public var lastStop: String?
+    /// The sweep shown in the big panel, while it is open.
+    public var sweep: SweepState?
+    var lastSweepAxes = SweepState.defaultAxes
     /// The photo highlighted in the picker, prepared as it would be if picked (shown in the big panel).
     public var pickerPreview: ReferencePhoto?
     public var pickerPreviewPhoto: ShownImage?
@@ -183,6 +186,10 @@ public final class AppController {
             run?.elapsed = elapsed
             livePreview = ShownImage(image: preview, version: ImageVersion.next())
         case .runFinished(let id, let url, let image, let record, let seconds):
+            if let cell = sweep?.cell(ofJob: id) {
+                sweep?.images[cell] = ShownImage(image: image, version: ImageVersion.next())
+                sweep?.files[cell] = url
+            }
             images.store(image, for: url)
             gallery.add(Gallery.Item(url: url, record: record))
             lastRun = FinishedRun(file: url.lastPathComponent, seconds: seconds, steps: record.steps)
@@ -197,6 +204,7 @@ public final class AppController {
             lastStop = "stopped\(at)"
             say("run cancelled\(at)")
         case .runFailed(let id, let text):
+            if let cell = sweep?.cell(ofJob: id) { sweep?.failed.insert(cell) }
             if run?.id == id || run == nil { run = nil }
             livePreview = nil
             lastStop = "failed: " + text
@@ -249,6 +257,50 @@ public final class AppController {
         } else if settings.request.prompt.contains("S*") && settings.referencePath == nil && hasIdentity {
             say("no reference photo: S* is read as plain text (Tab to Reference, Enter to pick one)")
         }
+    }
+
+    /// `w`: asks for the sweep's axes (the last ones, or a default).
+    public func startSweepEntry() {
+        valueEditor = TextEditor(lastSweepAxes)
+        valueEntryFresh = false
+        overlay = .sweepEntry
+    }
+
+    /// Queues one run per cell of the sweep the entry line describes: the current settings,
+    /// one seed for all, only the swept knobs differing. The big panel shows the grid filling.
+    public func startSweep(_ text: String) {
+        commitPromptEditors()
+        do {
+            let (x, y) = try SweepState.axes(parsing: text)
+            var base = settings.request(seed: settings.seedLocked ? settings.request.seed : UInt64.random(in: 0..<(1 << 32)),
+                                        modelFolder: URL(fileURLWithPath: "/"), modelHasIdentity: hasIdentity)
+            base.model = nil
+            let plan = SweepPlan(base: base, x: x, y: y)
+            try plan.validate()
+            lastSweepAxes = text
+            var jobs: [GenerationJob] = []
+            for index in 0..<(plan.rows * plan.columns) {
+                var cellSettings = settings
+                cellSettings.request = plan.request(row: index / plan.columns, column: index % plan.columns)
+                cellSettings.seedLocked = true
+                jobs.append(GenerationJob(id: nextJobID, settings: cellSettings, seed: base.seed, outputFolder: outputFolder))
+                nextJobID += 1
+            }
+            sweep = SweepState(plan: plan, jobIDs: jobs.map(\.id))
+            services.queue.enqueue(jobs)
+            say("sweep: \(jobs.count) runs queued (seed \(base.seed)); ←→↑↓ pick a cell, Enter loads it, w closes")
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    /// Enter on a sweep cell: its settings become the current ones.
+    public func loadSweepCell() {
+        guard let sweep else { return }
+        settings.load(sweep.request(sweep.selection))
+        prompt.setText(settings.request.prompt)
+        negative.setText(settings.request.negativePrompt)
+        say("loaded sweep cell \(sweep.label(sweep.selection)) (seed \(settings.request.seed) locked)")
     }
 
     /// Esc: stops the run between steps and drops the queue.

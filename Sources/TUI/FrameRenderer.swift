@@ -87,6 +87,8 @@ final class FrameRenderer {
             return ConfirmView.draw("A run is going. Quit anyway?", columns: columns, rows: rows, on: canvas)
         case .confirmDelete(let url)?:
             return ConfirmView.draw("Move \(url.lastPathComponent) to the trash?", columns: columns, rows: rows, on: canvas)
+        case .sweepEntry?:
+            return SweepView.drawEntry(app, columns: columns, rows: rows, on: canvas)
         case .valueEntry?, nil:
             return nil
         }

@@ -4,7 +4,7 @@ import Terminal
 /// A strip of result thumbnails around the selection, and one line about the selected result.
 enum GalleryPanelView {
     static func draw(_ app: AppController, in rect: CellRect, on canvas: Canvas) {
-        let focused = app.focus == .gallery && app.overlay == nil
+        let focused = app.focus == .gallery && app.overlay == nil && app.sweep == nil
         let count = app.gallery.items.count
         canvas.panel(rect, title: count == 0 ? "Gallery" : "Gallery \(app.gallery.selection + 1)/\(count)", focused: focused)
         let inner = rect.inset(by: 1)

@@ -6,7 +6,7 @@ import Terminal
 /// never disagree (lazygit's GetKeybindings shape).
 struct KeyBinding {
     enum Scope: CaseIterable {
-        case anywhere, reference, prompt, parameters, gallery, picker
+        case anywhere, reference, prompt, parameters, gallery, picker, sweep
 
         var title: String {
             switch self {
@@ -16,6 +16,7 @@ struct KeyBinding {
             case .parameters: return "Parameters"
             case .gallery: return "Gallery"
             case .picker: return "Photo picker"
+            case .sweep: return "Sweep (while its grid is shown)"
             }
         }
     }
@@ -36,7 +37,7 @@ struct KeyBinding {
 }
 
 enum KeyBindings {
-    static let table: [KeyBinding] = anywhere + reference + prompt + parameters + gallery + picker
+    static let table: [KeyBinding] = anywhere + reference + prompt + parameters + gallery + picker + sweep
 
     static let anywhere: [KeyBinding] = [
         KeyBinding(scope: .anywhere, keys: [.tab], label: "Tab / Shift-Tab", help: "next / previous panel", hint: "Tab panel") { app, _ in
@@ -51,6 +52,8 @@ enum KeyBindings {
             app.comparing = false
         },
         KeyBinding(scope: .anywhere, keys: [.character("n")], label: "n", help: "new random seed", hint: nil) { app, _ in app.newSeed() },
+        KeyBinding(scope: .anywhere, keys: [.character("w")], label: "w", help: "sweep: one seed over a grid of knob values",
+                   hint: nil) { app, _ in app.startSweepEntry() },
         KeyBinding(scope: .anywhere, keys: [.character("t")], label: "t", help: "next colour theme", hint: "t theme") { app, _ in app.nextTheme() },
         KeyBinding(scope: .anywhere, keys: [.control("l")], label: "Ctrl-L", help: "repaint the screen", hint: nil) { app, _ in
             app.fullRedrawRequested = true
@@ -148,6 +151,21 @@ enum KeyBindings {
         },
         KeyBinding(scope: .picker, keys: [.escape, .character("q")], label: "Esc", help: "close", hint: "Esc close") { app, _ in
             app.closePicker()
+        },
+    ]
+
+    static let sweep: [KeyBinding] = [
+        KeyBinding(scope: .sweep, keys: [.left, .character("h")], label: "←→↑↓ hljk", help: "pick a cell", hint: "←→↑↓ cell") { app, _ in
+            app.sweep?.move(columns: -1, rows: 0)
+        },
+        KeyBinding(scope: .sweep, keys: [.right, .character("l")], label: "", help: "", hint: nil) { app, _ in app.sweep?.move(columns: 1, rows: 0) },
+        KeyBinding(scope: .sweep, keys: [.up, .character("k")], label: "", help: "", hint: nil) { app, _ in app.sweep?.move(columns: 0, rows: -1) },
+        KeyBinding(scope: .sweep, keys: [.down, .character("j")], label: "", help: "", hint: nil) { app, _ in app.sweep?.move(columns: 0, rows: 1) },
+        KeyBinding(scope: .sweep, keys: [.enter], label: "Enter", help: "load the cell's settings", hint: "Enter load") { app, _ in
+            app.loadSweepCell()
+        },
+        KeyBinding(scope: .sweep, keys: [.character("w")], label: "w", help: "close the sweep (its runs go on)", hint: "w close") { app, _ in
+            app.sweep = nil
         },
     ]
 

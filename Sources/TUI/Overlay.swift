@@ -7,4 +7,6 @@ public enum Overlay: Equatable {
     case valueEntry(ParameterField)
     case confirmQuit
     case confirmDelete(URL)
+    /// Typing the axes of a sweep.
+    case sweepEntry
 }

@@ -5,7 +5,7 @@ import Terminal
 enum ParameterPanelView {
     static func draw(_ app: AppController, in rect: CellRect, on canvas: Canvas) {
         let focused = app.focus == .parameters
-        canvas.panel(rect, title: "Parameters", focused: focused && app.overlay == nil)
+        canvas.panel(rect, title: "Parameters", focused: focused && app.overlay == nil && app.sweep == nil)
         let inner = rect.inset(by: 1)
         guard inner.height >= 1 else { return }
         let fields = ParameterField.allCases

@@ -9,6 +9,10 @@ enum PreviewPanelView {
             drawPickerPhoto(app, entry.url, in: rect, on: canvas)
             return
         }
+        if let sweep = app.sweep {
+            SweepView.draw(app, sweep, in: rect, on: canvas)
+            return
+        }
         var title = "Preview"
         if let run = app.run {
             title += run.step > 0 ? " · step \(run.step)/\(run.total) · seed \(run.seed)" : " · starting · seed \(run.seed)"

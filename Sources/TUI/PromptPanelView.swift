@@ -5,7 +5,7 @@ enum PromptPanelView {
     static let negativeLabel = "Negative: "
 
     static func draw(_ app: AppController, in rect: CellRect, on canvas: Canvas) {
-        let focused = (app.focus == .prompt || app.focus == .negative) && app.overlay == nil
+        let focused = (app.focus == .prompt || app.focus == .negative) && app.overlay == nil && (app.sweep == nil || app.editingText)
         let editing = app.editingText && focused
         canvas.panel(rect, title: editing ? "Prompt · editing (Enter: done)" : "Prompt", focused: focused)
         let inner = rect.inset(by: 1)

@@ -5,7 +5,7 @@ import Terminal
 /// preparation found ("1 face · crop 1.3x") underneath.
 enum ReferencePanelView {
     static func draw(_ app: AppController, in rect: CellRect, on canvas: Canvas) {
-        canvas.panel(rect, title: "Reference", focused: app.focus == .reference && app.overlay == nil)
+        canvas.panel(rect, title: "Reference", focused: app.focus == .reference && app.overlay == nil && app.sweep == nil)
         let inner = rect.inset(by: 1)
         guard inner.height >= 2 else { return }
         let imageArea = CellRect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 2)

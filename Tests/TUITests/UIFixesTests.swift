@@ -62,3 +62,24 @@ extension AppControllerTests {
         XCTAssertEqual(app.settings.crop, .auto)
     }
 }
+
+extension AppControllerTests {
+    func testASweepQueuesOneRunPerCellWithOneSeed() {
+        let app = makeApp()
+        app.settings.seedLocked = true
+        app.settings.request.seed = 9
+        app.startSweep("x guidance=2,4,6 y steps=5,10")
+        XCTAssertEqual(queue.jobs.count, 6)
+        XCTAssertEqual(Set(queue.jobs.map(\.seed)), [9], "one seed for the whole grid")
+        XCTAssertEqual(queue.jobs.map(\.settings.request.guidance), [2, 4, 6, 2, 4, 6])
+        XCTAssertEqual(queue.jobs.map(\.settings.request.steps), [5, 5, 5, 10, 10, 10])
+        press(app, .right, .right, .down)
+        XCTAssertEqual(app.sweep?.selection, 5)
+        press(app, .enter)
+        XCTAssertEqual(app.settings.request.guidance, 6)
+        XCTAssertEqual(app.settings.request.steps, 10)
+        app.startSweep("x brightness=1,2")
+        XCTAssertTrue(app.currentMessage()?.text.contains("expected KNOB=V1,V2") ?? false, "\(String(describing: app.currentMessage()))")
+        XCTAssertEqual(queue.jobs.count, 6, "a bad sweep queues nothing")
+    }
+}

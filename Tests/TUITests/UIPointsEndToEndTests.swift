@@ -54,3 +54,31 @@ final class UIPointsEndToEndTests: XCTestCase {
         try ui.assertExitedRestored(status: 0)
     }
 }
+
+extension UIPointsEndToEndTests {
+    /// `w`: a sweep over two knobs runs on the queue, its grid fills in the big panel, and
+    /// Enter on a cell makes its settings the current ones.
+    func testASweepFillsItsGridAndEnterLoadsACell() throws {
+        let home = Fixtures.temporaryDirectory("photoverse-tui")
+        let ui = try TmuxSession(columns: 110, rows: 36, arguments: ["--model", UIFixtures.plainModel.path, "--images", "blocks"], home: home)
+        addTeardownBlock { ui.close() }
+        try ui.waitFor("ready")
+        try ui.send("w")
+        try ui.waitFor("Sweep: one seed over a grid")
+        try ui.send("C-u")
+        try ui.type("x guidance=2,6 y steps=3,4")
+        try ui.send("Enter")
+        let grid = try ui.waitFor("Sweep 4/4 · x guidance · y steps", timeout: 60)
+        XCTAssertTrue(grid.contains("2 · 3") && grid.contains("6 · 4"), grid)
+        try ui.send("Right", "Down")
+        try ui.waitFor("guidance=6 steps=4  (Enter loads it)")
+        try ui.send("Enter")
+        try ui.waitFor("loaded sweep cell guidance=6 steps=4")
+        try ui.send("w")
+        let back = try ui.wait("the parameters again") { !$0.contains("Sweep 4/4") && $0.contains("(locked)") }
+        XCTAssertTrue(back.contains("Prompt guidance") && back.contains(" 6.0 "), back)
+        XCTAssertEqual(UIFixtures.results(in: ui.outputFolder).count, 4, "every cell saved as a result")
+        try ui.send("q")
+        try ui.assertExitedRestored(status: 0)
+    }
+}
