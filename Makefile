@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 RELEASE_BIN := .build/release/photoverse
 
-.PHONY: run test deps build build-debug venv swift-test python-test bench clean train-mini
+.PHONY: run test deps build build-debug venv swift-test python-test bench clean train-mini fuzz fuzz-smoke
 
 # The UI opens on the embedded PhotoVerse-mini model; until `make train-mini` has produced it,
 # on the tiny random-weight test model (its images are noise, but every control works).
@@ -48,6 +48,16 @@ bench: deps build venv
 # thread; log in training/work/train.log, sample grids in training/work/samples/).
 train-mini: venv
 	cd training && PYTHONPATH=. ../$(PYTHON) -m photoverse_train.train_mini --threads 1 --lanes 2 $(TRAIN_ARGS)
+
+# Coverage-guided fuzzing of every input parser (libFuzzer + AddressSanitizer, Fuzz/): each target
+# for FUZZ_SECONDS (default 60) in turn, then executions and findings per target; findings land in
+# Fuzz/findings/<target>/. FUZZ_TARGETS="png config" picks targets. fuzz-smoke: 3 s each, for CI.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) nice -n 5 Fuzz/run.sh $(FUZZ_TARGETS)
+
+fuzz-smoke: deps
+	FUZZ_SECONDS=3 nice -n 5 Fuzz/run.sh $(FUZZ_TARGETS)
 
 clean:
 	rm -rf .build

@@ -74,6 +74,11 @@ static int pv_png_begin_read(const uint8_t *data, size_t size, char *error, size
         return PV_CODEC_OUT_OF_MEMORY;
     }
     png_set_read_fn(png, ctx, pv_png_read);
+    // Bounds on what a small file can make libpng allocate: an ancillary chunk (text, ICC
+    // profile, ...) or its decompressed form over 4 MiB, or over 256 such chunks, is refused
+    // (the defaults of the system's libpng allowed a 64 MiB buffer for a 100-byte file).
+    png_set_chunk_malloc_max(png, 4u << 20);
+    png_set_chunk_cache_max(png, 256);
     *ctx_out = ctx;
     *png_out = png;
     *info_out = info;
@@ -98,6 +103,34 @@ static int pv_png_ihdr_too_large(const uint8_t *data, size_t size, uint64_t max_
     return exceeds(*width, *height, max_pixels);
 }
 
+// Every chunk up to IEND must fit in the file. libpng allocates a chunk's declared length
+// before reading it, so a 200-byte file declaring a 512 MiB tEXt chunk would cost 512 MiB; the
+// whole file is in memory here, so such a file is refused as truncated before libpng starts.
+static int pv_png_chunks_fit(const uint8_t *data, size_t size, char *error, size_t error_size) {
+    size_t offset = 8;
+    while (size - offset >= 8) {
+        uint32_t length = big_endian_32(data + offset);
+        const uint8_t *type = data + offset + 4;
+        int printable = 1;
+        for (int i = 0; i < 4; i++) printable &= (type[i] >= 'A' && type[i] <= 'Z') || (type[i] >= 'a' && type[i] <= 'z');
+        if (length > 0x7fffffffu || (uint64_t)length + 12 > (uint64_t)(size - offset)) {
+            char message[160];
+            if (printable) {
+                snprintf(message, sizeof message, "chunk '%.4s' at byte %zu declares %u bytes, past the end of the file (%zu bytes)",
+                         (const char *)type, offset, length, size);
+            } else {
+                snprintf(message, sizeof message, "chunk at byte %zu declares %u bytes, past the end of the file (%zu bytes)",
+                         offset, length, size);
+            }
+            set_error(error, error_size, message);
+            return 0;
+        }
+        if (memcmp(type, "IEND", 4) == 0) return 1;
+        offset += (size_t)length + 12;
+    }
+    return 1;  // no IEND: libpng reports the missing end itself
+}
+
 int pv_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
                   pv_decoded_image *out, char *error, size_t error_size) {
     memset(out, 0, sizeof *out);
@@ -110,6 +143,11 @@ int pv_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
         png_destroy_read_struct(&png, &info, NULL);
         pv_png_release_context(ctx);
         return PV_CODEC_TOO_LARGE;
+    }
+    if (!pv_png_chunks_fit(data, size, error, error_size)) {
+        png_destroy_read_struct(&png, &info, NULL);
+        pv_png_release_context(ctx);
+        return PV_CODEC_TRUNCATED;
     }
 
     if (setjmp(png_jmpbuf(png))) {
@@ -179,6 +217,11 @@ int pv_png_read_text(const uint8_t *data, size_t size, uint64_t max_pixels,
         png_destroy_read_struct(&png, &info, NULL);
         pv_png_release_context(ctx);
         return PV_CODEC_TOO_LARGE;
+    }
+    if (!pv_png_chunks_fit(data, size, error, error_size)) {
+        png_destroy_read_struct(&png, &info, NULL);
+        pv_png_release_context(ctx);
+        return PV_CODEC_TRUNCATED;
     }
 
     if (setjmp(png_jmpbuf(png))) {

@@ -179,6 +179,23 @@ final class InputRefusalTests: XCTestCase {
         }
     }
 
+    // MARK: - Found by fuzzing
+
+    /// fuzz-png: a 50-byte PNG whose tEXt chunk declares 512 MiB made libpng allocate 512 MiB
+    /// before finding the file ends. Chunks must fit in the file before libpng starts.
+    func testPNGChunkLongerThanTheFileIsRefusedBeforeAllocating() throws {
+        var bytes = PNGCodec.signature
+        bytes += pngChunk("IHDR", bigEndianBytes(1) + bigEndianBytes(1) + [8, 2, 0, 0, 0])
+        bytes += bigEndianBytes(536_870_956) + Array("tEXt".utf8) + Array("key\0value".utf8)
+        for read in [{ _ = try PNGCodec.decode(Data(bytes), file: "bomb.png") },
+                     { _ = try PNGCodec.text(Data(bytes), file: "bomb.png") }] as [() throws -> Void] {
+            assertFormatError(.truncated, fileName: "bomb.png",
+                              mentions: ["chunk 'tEXt' at byte 33 declares 536870956 bytes, past the end of the file (50 bytes)"]) {
+                try read()
+            }
+        }
+    }
+
     // MARK: - Terminal-safe messages
 
     func testEscapeSequencesInNamesAreNotEchoedRaw() throws {
