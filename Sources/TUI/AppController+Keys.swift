@@ -41,14 +41,7 @@ extension AppController {
                 self.overlay = nil
                 startSweep(valueEditor.text)
             case .escape: self.overlay = nil
-            case .character(let c): valueEditor.insert(c)
-            case .backspace: valueEditor.deleteBackward()
-            case .left: valueEditor.moveLeft()
-            case .right: valueEditor.moveRight()
-            case .home, .control("a"): valueEditor.moveToStart()
-            case .end, .control("e"): valueEditor.moveToEnd()
-            case .control("u"): valueEditor.setText("")
-            default: break
+            default: editEntryLine(key)
             }
         case .confirmQuit:
             switch key {

@@ -74,6 +74,15 @@ extension AppController {
         case .character(let c):
             if fresh { valueEditor.setText("") }
             valueEditor.insert(c)
+        default:
+            editEntryLine(key)
+        }
+    }
+
+    /// The editing keys of a one-line entry (a value, a sweep's axes).
+    func editEntryLine(_ key: Key) {
+        switch key {
+        case .character(let c): valueEditor.insert(c)
         case .backspace: valueEditor.deleteBackward()
         case .delete: valueEditor.deleteForward()
         case .left: valueEditor.moveLeft()

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import Sampling
 
 /// One row of the parameter panel: how it is labelled, shown, stepped with ←/→ and typed in.
@@ -125,7 +126,7 @@ public enum ParameterField: Int, CaseIterable, Sendable {
         case .imageWeight: s.request.identity.imageWeight = stepped(s.request.identity.imageWeight, 0.1, 0...3)
         case .loraScale: s.request.identity.loraScale = stepped(s.request.identity.loraScale, 0.1, 0...2)
         case .pseudoWords: s.request.identity.pseudoWords = stepped(s.request.identity.pseudoWords ?? 1, 1, 1...5)
-        case .steps: s.request.steps = stepped(s.request.steps, 1, 1...150)
+        case .steps: s.request.steps = stepped(s.request.steps, 1, RequestLimits.steps)
         case .sampler:
             let all = SamplerKind.allCases
             let index = all.firstIndex(of: s.request.sampler) ?? 0
@@ -171,7 +172,7 @@ public enum ParameterField: Int, CaseIterable, Sendable {
         case .imageWeight: s.request.identity.imageWeight = Float(try number(0...3))
         case .loraScale: s.request.identity.loraScale = Float(try number(0...2))
         case .pseudoWords: s.request.identity.pseudoWords = try integer(1...5)
-        case .steps: s.request.steps = try integer(1...150)
+        case .steps: s.request.steps = try integer(RequestLimits.steps)
         case .sampler:
             let key = value.lowercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_")
             guard let kind = SamplerKind(rawValue: key) ?? SamplerKind.allCases.first(where: {

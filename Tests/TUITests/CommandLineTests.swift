@@ -33,8 +33,8 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testABadImageModeIsOneClearLine() throws {
-        let result = try run(["ui", "--model", Fixtures.url("tiny-sd").path], environment: ["PHOTOVERSE_IMAGES": "kitty"])
-        XCTAssertEqual(result.stderr, "photoverse: PHOTOVERSE_IMAGES: unknown image mode 'kitty' (use auto, sixel, blocks or none)\n")
+        let result = try run(["ui", "--model", Fixtures.url("tiny-sd").path], environment: ["PHOTOVERSE_IMAGES": "ascii"])
+        XCTAssertEqual(result.stderr, "photoverse: PHOTOVERSE_IMAGES: unknown image mode 'ascii' (use auto, kitty, iterm, sixel, blocks or none)\n")
     }
 
     func testModelLocatorOrder() throws {
