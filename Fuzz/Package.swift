@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "fuzz-adapter-metadata", targets: ["FuzzAdapterMetadata"]),
         .executable(name: "fuzz-tokenizer", targets: ["FuzzTokenizer"]),
         .executable(name: "fuzz-cli", targets: ["FuzzCLI"]),
+        .executable(name: "fuzz-model", targets: ["FuzzModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -68,6 +69,8 @@ let package = Package(
         .executableTarget(name: "FuzzAdapterMetadata", dependencies: ["Formats", "Models", "FuzzSupport"],
                           path: "Targets/FuzzAdapterMetadata"),
         .executableTarget(name: "FuzzTokenizer", dependencies: ["Tokenizer", "FuzzSupport"], path: "Targets/FuzzTokenizer"),
+        .executableTarget(name: "FuzzModel", dependencies: ["Formats", "Models", "TensorCore", "FuzzSupport"],
+                          path: "Targets/FuzzModel"),
         .executableTarget(name: "FuzzCLI", dependencies: [
             "TensorCore", "Formats", "Tokenizer", "Models", "Sampling", "Pipeline", "TUI", "FuzzSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -6,6 +6,7 @@
 #   FUZZ_SECONDS=5 Fuzz/run.sh     the smoke run (`make fuzz-smoke`)
 #   Fuzz/run.sh png config         only these targets
 #   FUZZ_BUILD=0 Fuzz/run.sh ...   run without rebuilding
+#   FUZZ_RUNS=1000000 ...          stop each target after this many executions (FUZZ_SECONDS caps it)
 #
 # New inputs that reach new code go to Fuzz/work/<target> (not committed; seeded from the committed
 # Fuzz/corpus/<target>); a crash, hang (> FUZZ_TIMEOUT s) or allocation over FUZZ_RSS_MB stops that
@@ -26,14 +27,14 @@ RSS_MB="${FUZZ_RSS_MB:-2048}"
 # Inputs are at most 64 KiB and images are decoded with a 64K-pixel limit: any single allocation
 # over this is a small input costing a huge amount of memory, and counts as a finding.
 MALLOC_MB="${FUZZ_MALLOC_MB:-64}"
-ALL=(safetensors png jpeg config adapter-metadata tokenizer cli)
+ALL=(safetensors png jpeg config adapter-metadata tokenizer cli model)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 
 max_len() {
     case "$1" in
         png|jpeg) echo 65536 ;;
-        safetensors|config|adapter-metadata) echo 16384 ;;
+        safetensors|config|adapter-metadata|model) echo 16384 ;;
         tokenizer) echo 2048 ;;
         cli) echo 1024 ;;
     esac
@@ -42,7 +43,7 @@ max_len() {
 dict() {
     case "$1" in
         safetensors) echo dicts/safetensors.dict ;;
-        config) echo dicts/config.dict ;;
+        config|model) echo dicts/config.dict ;;
         adapter-metadata) echo dicts/adapter-metadata.dict ;;
         cli) echo dicts/cli.dict ;;
         *) echo "" ;;
@@ -70,7 +71,7 @@ if [ "${FUZZ_BUILD:-1}" != 0 ]; then
     echo "== build: $(( $(date +%s) - start )) s"
 fi
 
-declare -A EXECS RATE FOUND COVER
+declare -A EXECS RATE FOUND COVER ELAPSED
 status=0
 for target in "${TARGETS[@]}"; do
     binary=".build/release/fuzz-$target"
@@ -82,10 +83,13 @@ for target in "${TARGETS[@]}"; do
           -print_final_stats=1 -close_fd_mask=1)
     d="$(dict "$target")"
     [ -n "$d" ] && args+=(-dict="$d")
-    echo "== fuzz-$target for ${SECONDS_EACH} s"
+    [ -n "${FUZZ_RUNS:-}" ] && args+=(-runs="$FUZZ_RUNS")
+    echo "== fuzz-$target for ${SECONDS_EACH} s${FUZZ_RUNS:+ or $FUZZ_RUNS executions}"
     before=$(ls "findings/$target" | grep -Ec '^(crash|timeout|oom|leak|slow-unit)-' || true)
+    started=$(date +%s)
     "$binary" "${args[@]}" > "$log" 2>&1
     code=$?
+    ELAPSED[$target]=$(( $(date +%s) - started ))
     after=$(ls "findings/$target" | grep -Ec '^(crash|timeout|oom|leak|slow-unit)-' || true)
     EXECS[$target]=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
     RATE[$target]=$(grep -o 'exec/s: [0-9]*' "$log" | tail -1 | awk '{print $2}')
@@ -101,7 +105,7 @@ done
 echo
 printf '%-18s %8s %12s %8s %9s  %s\n' target seconds executions exec/s findings coverage
 for target in "${TARGETS[@]}"; do
-    printf '%-18s %8s %12s %8s %9s  %s\n' "$target" "$SECONDS_EACH" "${EXECS[$target]:-?}" "${RATE[$target]:-?}" \
+    printf '%-18s %8s %12s %8s %9s  %s\n' "$target" "${ELAPSED[$target]:-?}" "${EXECS[$target]:-?}" "${RATE[$target]:-?}" \
         "${FOUND[$target]:-?}" "${COVER[$target]:-}"
 done
 exit $status

@@ -35,6 +35,8 @@ enum StrictJSON {
     /// Parses exactly one JSON document (surrounding whitespace allowed).
     static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
         var parser = Parser(bytes: bytes)
+        // A UTF-8 byte order mark (editors on Windows write one) is tolerated, as JSONDecoder does.
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { parser.i = 3 }
         parser.skipSpace()
         guard parser.i < bytes.count else { throw parser.fail("empty document, expected a JSON value") }
         let value = try parser.value(depth: 0, path: [])

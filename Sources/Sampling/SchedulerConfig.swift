@@ -146,6 +146,22 @@ public struct SchedulerConfig: Equatable, Sendable {
             throw SchedulerError.invalidConfig(key: "timestep_scaling", value: "\(timestepScaling)",
                                                reason: "must be a finite number")
         }
+        // The schedule must keep some signal to the end and add some noise from the start, or
+        // the sigmas σ = √((1 − ᾱ) / ᾱ) the samplers interpolate in are infinite or zero (found
+        // by fuzz-config: 26849 timesteps of SD's betas drive ᾱ to 0 and DPM-Solver to a trap).
+        let schedule = NoiseSchedule(config: self)
+        if let last = schedule.alphasCumprod.last, !(last > 1e-20) {
+            throw SchedulerError.invalidConfig(
+                key: trainedBetas == nil ? "num_train_timesteps" : "trained_betas",
+                value: trainedBetas == nil ? "\(numTrainTimesteps)" : "[\(numTrainTimesteps) values]",
+                reason: "the noise schedule leaves no signal (alphas_cumprod at the last timestep is \(last), must be above 1e-20): use fewer timesteps or smaller betas")
+        }
+        if let first = schedule.alphasCumprod.first, !(first < 1) {
+            throw SchedulerError.invalidConfig(
+                key: trainedBetas == nil ? "beta_start" : "trained_betas",
+                value: trainedBetas.map { "\($0[0])" } ?? "\(betaStart)",
+                reason: "the first beta is too small to add any noise in Float32 (alphas_cumprod[0] rounds to 1)")
+        }
         if originalInferenceSteps < 1 || originalInferenceSteps > numTrainTimesteps {
             throw SchedulerError.invalidConfig(
                 key: "original_inference_steps", value: "\(originalInferenceSteps)",

@@ -174,6 +174,7 @@ final class InputRefusalTests: XCTestCase {
         let text = #"{"a": [1, -2, 3.5, true, false, null, "x\u00e9\ud83d\ude00\n"], "b": {}, "c": []}"#
         let value = try StrictJSON.parse(Array(text.utf8))
         XCTAssertEqual(value, try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)))
+        XCTAssertEqual(try StrictJSON.parse(Array("\u{FEFF}{\"a\": 1}".utf8)), .object(["a": .integer(1)]))
         for bad in ["", "{", "[1 2]", "{\"a\" 1}", "01", "1.", "-", "\"\\x\"", "\"\\ud800\"", "tru", "{} {}", "[\"\u{1}\"]"] {
             XCTAssertThrowsError(try StrictJSON.parse(Array(bad.utf8)), bad)
         }

@@ -165,6 +165,9 @@ final class ConfigValidationTests: XCTestCase {
         for (json, mention) in [(#"{"num_train_timesteps": 1000000000000}"#, "num_train_timesteps = 1000000000000: must lie in 2...100000"),
                                 (#"{"steps_offset": 5000}"#, "steps_offset = 5000"),
                                 (#"{"clip_sample_range": 0}"#, "clip_sample_range = 0.0"),
+                                // fuzz-config: SD's betas over 26849 steps leave alphas_cumprod = 0 (DPM-Solver trapped).
+                                (#"{"num_train_timesteps": 26849}"#, "num_train_timesteps = 26849: the noise schedule leaves no signal"),
+                                (#"{"beta_start": 1e-9, "beta_schedule": "linear"}"#, "beta_start = 1e-09"),
                                 (#"[1, 2]"#, "not a JSON object"),
                                 (#"{"#, "not valid JSON")] {
             try Data(json.utf8).write(to: url)
@@ -195,7 +198,7 @@ final class ConfigValidationTests: XCTestCase {
 
     // MARK: - Adapter metadata
 
-    func testAdapterMetadataRanges() {
+    func testAdapterMetadataRanges() throws {
         func refused(_ raw: [String: String], _ mention: String, line: UInt = #line) {
             XCTAssertThrowsError(try AdapterMetadata(raw, file: "/m/photoverse-adapter.safetensors"), line: line) { error in
                 let text = "\(error)"
@@ -213,6 +216,11 @@ final class ConfigValidationTests: XCTestCase {
         refused(["image_size": "100000"], "'image_size' = '100000'")
         refused(["lora_rank": "-1"], "'lora_rank'")
         XCTAssertNoThrow(try AdapterMetadata(AdapterMetadata().asStrings, file: "x"))
+        // fuzz-adapter-metadata: asStrings dropped example_prompt and domain, so a round trip lost them.
+        var metadata = try AdapterMetadata(["example_prompt": "a photo of S* smiling", "domain": "drawn faces"], file: "x")
+        XCTAssertEqual(try AdapterMetadata(metadata.asStrings, file: "x"), metadata)
+        metadata.imageMean = [0.1, 0.2, 0.30000001]
+        XCTAssertEqual(try AdapterMetadata(metadata.asStrings, file: "x"), metadata)
     }
 
     // MARK: - Face detector

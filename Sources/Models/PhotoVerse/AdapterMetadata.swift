@@ -122,13 +122,18 @@ public struct AdapterMetadata: Equatable {
         }
     }
 
+    /// The metadata as written to a file; reading it back gives the same value (fuzz-adapter-metadata
+    /// checks the round trip).
     public var asStrings: [String: String] {
-        ["format": Self.formatName, "format_version": "1", "base_model": baseModel,
+        var strings = ["format": Self.formatName, "format_version": "1", "base_model": baseModel,
          "encoder_layers": encoderLayers.map(String.init).joined(separator: ","), "tokens": String(tokens),
          "lora_rank": String(loraRank), "placeholder": placeholder, "identity_prompt": identityPrompt,
          "image_size": String(imageSize),
          "image_mean": imageMean.map { "\($0)" }.joined(separator: ","),
          "image_std": imageStd.map { "\($0)" }.joined(separator: ","),
          "default_num_words": String(defaultPseudoWords), "uncond_image": unconditionalImage.rawValue]
+        if let examplePrompt { strings["example_prompt"] = examplePrompt }
+        if let domain { strings["domain"] = domain }
+        return strings
     }
 }
