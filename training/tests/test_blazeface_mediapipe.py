@@ -36,15 +36,24 @@ def _mediapipe():
     if importlib.util.find_spec("mediapipe") is None:
         pytest.fail("mediapipe is not installed: it is pinned in training/requirements-nodeps.txt "
                     "(make venv, or .venv/bin/pip install --no-deps -r training/requirements-nodeps.txt)")
+    stubbed = []
     try:
         import matplotlib.pyplot  # noqa: F401
     except ImportError:
         # mediapipe's drawing helpers import pyplot at import time; the detector never uses it.
         stub = types.ModuleType("matplotlib")
         stub.pyplot = types.ModuleType("matplotlib.pyplot")
-        sys.modules.setdefault("matplotlib", stub)
-        sys.modules.setdefault("matplotlib.pyplot", stub.pyplot)
-    import mediapipe
+        for name, module in (("matplotlib", stub), ("matplotlib.pyplot", stub.pyplot)):
+            if name not in sys.modules:
+                sys.modules[name] = module
+                stubbed.append(name)
+    try:
+        import mediapipe
+    finally:
+        # The stand-in must not outlive the import: transformers and diffusers ask importlib
+        # whether matplotlib exists, and a module without a spec makes that raise.
+        for name in stubbed:
+            sys.modules.pop(name, None)
 
     assert mediapipe.__version__ == convert_blazeface.MEDIAPIPE_VERSION, mediapipe.__version__
     return mediapipe
