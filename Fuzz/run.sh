@@ -3,7 +3,8 @@
 # time, then prints executions and findings per target.
 #
 #   Fuzz/run.sh                    every target, FUZZ_SECONDS (default 60) each
-#   FUZZ_SECONDS=5 Fuzz/run.sh     the smoke run (`make fuzz-smoke`)
+#   FUZZ_SMOKE=1 FUZZ_SECONDS=3 Fuzz/run.sh   the smoke run (`make fuzz-smoke`): from the committed
+#                                  seeds only, new inputs kept in a temporary folder
 #   Fuzz/run.sh png config         only these targets
 #   FUZZ_BUILD=0 Fuzz/run.sh ...   run without rebuilding
 #   FUZZ_RUNS=1000000 ...          stop each target after this many executions (FUZZ_SECONDS caps it)
@@ -78,7 +79,11 @@ for target in "${TARGETS[@]}"; do
     [ -x "$binary" ] || { echo "no such fuzz target: $target"; status=2; continue; }
     mkdir -p "work/$target" "findings/$target"
     log="findings/$target/last-run.log"
-    args=("work/$target" "corpus/$target" -max_total_time="$SECONDS_EACH" -timeout="$TIMEOUT"
+    work="work/$target"
+    # The smoke run starts from the committed seeds, not from what long runs accumulated (replaying
+    # thousands of inputs first would make a 3-second run take minutes).
+    [ "${FUZZ_SMOKE:-0}" = 1 ] && work="$(mktemp -d)"
+    args=("$work" "corpus/$target" -max_total_time="$SECONDS_EACH" -timeout="$TIMEOUT"
           -rss_limit_mb="$RSS_MB" -malloc_limit_mb="$MALLOC_MB" -max_len="$(max_len "$target")" -artifact_prefix="findings/$target/"
           -print_final_stats=1 -close_fd_mask=1)
     d="$(dict "$target")"
@@ -90,6 +95,7 @@ for target in "${TARGETS[@]}"; do
     "$binary" "${args[@]}" > "$log" 2>&1
     code=$?
     ELAPSED[$target]=$(( $(date +%s) - started ))
+    [ "${FUZZ_SMOKE:-0}" = 1 ] && rm -rf "$work"
     after=$(ls "findings/$target" | grep -Ec '^(crash|timeout|oom|leak|slow-unit)-' || true)
     EXECS[$target]=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
     RATE[$target]=$(grep -o 'exec/s: [0-9]*' "$log" | tail -1 | awk '{print $2}')
