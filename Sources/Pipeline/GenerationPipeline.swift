@@ -29,7 +29,7 @@ public final class GenerationPipeline {
         origin = url
         componentsFolder = url
         let folder = try ModelFolder(url)
-        tokenizer = try CLIPTokenizer(folder: folder.component("tokenizer"))
+        tokenizer = try folder.loadTokenizer()
         textEncoder = try folder.loadTextEncoder()
         unet = try folder.loadUNet()
         vae = try folder.loadVAE()
@@ -47,7 +47,7 @@ public final class GenerationPipeline {
         componentsFolder = configFolder
         let folder = try ModelFolder(configFolder)
         let checkpoint = try SingleFileCheckpoint(url: url)
-        tokenizer = try CLIPTokenizer(folder: folder.component("tokenizer"))
+        tokenizer = try folder.loadTokenizer()
         textEncoder = try checkpoint.loadTextEncoder(config: try folder.config(CLIPTextConfig.self, of: "text_encoder"))
         unet = try checkpoint.loadUNet(config: try folder.config(UNetConfig.self, of: "unet"))
         vae = try checkpoint.loadVAE(config: try folder.config(VAEConfig.self, of: "vae"))

@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 
 /// Reads and writes the user's config: $XDG_CONFIG_HOME/photoverse/config.json
 /// (~/.config when XDG_CONFIG_HOME is unset), written atomically.
@@ -21,10 +22,17 @@ public struct ConfigStore {
     /// The saved config; a fresh one when there is none. A damaged file is an error (not overwritten silently).
     public func load() throws -> UserConfig {
         guard FileManager.default.fileExists(atPath: file.path) else { return UserConfig() }
+        // Through RegularFile: a FIFO or device put there is refused instead of blocking the start.
+        let data: Data
         do {
-            return try JSONDecoder().decode(UserConfig.self, from: Data(contentsOf: file))
+            data = try RegularFile.read(file)
         } catch {
-            throw Failure(description: "\(file.path): unreadable config (fix or delete it)")
+            throw Failure(description: "\(error)".terminalSafe)
+        }
+        do {
+            return try JSONDecoder().decode(UserConfig.self, from: data)
+        } catch {
+            throw Failure(description: "\(file.path.terminalSafe): unreadable config (fix or delete it)")
         }
     }
 

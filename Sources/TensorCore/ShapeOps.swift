@@ -115,4 +115,25 @@ extension Tensor {
         }
         return out
     }
+
+    /// Nearest-neighbour resize of [N, C, H, W] to `height` x `width`, with PyTorch's
+    /// `interpolate(mode="nearest", size=...)` rule (source = floor(dst · in/out)): the UNet's
+    /// up path uses it when an odd latent side made the skip one pixel larger than 2x.
+    public func upsampleNearest(height outH: Int, width outW: Int) -> Tensor {
+        precondition(rank == 4, "upsampleNearest needs [N, C, H, W], got \(shape)")
+        let planes = shape[0] * shape[1], h = shape[2], w = shape[3]
+        if outH == 2 * h && outW == 2 * w { return upsampleNearest2x() }
+        let rowScale = Float(h) / Float(outH), columnScale = Float(w) / Float(outW)
+        let sourceColumn = (0..<outW).map { min(Int((Float($0) * columnScale).rounded(.down)), w - 1) }
+        let out = Tensor(uninitializedShape: [shape[0], shape[1], outH, outW])
+        let src = data, dst = out.data
+        Parallel.forEach(planes * outH, costPerItem: 2 * outW) { index in
+            let plane = index / outH, y = index % outH
+            let sourceRow = min(Int((Float(y) * rowScale).rounded(.down)), h - 1)
+            let s = src + (plane * h + sourceRow) * w
+            let d = dst + index * outW
+            for x in 0..<outW { d[x] = s[sourceColumn[x]] }
+        }
+        return out
+    }
 }

@@ -62,6 +62,24 @@ final class BadInputCatalogueTests: XCTestCase {
         return copy.path
     }
 
+    /// The tiny model whose text encoder's vocabulary is one token short of the tokenizer's ids
+    /// (special ids moved so that the config alone is consistent).
+    func shortVocabularyModel() throws -> String {
+        let copy = dir.appendingPathComponent("short-vocabulary")
+        try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+        for part in ["model_index.json", "scheduler", "text_encoder", "tokenizer", "unet", "vae"] {
+            try FileManager.default.copyItem(at: URL(fileURLWithPath: model).appendingPathComponent(part).resolvingSymlinksInPath(),
+                                             to: copy.appendingPathComponent(part))
+        }
+        let config = copy.appendingPathComponent("text_encoder/config.json")
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: config)) as! [String: Any]
+        json["vocab_size"] = 49_407
+        json["eos_token_id"] = 2
+        json["bos_token_id"] = 1
+        try JSONSerialization.data(withJSONObject: json).write(to: config)
+        return copy.path
+    }
+
     func testEveryBadInputIsOneClearLine() throws {
         let base = ["generate", "--model", model, "--prompt", "a fox", "--steps", "2"]
         let adapter = ["--adapter", golden.appendingPathComponent("adapter.safetensors").path, "--image-encoder", golden.path]
@@ -140,6 +158,8 @@ final class BadInputCatalogueTests: XCTestCase {
             Case(arguments: ["generate", "--model", pickle, "--prompt", "x", "--config", model], mentions: "convert"),
             Case(arguments: ["generate", "--model", try poisonedModel(), "--prompt", "x", "--steps", "2", "--out", path("black.png")],
                  mentions: "step 1/2 produced non-finite latents"),
+            Case(arguments: ["generate", "--model", try shortVocabularyModel(), "--prompt", "x", "--steps", "2"],
+                 mentions: "key 'vocab_size' = 49407: the tokenizer has token id 49407"),
             Case(arguments: base + ["--out", existing], mentions: "already exists"),
             Case(arguments: base + ["--latents-out", existing], mentions: "already exists"),
             Case(arguments: ["generate", "--load", plainPNG], mentions: "no PhotoVerse parameters in this PNG"),

@@ -90,6 +90,25 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertTrue(pickle.stderr.contains("convert_checkpoint.py"), pickle.stderr)
     }
 
+    /// Any multiple of the VAE factor runs, as in diffusers: 40x40 on tiny-sd gives 5x5 latents,
+    /// which halve to odd sides in the UNet (it used to trap). Other sizes are refused in one line.
+    func testSizesThatHalveToOddLatentSidesRun() throws {
+        let dir = Fixtures.temporaryDirectory("cli")
+        for (width, height) in [(40, 40), (40, 56), (8, 8)] {
+            let out = dir.appendingPathComponent("r\(width)x\(height).png")
+            let result = try PhotoverseBinary.run(["generate", "--model", Fixtures.url("tiny-sd").path, "--prompt", "a cat",
+                                                  "--steps", "2", "--width", "\(width)", "--height", "\(height)",
+                                                  "--out", out.path], in: dir)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let image = try PNGCodec.read(out)
+            XCTAssertEqual([image.width, image.height], [width, height])
+        }
+        let bad = try PhotoverseBinary.run(["generate", "--model", Fixtures.url("tiny-sd").path, "--prompt", "a cat",
+                                           "--width", "44"], in: dir)
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertEqual(bad.stderr, "photoverse generate: --width 44 is not a multiple of 8 (the VAE works in 8x8 pixel blocks)\n")
+    }
+
     func testNeverOverwritesAndExplainsErrorsInOneLine() throws {
         let dir = Fixtures.temporaryDirectory("cli")
         let model = Fixtures.url("tiny-sd").path

@@ -57,6 +57,16 @@ final class ModelsParityTests: XCTestCase {
         }
     }
 
+    /// 5x7 latents (40x56 pixels): sides that halve to odd sizes on the way down, so each up
+    /// block upsamples to the size of the skip it meets next, as diffusers does.
+    func testUNetMatchesDiffusersOnOddLatentSides() throws {
+        let unet = try folder.loadUNet()
+        let g = try golden("unet")
+        let out = unet(try g.tensor("sample_odd"), timestep: 981, encoderHiddenStates: try g.tensor("encoder_hidden_states"))
+        XCTAssertEqual(out.shape, [2, 4, 5, 7])
+        XCTAssertLessThan(out.maxAbsDifference(try g.tensor("output_odd")), tolerance)
+    }
+
     func testVAEDecodeMatchesDiffusers() throws {
         let vae = try folder.loadVAE()
         let g = try golden("vae_decode")

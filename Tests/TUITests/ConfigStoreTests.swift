@@ -27,4 +27,17 @@ final class ConfigStoreTests: XCTestCase {
             XCTAssertEqual("\($0)", "\(store.file.path): unreadable config (fix or delete it)")
         }
     }
+
+    /// A FIFO where the config belongs is refused in one line instead of blocking the start.
+    func testAFIFOConfigIsRefusedNotWaitedOn() throws {
+        let folder = Fixtures.temporaryDirectory("config-fifo")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = ConfigStore(folder: folder)
+        XCTAssertEqual(mkfifo(store.file.path, 0o600), 0)
+        XCTAssertThrowsError(try store.load()) {
+            let message = "\($0)"
+            XCTAssertTrue(message.contains(store.file.path) && message.contains("not a regular file"), message)
+            XCTAssertFalse(message.contains("\n"))
+        }
+    }
 }

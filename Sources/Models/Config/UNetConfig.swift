@@ -29,11 +29,6 @@ public struct UNetConfig: Decodable, Equatable {
     /// Latent downscale between the VAE latents and the UNet's lowest resolution.
     public var downsamplings: Int { blockOutChannels.count - 1 }
 
-    /// Latent sides must be multiples of this (2^downsamplings: 8 for SD1.5), else the up path's
-    /// upsampled map and the down path's skip differ in size: image sides must be multiples of
-    /// the VAE factor times this (64 for SD1.5).
-    public var latentMultiple: Int { 1 << max(0, downsamplings) }
-
     enum CodingKeys: String, CodingKey {
         case inChannels, outChannels, sampleSize, blockOutChannels, layersPerBlock, downBlockTypes, upBlockTypes
         case crossAttentionDim, attentionHeadDim, numAttentionHeads, normNumGroups, normEps, flipSinToCos

@@ -17,7 +17,8 @@ struct Downsample2D {
     }
 }
 
-/// diffusers' `Upsample2D`: nearest 2x, then a 3x3 convolution.
+/// diffusers' `Upsample2D`: nearest 2x (or to the skip's size, as diffusers' `upsample_size`
+/// when a latent side is not a multiple of 2^downsamplings), then a 3x3 convolution.
 struct Upsample2D {
     let conv: Conv2d
 
@@ -25,5 +26,8 @@ struct Upsample2D {
         conv = try Conv2d(path("conv"), in: channels, out: channels, kernel: 3, padding: 1)
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor { conv(x.upsampleNearest2x()) }
+    func callAsFunction(_ x: Tensor, to size: (height: Int, width: Int)? = nil) -> Tensor {
+        guard let size else { return conv(x.upsampleNearest2x()) }
+        return conv(x.upsampleNearest(height: size.height, width: size.width))
+    }
 }

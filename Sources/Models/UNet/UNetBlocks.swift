@@ -111,7 +111,9 @@ struct UpBlock {
                 try context.stop?.check()
             }
         }
-        if let upsampler { h = upsampler(h) }
+        // The next block concatenates the next skip: upsample to its size (2x, or 2x-1 on a side
+        // that was odd on the way down).
+        if let upsampler { h = upsampler(h, to: skips.last.map { ($0.shape[2], $0.shape[3]) }) }
         return h
     }
 }
