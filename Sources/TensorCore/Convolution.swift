@@ -2,7 +2,7 @@
 extension Tensor {
     public func conv2d(weight: Tensor, bias: Tensor? = nil,
                        stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                       groups: Int = 1) -> Tensor {
+                       groups: Int = 1, im2colBudget: Int = Tensor.im2colBudget) -> Tensor {
         precondition(rank == 4, "conv2d input must be [N, C, H, W], got \(shape)")
         precondition(weight.rank == 4, "conv2d weight must be [Cout, Cin, kh, kw], got \(weight.shape)")
         let n = shape[0], cin = shape[1], h = shape[2], w = shape[3]
@@ -22,47 +22,63 @@ extension Tensor {
         let patch = cinG * kh * kw
         let pixels = oh * ow
         let direct = kh == 1 && kw == 1 && stride == (1, 1) && padding == (0, 0)
-        // A 1x1 convolution is a plain GEMM on the input; others go through im2col.
-        let columns = direct ? nil : TensorStorage(uninitializedCount: patch * pixels)
+        // A 1x1 convolution is a plain GEMM on the input; others go through im2col, a band of
+        // output rows at a time so that the unfolded matrix stays small (a whole 512x512 layer
+        // of the SD VAE would unfold to 2.4 GB; a band is at most `im2colBudget` floats).
+        let bandRows = direct ? oh : max(1, min(oh, im2colBudget / max(1, patch * ow)))
+        let columns = direct ? nil : TensorStorage(uninitializedCount: patch * bandRows * ow)
         for image in 0..<n {
             for g in 0..<groups {
                 let input = data + (image * cin + g * cinG) * h * w
                 let output = out.data + (image * cout + g * coutG) * pixels
-                let matrix: UnsafePointer<Float>
-                if let columns {
-                    Tensor.im2col(input, channels: cinG, height: h, width: w, kh: kh, kw: kw,
-                                  stride: stride, padding: padding, outHeight: oh, outWidth: ow,
-                                  into: columns.pointer)
-                    matrix = UnsafePointer(columns.pointer)
-                } else {
-                    matrix = UnsafePointer(input)
-                }
                 if let bias {
                     for c in 0..<coutG {
                         (output + c * pixels).initialize(repeating: bias.data[g * coutG + c], count: pixels)
                     }
                 }
-                BLAS.sgemm(m: coutG, n: pixels, k: patch,
-                           a: weight.data + g * coutG * patch, lda: patch,
-                           b: matrix, ldb: pixels, beta: bias == nil ? 0 : 1,
-                           c: output, ldc: pixels)
+                var firstRow = 0
+                while firstRow < oh {
+                    let rows = min(bandRows, oh - firstRow)
+                    let matrix: UnsafePointer<Float>
+                    if let columns {
+                        Tensor.im2col(input, channels: cinG, height: h, width: w, kh: kh, kw: kw,
+                                      stride: stride, padding: padding, firstRow: firstRow, rows: rows,
+                                      outWidth: ow, into: columns.pointer)
+                        matrix = UnsafePointer(columns.pointer)
+                    } else {
+                        matrix = UnsafePointer(input)
+                    }
+                    // The band's output columns are pixels [firstRow·ow, (firstRow+rows)·ow) of
+                    // each output channel: C starts there with the full row pitch.
+                    BLAS.sgemm(m: coutG, n: rows * ow, k: patch,
+                               a: weight.data + g * coutG * patch, lda: patch,
+                               b: matrix, ldb: rows * ow, beta: bias == nil ? 0 : 1,
+                               c: output + firstRow * ow, ldc: pixels)
+                    firstRow += rows
+                }
             }
         }
         withExtendedLifetime(columns) {}
         return out
     }
 
-    /// Unfolds kernel patches into a [Cin·kh·kw, oh·ow] matrix (zero padding).
+    /// The most floats one im2col band may hold (64 MiB): large enough that each band's GEMM
+    /// is thousands of columns wide, small enough that big layers never unfold whole.
+    public static let im2colBudget = 16 << 20
+
+    /// Unfolds kernel patches of output rows [firstRow, firstRow + rows) into a
+    /// [Cin·kh·kw, rows·ow] matrix (zero padding).
     static func im2col(_ input: UnsafeMutablePointer<Float>, channels: Int, height h: Int, width w: Int,
                        kh: Int, kw: Int, stride: (Int, Int), padding: (Int, Int),
-                       outHeight oh: Int, outWidth ow: Int, into columns: UnsafeMutablePointer<Float>) {
-        Parallel.forEach(channels * kh * kw, costPerItem: oh * ow) { row in
+                       firstRow: Int, rows: Int, outWidth ow: Int, into columns: UnsafeMutablePointer<Float>) {
+        Parallel.forEach(channels * kh * kw, costPerItem: rows * ow) { row in
             let c = row / (kh * kw), ky = (row / kw) % kh, kx = row % kw
             let plane = input + c * h * w
-            let dst = columns + row * oh * ow
-            for y in 0..<oh {
+            let dst = columns + row * rows * ow
+            for band in 0..<rows {
+                let y = firstRow + band
                 let iy = y * stride.0 - padding.0 + ky
-                let line = dst + y * ow
+                let line = dst + band * ow
                 if iy < 0 || iy >= h {
                     line.initialize(repeating: 0, count: ow)
                     continue

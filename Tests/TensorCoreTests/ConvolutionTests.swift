@@ -99,8 +99,13 @@ final class ConvolutionTests: XCTestCase {
                 let b = withBias ? random([c.cout], seed: seed + 2) : nil
                 let ref = refConv2d(doubles(x), xShape: x.shape, doubles(w), wShape: w.shape,
                                     bias: b.map(doubles), stride: c.stride, padding: c.padding, groups: c.groups)
-                let out = x.conv2d(weight: w, bias: b, stride: c.stride, padding: c.padding, groups: c.groups)
-                assertClose(out, ref.values, shape: ref.shape, "\(c) bias=\(withBias)")
+                // The whole image unfolded at once, then in bands of one and of two output rows.
+                let bandRow = (c.cin / c.groups) * c.kh * c.kw * ref.shape[3]
+                for budget in [Tensor.im2colBudget, 1, 2 * bandRow + 1] {
+                    let out = x.conv2d(weight: w, bias: b, stride: c.stride, padding: c.padding, groups: c.groups,
+                                       im2colBudget: budget)
+                    assertClose(out, ref.values, shape: ref.shape, "\(c) bias=\(withBias) im2col budget \(budget)")
+                }
             }
         }
     }
