@@ -66,6 +66,15 @@ public final class SafetensorsFile: @unchecked Sendable {
         return result
     }
 
+    /// The tensor kept in half precision (see `LayerWeight`) when it is stored as F16, else nil.
+    public func halfPrecisionWeight(_ name: String) throws -> LayerWeight? {
+        let info = try info(name)
+        guard info.dtype == .f16 else { return nil }
+        let start = header.dataStart + info.byteRange.lowerBound
+        return LayerWeight(halfBits: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + info.byteRange.count)]),
+                           shape: info.shape)
+    }
+
     /// Decodes `count` little-endian elements of `dtype` (unaligned: offsets need not be
     /// multiples of the element size) into Float32.
     static func convert(_ source: UnsafeRawBufferPointer, dtype: SafetensorsDType, count: Int,

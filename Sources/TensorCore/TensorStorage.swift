@@ -5,11 +5,14 @@
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
+    /// False for a view of memory someone else frees (a widened weight's scratch buffer).
+    private let owned: Bool
 
     /// Uninitialised storage; callers fill every element.
     public init(uninitializedCount count: Int) {
         precondition(count >= 0, "negative element count \(count)")
         self.count = count
+        owned = true
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride,
                                                    alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
@@ -20,7 +23,15 @@ public final class TensorStorage: @unchecked Sendable {
         pointer.initialize(repeating: value, count: count)
     }
 
+    /// A view of `count` floats at `pointer` that this storage never frees: valid only while
+    /// the owner keeps that memory (see `LayerWeight.withFloat32`).
+    public init(borrowing pointer: UnsafeMutablePointer<Float>, count: Int) {
+        self.pointer = pointer
+        self.count = count
+        owned = false
+    }
+
     deinit {
-        UnsafeMutableRawPointer(pointer).deallocate()
+        if owned { UnsafeMutableRawPointer(pointer).deallocate() }
     }
 }

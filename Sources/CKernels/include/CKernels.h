@@ -8,4 +8,9 @@
  * A row whose maximum is -inf becomes all zeros; entries equal to -inf become exactly 0. */
 void pv_softmax_row(float *row, long n);
 
+/* n IEEE half-precision values (bit patterns) widened to float, exactly: F16C where the CPU
+ * has it. The _portable entry is the fallback itself (tests compare the two). */
+void pv_widen_f16(const unsigned short *src, float *dst, long n);
+void pv_widen_f16_portable(const unsigned short *src, float *dst, long n);
+
 #endif

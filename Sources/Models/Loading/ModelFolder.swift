@@ -6,6 +6,8 @@ import Tokenizer
 /// `scheduler/`, each with its config and safetensors weights.
 public struct ModelFolder {
     public let url: URL
+    /// Whether large components keep their F16 weights half in memory (see `WeightResidence`).
+    public var weightResidence = WeightResidence.automatic
 
     public init(_ url: URL) throws {
         var isDirectory: ObjCBool = false
@@ -58,7 +60,9 @@ public struct ModelFolder {
 
     /// Builds one component from its folder; every weight problem is reported by name.
     private func build<Model>(_ component: String, _ make: (WeightPath) throws -> Model) throws -> Model {
-        let loader = WeightLoader(source: try weights(of: component))
+        let source = try weights(of: component)
+        let loader = WeightLoader(source: source)
+        loader.keepsHalfPrecision = weightResidence.keepsHalf(halfPrecisionBytes: source.halfPrecisionBytes)
         let model = try make(loader.root)
         try loader.finish()
         return model

@@ -33,6 +33,13 @@ public final class SafetensorsWeightSource: WeightSource {
 
     public convenience init(url: URL) throws { try self.init(urls: [url]) }
 
+    /// Bytes of the tensors stored as F16 (those `halfPrecisionWeight` can keep half).
+    public var halfPrecisionBytes: Int {
+        dtypes.reduce(0) { sum, entry in
+            entry.value == "F16" ? sum + 2 * (shapes[entry.key]?.reduce(1, *) ?? 0) : sum
+        }
+    }
+
     public var tensorNames: [String] { Array(owner.keys) }
     public func shape(of name: String) -> [Int]? { shapes[name] }
     public func tensor(named name: String) throws -> Tensor {
@@ -40,6 +47,10 @@ public final class SafetensorsWeightSource: WeightSource {
             throw FormatError(file: origin, problem: .missingTensor, message: "no tensor named '\(name.terminalSafe)'")
         }
         return try files[index].tensor(name)
+    }
+    public func halfPrecisionWeight(named name: String) throws -> LayerWeight? {
+        guard let index = owner[name] else { return nil }
+        return try files[index].halfPrecisionWeight(name)
     }
     public var origin: String { files.map(\.url.path).joined(separator: ", ") }
 }

@@ -25,6 +25,9 @@ public final class RemappedWeightSource: WeightSource {
         }
         return try base.tensor(named: prefix + mapped)
     }
+    public func halfPrecisionWeight(named name: String) throws -> LayerWeight? {
+        try map(name).flatMap { try base.halfPrecisionWeight(named: prefix + $0) }
+    }
     public var origin: String { base.origin }
 }
 
@@ -32,6 +35,8 @@ public final class RemappedWeightSource: WeightSource {
 /// `cond_stage_model.transformer.*`), with configs taken from SD1.5 or a given folder.
 public struct SingleFileCheckpoint {
     public let source: SafetensorsWeightSource
+    /// Whether its F16 weights stay half in memory (decided on the whole file's F16 bytes).
+    public var weightResidence = WeightResidence.automatic
 
     public init(url: URL) throws {
         if ["ckpt", "pt", "pth", "bin"].contains(url.pathExtension) {
@@ -44,6 +49,7 @@ public struct SingleFileCheckpoint {
     private func build<Model>(prefix: String, map: @escaping (String) -> String?,
                               _ make: (WeightPath) throws -> Model) throws -> Model {
         let loader = WeightLoader(source: RemappedWeightSource(base: source, prefix: prefix, map: map))
+        loader.keepsHalfPrecision = weightResidence.keepsHalf(halfPrecisionBytes: source.halfPrecisionBytes)
         let model = try make(loader.root)
         try loader.finish(checkingUnusedUnder: nil)
         return model

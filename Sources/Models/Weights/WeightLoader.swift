@@ -56,6 +56,9 @@ public final class WeightLoader {
     public private(set) var parameterCount = 0
     /// Also record tensors holding NaN or Inf (`photoverse inspect` does; it reads every value).
     public var checksFiniteValues = false
+    /// Keep F16-stored layer weights (Linear, Conv2d) in half precision, widened per product
+    /// (`LayerWeight`): set for large models, where it halves the resident weights.
+    public var keepsHalfPrecision = false
     /// Elements of the zero stand-ins made so far for missing or mis-shaped tensors.
     private var substitutedElements = 0
     /// The most stand-in elements (256 MiB of Float32, more than SD1.5's largest tensor): a
@@ -111,6 +114,18 @@ public final class WeightLoader {
         return tensor
     }
 
+    /// A layer weight: half-resident when `keepsHalfPrecision` is set and the file stores it
+    /// as F16 with exactly `shape`; otherwise the Float32 tensor `load` gives.
+    func loadWeight(_ name: String, shape: [Int]) throws -> LayerWeight {
+        if keepsHalfPrecision, !checksFiniteValues, let source, source.shape(of: name) == shape,
+           let half = try source.halfPrecisionWeight(named: name) {
+            parameterCount += half.count
+            used.insert(name)
+            return half
+        }
+        return LayerWeight(try load(name, shape: shape, fill: nil))
+    }
+
     /// Zeros in place of a missing or mis-shaped tensor, so building goes on and finds every
     /// problem; refused past `substituteBudget` elements in all.
     private func standIn(_ shape: [Int]) throws -> Tensor {
@@ -158,6 +173,11 @@ public struct WeightPath {
     /// The tensor `prefix.name`, which must have `shape`.
     public func tensor(_ name: String, _ shape: [Int]) throws -> Tensor {
         try loader.load(prefix.isEmpty ? name : "\(prefix).\(name)", shape: shape, fill: nil)
+    }
+
+    /// A Linear or Conv2d weight `prefix.name` of `shape`, possibly kept in half precision.
+    public func weight(_ name: String, _ shape: [Int]) throws -> LayerWeight {
+        try loader.loadWeight(prefix.isEmpty ? name : "\(prefix).\(name)", shape: shape)
     }
 
     /// Like `tensor`, but random weights get a constant (norm scales 1, biases 0).

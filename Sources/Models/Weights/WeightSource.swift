@@ -11,5 +11,11 @@ public protocol WeightSource: AnyObject {
     func tensor(named name: String) throws -> Tensor
     /// Human-readable origin for error messages (a file path).
     var origin: String { get }
+    /// `name` kept in half precision when it is stored as F16, else nil (then `tensor` widens).
+    func halfPrecisionWeight(named name: String) throws -> LayerWeight?
+}
+
+extension WeightSource {
+    public func halfPrecisionWeight(named name: String) throws -> LayerWeight? { nil }
 }
 

@@ -1,0 +1,97 @@
+import CKernels
+import Dispatch
+
+/// A layer's weight as its file stored it: Float32, or IEEE half precision kept at 2 bytes a
+/// value and widened (exactly) into a scratch buffer for each product. Half-resident weights
+/// are how an SD1.5 generation fits in 3 GiB: its UNet is 1.7 GB in half precision, 3.4 GB
+/// widened. Widening is exact, so results do not depend on which kind a layer holds.
+public final class LayerWeight: @unchecked Sendable {
+    public let shape: [Int]
+    public let count: Int
+    private let full: Tensor?
+    private let half: UnsafeMutablePointer<UInt16>?
+
+    public init(_ tensor: Tensor) {
+        shape = tensor.shape
+        count = tensor.count
+        full = tensor
+        half = nil
+    }
+
+    /// Half-precision bit patterns read from `bytes` (little-endian, any alignment).
+    public init(halfBits bytes: UnsafeRawBufferPointer, shape: [Int]) {
+        let count = shape.reduce(1, *)
+        precondition(bytes.count == 2 * count, "\(bytes.count) bytes for \(count) half values of shape \(shape)")
+        self.shape = shape
+        self.count = count
+        full = nil
+        let storage = UnsafeMutablePointer<UInt16>.allocate(capacity: max(count, 1))
+        if count > 0 { UnsafeMutableRawPointer(storage).copyMemory(from: bytes.baseAddress!, byteCount: 2 * count) }
+        #if _endian(big)
+        for index in 0..<count { storage[index] = UInt16(littleEndian: storage[index]) }
+        #endif
+        half = storage
+    }
+
+    deinit { half?.deallocate() }
+
+    public var isHalfPrecision: Bool { half != nil }
+    /// Bytes this weight keeps resident.
+    public var residentBytes: Int { half != nil ? 2 * count : 4 * count }
+
+    /// The weight as a Float32 tensor of its own (a copy for half-resident weights).
+    public func float32() -> Tensor {
+        if let full { return full }
+        let out = Tensor(uninitializedShape: shape)
+        pv_widen_f16(half!, out.data, count)
+        return out
+    }
+
+    /// Runs `body` on the weight as Float32: the stored tensor, or the half values widened into
+    /// a pooled scratch buffer that is reused by the next product (the tensor must not escape).
+    public func withFloat32<Result>(_ body: (Tensor) throws -> Result) rethrows -> Result {
+        if let full { return try body(full) }
+        let buffer = WideningScratch.shared.take(count)
+        defer { WideningScratch.shared.give(buffer) }
+        pv_widen_f16(half!, buffer.pointer, count)
+        return try body(Tensor(shape: shape, storage: TensorStorage(borrowing: buffer.pointer, count: count)))
+    }
+}
+
+/// Scratch buffers for widened weights, reused across products: one per concurrent product
+/// (the engine's run and a reference being encoded may overlap), each as large as the largest
+/// weight it has held, so steady-state runs allocate nothing and fault no pages.
+final class WideningScratch: @unchecked Sendable {
+    static let shared = WideningScratch()
+
+    final class Buffer {
+        let pointer: UnsafeMutablePointer<Float>
+        let capacity: Int
+        init(capacity: Int) {
+            self.capacity = capacity
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1) * 4, alignment: 64)
+                .bindMemory(to: Float.self, capacity: max(capacity, 1))
+        }
+        deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    }
+
+    private let lock = DispatchSemaphore(value: 1)
+    private var free: [Buffer] = []
+
+    func take(_ count: Int) -> Buffer {
+        lock.wait()
+        defer { lock.signal() }
+        if let index = free.indices.max(by: { free[$0].capacity < free[$1].capacity }) {
+            let buffer = free.remove(at: index)
+            if buffer.capacity >= count { return buffer }
+            // Too small: drop it for one of the size needed (largest-first keeps this rare).
+        }
+        return Buffer(capacity: count)
+    }
+
+    func give(_ buffer: Buffer) {
+        lock.wait()
+        free.append(buffer)
+        lock.signal()
+    }
+}
