@@ -26,6 +26,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Image size in pixels for unet and vae (latents are 1/8).")
     var size: Int = 512
 
+    @Flag(help: "conv: time the im2col + GEMM path instead of Winograd F(4x4, 3x3).")
+    var im2col = false
+
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
@@ -57,9 +60,11 @@ struct BenchCommand: ParsableCommand {
         let bias = Tensor.seededUniform(shape: [channels], seed: 5)
         let flops = 2.0 * Double(batch * channels * channels * 9 * size * size)
         let seconds = Stopwatch.median(repeats: repeats) {
-            _ = x.conv2d(weight: w, bias: bias, padding: (1, 1))
+            _ = x.conv2d(weight: w, bias: bias, padding: (1, 1), winograd: !im2col)
         }
-        report("conv3x3 \(channels)->\(channels) @\(size)x\(size) batch \(batch)", seconds: seconds, flops: flops)
+        // GFLOP/s counts the direct convolution's work, so the two paths compare directly.
+        report("conv3x3 \(channels)->\(channels) @\(size)x\(size) batch \(batch) (\(im2col ? "im2col" : "Winograd"))",
+               seconds: seconds, flops: flops)
     }
 
     /// One full-size SD1.5 UNet pass with random weights (no file needed).

@@ -1,8 +1,10 @@
-/// 2-D convolution (NCHW input, [Cout, Cin/groups, kh, kw] weights, PyTorch semantics).
+/// 2-D convolution (NCHW input, [Cout, Cin/groups, kh, kw] weights, PyTorch semantics). Large
+/// stride-1 3x3 layers go through Winograd (`winograd: false` forces im2col), others through
+/// im2col + GEMM.
 extension Tensor {
     public func conv2d(weight: Tensor, bias: Tensor? = nil,
                        stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                       groups: Int = 1, im2colBudget: Int = Tensor.im2colBudget) -> Tensor {
+                       groups: Int = 1, im2colBudget: Int = Tensor.im2colBudget, winograd: Bool = true) -> Tensor {
         precondition(rank == 4, "conv2d input must be [N, C, H, W], got \(shape)")
         precondition(weight.rank == 4, "conv2d weight must be [Cout, Cin, kh, kw], got \(weight.shape)")
         let n = shape[0], cin = shape[1], h = shape[2], w = shape[3]
@@ -17,6 +19,10 @@ extension Tensor {
         let oh = (h + 2 * padding.0 - kh) / stride.0 + 1
         let ow = (w + 2 * padding.1 - kw) / stride.1 + 1
         precondition(oh > 0 && ow > 0, "conv2d: kernel \(kh)x\(kw) larger than padded input \(h)x\(w)")
+        if winograd, Tensor.prefersWinograd(cin: cin, cout: cout, outHeight: oh, outWidth: ow, kh: kh, kw: kw,
+                                             stride: stride, padding: padding, groups: groups) {
+            return winogradConv3x3(weight: weight, bias: bias, padding: padding.0)
+        }
         let out = Tensor(uninitializedShape: [n, cout, oh, ow])
         let cinG = cin / groups, coutG = cout / groups
         let patch = cinG * kh * kw

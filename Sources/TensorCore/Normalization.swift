@@ -4,8 +4,10 @@ import Foundation
 /// Group norm, layer norm and softmax.
 extension Tensor {
     /// PyTorch GroupNorm on [N, C, ...]: statistics over each group's channels and
-    /// all spatial positions, then a per-channel affine transform.
-    public func groupNorm(groups: Int, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
+    /// all spatial positions, then a per-channel affine transform; `silu` applies SiLU to the
+    /// result in the same pass (the same arithmetic as `.silu()` after it, one tensor fewer:
+    /// at the SD VAE's 512x512 layers that is 268 MB less at the peak).
+    public func groupNorm(groups: Int, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5, silu: Bool = false) -> Tensor {
         precondition(rank >= 2, "groupNorm needs [N, C, ...], got \(shape)")
         let n = shape[0], c = shape[1]
         precondition(groups > 0 && c % groups == 0, "groupNorm: \(c) channels do not split into \(groups) groups")
@@ -34,7 +36,14 @@ extension Tensor {
                 let scale = inv * (w?[firstChannel + ch] ?? 1)
                 let shift = (b?[firstChannel + ch] ?? 0) - meanF * scale
                 let start = base + ch * spatial
-                for i in start..<(start + spatial) { o[i] = x[i] * scale + shift }
+                if silu {
+                    for i in start..<(start + spatial) {
+                        let v = x[i] * scale + shift
+                        o[i] = v / (1 + expf(-v))
+                    }
+                } else {
+                    for i in start..<(start + spatial) { o[i] = x[i] * scale + shift }
+                }
             }
         }
         return out

@@ -131,9 +131,10 @@ final class ExitStressTests: XCTestCase {
         }
     }
 
-    /// Polls `file` every millisecond until it contains `text` (10 s at most).
+    /// Polls `file` every millisecond until it contains `text` (60 s at most: a deadline for a
+    /// broken run, never a timing; a run on a machine busy with builds can take 10 s).
     static func waitForText(_ text: String, in file: URL) throws {
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let data = FileManager.default.contents(atPath: file.path), String(decoding: data, as: UTF8.self).contains(text) {
                 return
@@ -145,7 +146,7 @@ final class ExitStressTests: XCTestCase {
     }
 
     static func waitForFile(_ file: URL) throws {
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if FileManager.default.fileExists(atPath: file.path) { return }
             usleep(200)

@@ -14,7 +14,8 @@ public struct GroupNorm {
         bias = try path.tensor("bias", [channels], randomFill: 0)
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        x.groupNorm(groups: groups, weight: weight, bias: bias, eps: eps)
+    /// `silu`: SiLU in the same pass (ResNet blocks and output heads norm, then SiLU).
+    public func callAsFunction(_ x: Tensor, silu: Bool = false) -> Tensor {
+        x.groupNorm(groups: groups, weight: weight, bias: bias, eps: eps, silu: silu)
     }
 }

@@ -78,7 +78,7 @@ public struct UNet2DConditionModel {
         }
         h = try midBlock(h, context)
         for block in upBlocks { h = try block(h, skips: &skips, context) }
-        return convOut(normOut(h).silu())
+        return convOut(normOut(h, silu: true))
     }
 
     /// Weight paths of every attn2, in diffusers' `attn_processors` order (down blocks,

@@ -37,6 +37,6 @@ struct VAEDecoder {
                 try stop?.check()
             }
         }
-        return convOut(normOut(h).silu())
+        return convOut(normOut(h, silu: true))
     }
 }

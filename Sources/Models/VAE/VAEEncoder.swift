@@ -38,6 +38,6 @@ struct VAEEncoder {
                 try stop?.check()
             }
         }
-        return convOut(normOut(try mid(h, stop: stop)).silu())
+        return convOut(normOut(try mid(h, stop: stop), silu: true))
     }
 }

@@ -1,0 +1,57 @@
+@testable import TensorCore
+import XCTest
+
+/// Winograd F(4x4, 3x3) against the float64 reference convolution: odd sizes (partial tiles at
+/// the bottom and right), paddings 0-2, biases, several images, and blocks of tiles that split
+/// an image (a tiny block budget), and the choice of path that conv2d makes.
+final class WinogradConvolutionTests: XCTestCase {
+    func testMatchesTheReferenceConvolution() {
+        let cases: [(n: Int, cin: Int, h: Int, w: Int, cout: Int, padding: Int)] = [
+            (2, 16, 32, 36, 20, 1), (1, 17, 33, 37, 16, 1), (1, 16, 34, 31, 18, 0), (1, 16, 30, 30, 16, 2),
+            (1, 3, 9, 10, 2, 1), (1, 1, 4, 4, 1, 1),
+        ]
+        var seed: UInt64 = 900
+        for c in cases {
+            for withBias in [false, true] {
+                seed += 3
+                let x = random([c.n, c.cin, c.h, c.w], seed: seed)
+                let w = random([c.cout, c.cin, 3, 3], seed: seed + 1, scale: 0.3)
+                let b = withBias ? random([c.cout], seed: seed + 2) : nil
+                let ref = refConv2d(doubles(x), xShape: x.shape, doubles(w), wShape: w.shape, bias: b.map(doubles),
+                                    stride: (1, 1), padding: (c.padding, c.padding), groups: 1)
+                // Winograd's rounding scales with the tile's magnitudes, not with each result:
+                // bound it by the layer's largest Σ|w·x| (F(4x4, 3x3) loses ~100 ulps of it).
+                let magnitude = refConv2d(doubles(x).map(abs), xShape: x.shape, doubles(w).map(abs), wShape: w.shape,
+                                          bias: nil, stride: (1, 1), padding: (c.padding, c.padding), groups: 1)
+                for budget in [Tensor.winogradBlockBudget, 36 * max(c.cin, c.cout) * 5] {
+                    let out = x.winogradConv3x3(weight: w, bias: b, padding: c.padding, blockBudget: budget)
+                    XCTAssertEqual(out.shape, ref.shape)
+                    let scale = magnitude.values.max() ?? 1
+                    var worst = 0.0
+                    for i in 0..<ref.values.count { worst = max(worst, abs(Double(out.data[i]) - ref.values[i])) }
+                    XCTAssertLessThan(worst / scale, 1e-5, "\(c) bias=\(withBias) block budget \(budget): error / max Σ|w·x|")
+                }
+            }
+        }
+    }
+
+    /// Large stride-1 3x3 layers take Winograd, the rest im2col; both agree on a layer of the
+    /// SD UNet's first block at 32x32 to float rounding.
+    func testPathChoiceAndAgreementWithIm2col() {
+        XCTAssertTrue(Tensor.prefersWinograd(cin: 320, cout: 320, outHeight: 64, outWidth: 64, kh: 3, kw: 3,
+                                             stride: (1, 1), padding: (1, 1), groups: 1))
+        XCTAssertFalse(Tensor.prefersWinograd(cin: 1280, cout: 1280, outHeight: 8, outWidth: 8, kh: 3, kw: 3,
+                                              stride: (1, 1), padding: (1, 1), groups: 1), "too few tiles")
+        XCTAssertFalse(Tensor.prefersWinograd(cin: 320, cout: 320, outHeight: 32, outWidth: 32, kh: 3, kw: 3,
+                                              stride: (2, 2), padding: (1, 1), groups: 1), "strided")
+        XCTAssertFalse(Tensor.prefersWinograd(cin: 320, cout: 320, outHeight: 64, outWidth: 64, kh: 1, kw: 1,
+                                              stride: (1, 1), padding: (0, 0), groups: 1), "1x1")
+        let x = random([1, 64, 32, 32], seed: 11)
+        let w = random([64, 64, 3, 3], seed: 12, scale: 0.05)
+        let b = random([64], seed: 13)
+        let viaWinograd = x.conv2d(weight: w, bias: b, padding: (1, 1))
+        let viaIm2col = x.conv2d(weight: w, bias: b, padding: (1, 1), winograd: false)
+        XCTAssertLessThan(viaWinograd.maxAbsDifference(viaIm2col), 2e-5)
+        XCTAssertGreaterThan(viaWinograd.maxAbsDifference(viaIm2col), 0, "the two paths really differ in rounding")
+    }
+}
