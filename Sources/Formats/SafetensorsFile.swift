@@ -66,13 +66,18 @@ public final class SafetensorsFile: @unchecked Sendable {
         return result
     }
 
-    /// The tensor kept in half precision (see `LayerWeight`) when it is stored as F16, else nil.
+    /// The tensor kept in half precision (see `LayerWeight`) when it is stored as F16, else nil:
+    /// read in place from the file's mapping when aligned (the weight keeps the mapping alive;
+    /// copying would hold the file's pages and the copy at once while loading), else copied.
     public func halfPrecisionWeight(_ name: String) throws -> LayerWeight? {
         let info = try info(name)
         guard info.dtype == .f16 else { return nil }
         let start = header.dataStart + info.byteRange.lowerBound
-        return LayerWeight(halfBits: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + info.byteRange.count)]),
-                           shape: info.shape)
+        let range = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + info.byteRange.count)])
+        if owner is MappedFile, let mapped = LayerWeight(mappedHalfBits: range, shape: info.shape, owner: owner) {
+            return mapped
+        }
+        return LayerWeight(halfBits: range, shape: info.shape)
     }
 
     /// Decodes `count` little-endian elements of `dtype` (unaligned: offsets need not be

@@ -9,13 +9,17 @@ public final class LayerWeight: @unchecked Sendable {
     public let shape: [Int]
     public let count: Int
     private let full: Tensor?
-    private let half: UnsafeMutablePointer<UInt16>?
+    private let half: UnsafePointer<UInt16>?
+    /// What keeps `half` alive when it points into someone else's memory (a mapped file);
+    /// nil when this weight owns its copy.
+    private let owner: AnyObject?
 
     public init(_ tensor: Tensor) {
         shape = tensor.shape
         count = tensor.count
         full = tensor
         half = nil
+        owner = nil
     }
 
     /// Half-precision bit patterns read from `bytes` (little-endian, any alignment).
@@ -30,14 +34,37 @@ public final class LayerWeight: @unchecked Sendable {
         #if _endian(big)
         for index in 0..<count { storage[index] = UInt16(littleEndian: storage[index]) }
         #endif
-        half = storage
+        half = UnsafePointer(storage)
+        owner = nil
     }
 
-    deinit { half?.deallocate() }
+    /// Half-precision values used where they lie (a memory-mapped weights file, kept alive by
+    /// `owner`): no copy, and the pages are the file's, shared and reclaimable. Needs 2-byte
+    /// alignment and a little-endian machine; `nil` otherwise (copy with `init(halfBits:)`).
+    public init?(mappedHalfBits bytes: UnsafeRawBufferPointer, shape: [Int], owner: AnyObject) {
+        let count = shape.reduce(1, *)
+        precondition(bytes.count == 2 * count, "\(bytes.count) bytes for \(count) half values of shape \(shape)")
+        #if _endian(big)
+        return nil
+        #else
+        guard let base = bytes.baseAddress, Int(bitPattern: base) % 2 == 0 else { return nil }
+        self.shape = shape
+        self.count = count
+        full = nil
+        half = base.assumingMemoryBound(to: UInt16.self)
+        self.owner = owner
+        #endif
+    }
+
+    deinit {
+        if owner == nil, let half { UnsafeMutablePointer(mutating: half).deallocate() }
+    }
 
     public var isHalfPrecision: Bool { half != nil }
     /// Bytes this weight keeps resident.
     public var residentBytes: Int { half != nil ? 2 * count : 4 * count }
+    /// Whether the values are read in place from a mapped file.
+    public var isMapped: Bool { owner != nil }
 
     /// The weight as a Float32 tensor of its own (a copy for half-resident weights).
     public func float32() -> Tensor {

@@ -44,4 +44,22 @@ final class HalfResidentWeightTests: XCTestCase {
             XCTAssertEqual(sums[index], weights[index % 8].float32().scalars.reduce(0, +), "product \(index)")
         }
     }
+
+    /// In-place half weights need 2-byte alignment; an odd address is declined (then copied).
+    func testMappedWeightsNeedAlignment() {
+        let bytes: [UInt8] = [0, 0x00, 0x3C, 0x00, 0x40]  // 1.0 and 2.0 at offset 1 (odd), little-endian
+        bytes.withUnsafeBytes { raw in
+            let owner = NSObject()
+            XCTAssertNil(LayerWeight(mappedHalfBits: UnsafeRawBufferPointer(rebasing: raw[1..<5]), shape: [2], owner: owner))
+            let copied = LayerWeight(halfBits: UnsafeRawBufferPointer(rebasing: raw[1..<5]), shape: [2])
+            XCTAssertEqual(copied.float32().scalars, [1, 2])
+            XCTAssertFalse(copied.isMapped)
+        }
+        let aligned: [UInt16] = [0x3C00, 0x4000]
+        aligned.withUnsafeBytes { raw in
+            let mapped = LayerWeight(mappedHalfBits: raw, shape: [2], owner: NSObject())
+            XCTAssertEqual(mapped?.float32().scalars, [1, 2])
+            XCTAssertEqual(mapped?.isMapped, true)
+        }
+    }
 }

@@ -18,6 +18,7 @@ final class WeightResidenceTests: XCTestCase {
         let g = try SafetensorsFile(url: Fixtures.url("tiny-sd-golden/unet.safetensors"))
         let halfUNet = try half.loadUNet(), floatUNet = try float.loadUNet()
         XCTAssertTrue(halfUNet.convIn.storedWeight.isHalfPrecision)
+        XCTAssertTrue(halfUNet.convIn.storedWeight.isMapped, "read in place from the mapped file")
         XCTAssertFalse(floatUNet.convIn.storedWeight.isHalfPrecision)
         let sample = try g.tensor("sample"), context = try g.tensor("encoder_hidden_states")
         XCTAssertEqual(halfUNet(sample, timestep: 981, encoderHiddenStates: context).scalars,
