@@ -42,7 +42,7 @@ python-test: venv
 
 # Swift and PyTorch timed in the same run; the ratio is Swift/PyTorch.
 bench: deps build venv
-	$(PYTHON) training/bench/bench_torch.py gemm conv unet
+	$(PYTHON) training/bench/bench_torch.py gemm conv unet vae
 
 # Rebuild the PhotoVerse-mini model from nothing (resumable: run it again to continue; one torch
 # thread; log in training/work/train.log, sample grids in training/work/samples/).
