@@ -95,18 +95,17 @@ extension GenerationPipeline {
         if settings.shortcutScale != nil, adapter.ipAdapter?.variant != .faceIDPlus {
             throw InvalidRequest("--shortcut-scale: \(file) is \(what); the shortcut belongs to IP-Adapter FaceID-Plus (Plus-v2)")
         }
+        let width = identity.faceEmbeddingWidth
+        if width == nil, let path = settings.faceEmbedding {
+            throw InvalidRequest("--face-embedding \(path.terminalSafe): \(file) is \(what), which reads no face embedding")
+        }
         if !identity.needsReferences, !settings.references.isEmpty {
             throw InvalidRequest("--reference: \(file) is \(what), which reads only the face embedding (--face-embedding); drop --reference")
         }
         if identity.needsReferences, settings.references.isEmpty {
             throw InvalidRequest("\(file) is \(what): it needs at least one --reference photo")
         }
-        guard let width = identity.faceEmbeddingWidth else {
-            if let path = settings.faceEmbedding {
-                throw InvalidRequest("--face-embedding \(path.terminalSafe): \(file) is \(what), which reads no face embedding")
-            }
-            return nil
-        }
+        guard let width else { return nil }
         guard let path = settings.faceEmbedding else {
             throw InvalidRequest("\(file) is \(what): give --face-embedding FILE (its \(width)-value ArcFace embedding, .npy or .safetensors)")
         }
