@@ -132,9 +132,9 @@ public final class IdentityEncoder {
         }
         if let batch, let vision {
             if variant.readsPenultimateStates {
-                input.penultimateStates = vision.hiddenStates(batch, layers: [-2])[0].mean(axis: 0, keepDims: true)
+                input.penultimateStates = vision.penultimateHiddenStates(batch).mean(axis: 0, keepDims: true)
                 let zero = Tensor(shape: [1] + Array(batch.shape.dropFirst()))
-                unconditional.penultimateStates = vision.hiddenStates(zero, layers: [-2])[0]
+                unconditional.penultimateStates = vision.penultimateHiddenStates(zero)
             } else if variant.needsVisualProjection {
                 input.imageEmbeds = vision.imageEmbeddings(batch).mean(axis: 0, keepDims: true)
                 unconditional.imageEmbeds = Tensor(shape: input.imageEmbeds!.shape)

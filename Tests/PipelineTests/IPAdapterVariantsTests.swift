@@ -49,10 +49,10 @@ final class IPAdapterVariantsTests: XCTestCase {
     func testPenultimateHiddenStatesMatchTransformers() throws {
         let vision = try Self.file("vision.safetensors")
         let encoder = try pipeline("plus.safetensors").identity!.vision!
-        assertClose(encoder.hiddenStates(try vision.tensor("pixel_values"), layers: [-2])[0], try vision.tensor("penultimate"), 1e-4,
+        assertClose(encoder.penultimateHiddenStates(try vision.tensor("pixel_values")), try vision.tensor("penultimate"), 1e-4,
                     "hidden_states[-2]")
         let zero = Tensor(shape: [1, 3, 32, 32])
-        assertClose(encoder.hiddenStates(zero, layers: [-2])[0], try vision.tensor("penultimate_zero"), 1e-4, "hidden_states[-2] of zeros")
+        assertClose(encoder.penultimateHiddenStates(zero), try vision.tensor("penultimate_zero"), 1e-4, "hidden_states[-2] of zeros")
     }
 
     /// Each file is recognised from its tensor names, loads fully, and gives diffusers' image tokens.
