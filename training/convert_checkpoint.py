@@ -5,7 +5,9 @@ only weight format PhotoVerse loads (it never unpickles).
 
 Loads with torch.load(weights_only=True), so a malicious pickle cannot run code here
 either. A nested "state_dict" (Lightning/CompVis checkpoints) is unwrapped; non-tensor
-entries are dropped and listed.
+entries are dropped and listed. Nested dicts of tensors are flattened with dots, as
+IP-Adapter's published `.bin` files need: {"image_proj": {"proj.weight": ...}, "ip_adapter":
+{"1.to_k_ip.weight": ...}} becomes `image_proj.proj.weight`, `ip_adapter.1.to_k_ip.weight`.
 """
 import argparse
 import os
@@ -13,6 +15,16 @@ import sys
 
 import torch
 from safetensors.torch import save_file
+
+
+def flatten(state: dict, prefix: str = ""):
+    """(dotted name, value) pairs of a state dict whose values may be dicts themselves."""
+    for name, value in state.items():
+        full = f"{prefix}{name}"
+        if isinstance(value, dict):
+            yield from flatten(value, full + ".")
+        else:
+            yield full, value
 
 
 def convert(src: str, dst: str, fp16: bool = False) -> list:
@@ -23,7 +35,7 @@ def convert(src: str, dst: str, fp16: bool = False) -> list:
     if not isinstance(state, dict):
         raise SystemExit(f"convert_checkpoint: {src}: no state dict inside")
     tensors, dropped = {}, []
-    for name, value in state.items():
+    for name, value in flatten(state):
         if not torch.is_tensor(value):
             dropped.append(name)
             continue

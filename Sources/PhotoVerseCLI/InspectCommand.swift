@@ -16,10 +16,11 @@ struct InspectCommand: ParsableCommand {
             1 when anything is wrong.
             """)
 
-    @Argument(help: "A model folder (diffusers layout).")
+    @Argument(help: "A model folder (diffusers layout), or an IP-Adapter file (names its variant).")
     var model: String
 
     func run() throws {
+        if try inspectIPAdapterFile() { return }
         let folder: ModelFolder
         do {
             folder = try ModelFolder(URL(fileURLWithPath: model))
@@ -36,6 +37,28 @@ struct InspectCommand: ParsableCommand {
             failed = failed || !component.problems.isEmpty
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// A single `.safetensors` IP-Adapter file: its variant and layout, recognised from its tensor
+    /// names, and what it needs alongside. False when `model` is not such a file.
+    func inspectIPAdapterFile() throws -> Bool {
+        var isDirectory: ObjCBool = false
+        guard model.hasSuffix(".safetensors"), FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory),
+              !isDirectory.boolValue else { return false }
+        do {
+            let file = try SafetensorsFile(url: URL(fileURLWithPath: model))
+            let shape = { (name: String) in try? file.info(name).shape }
+            guard let kind = try IPAdapterKind.recognise(Set(file.tensorNames), shape: shape, file: model) else { return false }
+            print("\(model.terminalSafe): \(kind.variant.title), \(kind.layout.rawValue) layout (--adapter)")
+            print("  tensors \(file.tensorNames.count), needs \(kind.variant.needs)")
+            if file.tensorNames.contains(where: { $0.contains("_lora.") }) {
+                print("  carries FaceID's companion LoRA (ip_adapter.*.to_*_lora.*), not applied yet")
+            }
+            return true
+        } catch {
+            FileHandle.standardError.write(Data("photoverse inspect: \("\(error)".terminalSafe)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 
     /// `scheduler/scheduler_config.json` through the loader the pipeline uses.

@@ -23,7 +23,7 @@ struct RequestOptions: ParsableArguments {
 
     // PhotoVerse personalization.
     @Option(name: .customLong("reference"), help: "A photo of the person's face (PNG/JPEG); repeat for several photos of one person (features averaged).") var references: [String] = []
-    @Option(help: "Adapter file: PhotoVerse layout, IP-Adapter SD1.5, or a converted ELITE mapper (default: the model's photoverse-adapter.safetensors).") var adapter: String?
+    @Option(help: "Adapter file: PhotoVerse layout, IP-Adapter SD1.5 (plain, Plus, Plus-Face, Full-Face, FaceID, FaceID-Plus, Plus-v2; IP-Adapter's or diffusers' names), or a converted ELITE mapper (default: the model's photoverse-adapter.safetensors).") var adapter: String?
     @Option(help: "Image encoder folder for --adapter (config.json + safetensors, or a folder with image_encoder/; default: the model's).") var imageEncoder: String?
     @Option(help: "Face crop: auto (detect the face, enlarge 1.3x), none (whole image), or x,y,w,h in pixels. Default: auto, none for the model's own references/ faces.") var crop: String?
     @Option(help: "γ: weight of the text attention (more = follows the prompt; default 1).") var textWeight: Float?
@@ -33,6 +33,8 @@ struct RequestOptions: ParsableArguments {
     @Option(help: "Image branch active from this fraction of the steps on (default 0).") var imageStart: Double?
     @Option(help: "Image branch active until this fraction of the steps (default 1).") var imageEnd: Double?
     @Option(help: "s_I: identity guidance scale (default: --guidance, i.e. ordinary two-pass guidance).") var identityGuidance: Float?
+    @Option(help: "IP-Adapter FaceID / FaceID-Plus: the face's ArcFace embedding (.npy or .safetensors, [512] or [1, 512], insightface's normed_embedding).") var faceEmbedding: String?
+    @Option(help: "IP-Adapter FaceID-Plus-v2: turn the shortcut on with this scale (default: off, plain FaceID-Plus).") var shortcutScale: Float?
 
     /// The request these options describe: --load's, or a fresh one, with every option given applied.
     func edited() throws -> GenerationRequest {
@@ -82,9 +84,11 @@ struct RequestOptions: ParsableArguments {
         if let imageStart { identity.imageStart = imageStart }
         if let imageEnd { identity.imageEnd = imageEnd }
         if let identityGuidance { identity.identityGuidance = identityGuidance }
+        if let faceEmbedding { identity.faceEmbedding = faceEmbedding }
+        if let shortcutScale { identity.shortcutScale = shortcutScale }
         request.identity = identity
         if !request.isPersonalized, adapter != nil || imageEncoder != nil {
-            throw UserFacingError("--adapter and --image-encoder need at least one --reference photo")
+            throw UserFacingError("--adapter and --image-encoder need at least one --reference photo (or --face-embedding for IP-Adapter FaceID)")
         }
         return request
     }

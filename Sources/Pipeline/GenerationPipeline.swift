@@ -57,16 +57,21 @@ public final class GenerationPipeline {
 
     /// Loads an adapter file and the image encoder it needs: `imageEncoderFolder` is a model
     /// folder with `image_encoder/`, or the encoder's own folder (config.json + safetensors).
+    /// IP-Adapter FaceID needs none (it reads an ArcFace embedding): the folder is not read.
     public func loadIdentity(adapter url: URL, imageEncoderFolder: URL) throws {
         let adapter = try PhotoVerseAdapter.load(url, for: unet)
         if let text = adapter.textAdapter, text.outFeatures != textEncoder.config.hiddenSize {
             throw ModelError.invalidInput("\(url.path): text adapter makes \(text.outFeatures)-wide pseudo-words; the text encoder is \(textEncoder.config.hiddenSize) wide")
         }
-        let folder = try ModelFolder(imageEncoderFolder)
-        guard let component = folder.imageEncoderComponent else {
-            throw ModelError.missingFile("\(folder.url.path): no image encoder (image_encoder/config.json + safetensors) for \(url.lastPathComponent)")
+        var vision: CLIPVisionModel?
+        if adapter.ipAdapter?.variant.needsImageEncoder ?? true {
+            let folder = try ModelFolder(imageEncoderFolder)
+            guard let component = folder.imageEncoderComponent else {
+                throw ModelError.missingFile("\(folder.url.path): no image encoder (image_encoder/config.json + safetensors) for \(url.lastPathComponent)")
+            }
+            vision = try folder.loadImageEncoder(withProjection: adapter.ipAdapter?.variant.needsVisualProjection ?? false,
+                                                 component: component)
         }
-        let vision = try folder.loadImageEncoder(withProjection: adapter.layout == .ipAdapter, component: component)
         identity = try IdentityEncoder(vision: vision, adapter: adapter)
         loadedAdapterPath = url.path
         promptCache.removeAll()
@@ -200,7 +205,8 @@ public final class GenerationPipeline {
         guard let identity else {
             throw ModelError.invalidInput("this model has no PhotoVerse adapter and image encoder: give --adapter FILE or drop --reference")
         }
-        let encoded = try identity.encode(personalization.references)
+        let encoded = try identity.encode(personalization.references, faceEmbedding: personalization.faceEmbedding,
+                                          shortcutScale: personalization.shortcutScale)
         let metadata = identity.adapter.metadata
         var pseudoWords: Tensor?
         if let words = encoded.pseudoWords {

@@ -57,7 +57,7 @@ extension GenerationRequest {
 extension IdentitySettings {
     enum CodingKeys: String, CodingKey {
         case references, adapter, imageEncoder, textWeight, imageWeight, loraScale, pseudoWords
-        case imageStart, imageEnd, identityGuidance
+        case imageStart, imageEnd, identityGuidance, faceEmbedding, shortcutScale
     }
 
     public init(from decoder: Decoder) throws {
@@ -73,5 +73,7 @@ extension IdentitySettings {
         imageStart = try c.decodeIfPresent(Double.self, forKey: .imageStart) ?? imageStart
         imageEnd = try c.decodeIfPresent(Double.self, forKey: .imageEnd) ?? imageEnd
         identityGuidance = try c.decodeIfPresent(Float.self, forKey: .identityGuidance)
+        faceEmbedding = try c.decodeIfPresent(String.self, forKey: .faceEmbedding)
+        shortcutScale = try c.decodeIfPresent(Float.self, forKey: .shortcutScale)
     }
 }

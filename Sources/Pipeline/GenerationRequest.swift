@@ -32,7 +32,7 @@ public struct GenerationRequest: Codable, Equatable, Sendable {
 
     public init(prompt: String) { self.prompt = prompt }
 
-    public var isPersonalized: Bool { !identity.references.isEmpty }
+    public var isPersonalized: Bool { !identity.references.isEmpty || identity.faceEmbedding != nil }
 }
 
 extension SamplerKind: Codable {}

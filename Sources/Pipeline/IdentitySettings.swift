@@ -23,6 +23,10 @@ public struct IdentitySettings: Codable, Equatable, Sendable {
     public var imageEnd = 1.0
     /// s_I, the identity's guidance scale; nil = the prompt's (ordinary two-pass guidance).
     public var identityGuidance: Float?
+    /// IP-Adapter FaceID: a file with the face's ArcFace embedding (.safetensors or .npy, [D] or [1, D]).
+    public var faceEmbedding: String?
+    /// IP-Adapter FaceID-Plus: nil = no shortcut (FaceID-Plus); a value = Plus-v2's shortcut scale.
+    public var shortcutScale: Float?
 
     public init() {}
 }

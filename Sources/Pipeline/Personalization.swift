@@ -1,5 +1,6 @@
 import Formats
 import Models
+import TensorCore
 
 /// The identity part of a request: reference faces and the PhotoVerse knobs.
 public struct Personalization {
@@ -19,6 +20,10 @@ public struct Personalization {
     public var imageEnd: Double = 1
     /// s_I, the identity's guidance scale; nil = the prompt's (ordinary two-pass guidance).
     public var identityGuidance: Float?
+    /// IP-Adapter FaceID: the face's ArcFace embedding [1, D] (what diffusers' `ip_adapter_image_embeds` takes).
+    public var faceEmbedding: Tensor?
+    /// IP-Adapter FaceID-Plus: nil = no shortcut; a value = Plus-v2's shortcut with that scale.
+    public var shortcutScale: Float?
     /// The image input of ε(∅); nil = the adapter's metadata (`zero_tokens` unless it says otherwise).
     public var unconditionalImage: AdapterMetadata.UnconditionalImage?
 

@@ -39,11 +39,11 @@ extension GenerationPipeline {
             if let adapter = identity?.adapter, adapter.hasTextBranch, !request.prompt.contains(adapter.metadata.placeholder) {
                 prepared.notes.append("note: the prompt has no \(adapter.metadata.placeholder); only the image branch carries the identity")
             }
-            if request.strength != nil, request.initImage == nil {
+            if request.strength != nil, request.initImage == nil, !request.identity.references.isEmpty {
                 prepared.initImage = try referenceStart(request)
             }
         } else if request.identity.adapter != nil {
-            throw InvalidRequest("--adapter needs at least one --reference photo")
+            throw InvalidRequest("--adapter needs at least one --reference photo (or --face-embedding for IP-Adapter FaceID)")
         }
         return prepared
     }
@@ -65,6 +65,7 @@ extension GenerationPipeline {
         if let m = settings.pseudoWords, let branch = identity.adapter.textAdapter, m > branch.layerCount {
             throw InvalidRequest("pseudo-words m = \(m) is outside 1...\(branch.layerCount) (the adapter's layers)")
         }
+        let faceEmbedding = try faceInputs(settings, identity: identity, notes: &notes)
         var faces: [RGBImage] = []
         for reference in settings.references {
             let face = try ReferencePreparation.prepare(file: URL(fileURLWithPath: reference.path), crop: reference.crop,
@@ -80,7 +81,46 @@ extension GenerationPipeline {
         personalization.imageStart = settings.imageStart
         personalization.imageEnd = settings.imageEnd
         personalization.identityGuidance = settings.identityGuidance
+        personalization.faceEmbedding = faceEmbedding
+        personalization.shortcutScale = settings.shortcutScale
         return personalization
+    }
+
+    /// What IP-Adapter's FaceID variants read besides photos: the face embedding file, checked
+    /// against the adapter; a knob or input the loaded adapter does not read is refused.
+    func faceInputs(_ settings: IdentitySettings, identity: IdentityEncoder, notes: inout [String]) throws -> Tensor? {
+        let adapter = identity.adapter
+        let file = adapter.origin.terminalSafe
+        let what = adapter.ipAdapter?.variant.title ?? "a PhotoVerse adapter"
+        if settings.shortcutScale != nil, adapter.ipAdapter?.variant != .faceIDPlus {
+            throw InvalidRequest("--shortcut-scale: \(file) is \(what); the shortcut belongs to IP-Adapter FaceID-Plus (Plus-v2)")
+        }
+        let width = identity.faceEmbeddingWidth
+        if width == nil, let path = settings.faceEmbedding {
+            throw InvalidRequest("--face-embedding \(path.terminalSafe): \(file) is \(what), which reads no face embedding")
+        }
+        if !identity.needsReferences, !settings.references.isEmpty {
+            throw InvalidRequest("--reference: \(file) is \(what), which reads only the face embedding (--face-embedding); drop --reference")
+        }
+        if identity.needsReferences, settings.references.isEmpty {
+            throw InvalidRequest("\(file) is \(what): it needs at least one --reference photo")
+        }
+        guard let width else { return nil }
+        guard let path = settings.faceEmbedding else {
+            throw InvalidRequest("\(file) is \(what): give --face-embedding FILE (its \(width)-value ArcFace embedding, .npy or .safetensors)")
+        }
+        let embedding = try FaceEmbeddingFile.load(URL(fileURLWithPath: path))
+        guard embedding.count == width else {
+            throw InvalidRequest("--face-embedding \(path.terminalSafe): \(embedding.count) values; \(file) reads \(width)")
+        }
+        let norm = embedding.scalars.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        if abs(norm - 1) > 0.01 {
+            notes.append("note: \(path.terminalSafe): the face embedding has length \(norm), not 1 (insightface's normed_embedding has 1); used as given")
+        }
+        if !adapter.companionLoRA.isEmpty {
+            notes.append("note: \(file) carries FaceID's companion LoRA (\(adapter.companionLoRA.count) updates); it is not applied yet, so results differ from IP-Adapter's own with it")
+        }
+        return embedding
     }
 
     /// The paper's image-to-image trick: start from the first reference, the same crop as the

@@ -39,7 +39,7 @@ extension GenerationRequest {
         if let noiseFile, noiseFile.isEmpty { throw InvalidRequest("--noise: empty file name") }
         if let initImage, initImage.isEmpty { throw InvalidRequest("--init-image: empty file name") }
         try identity.validate()
-        if strength != nil, initImage == nil, !isPersonalized {
+        if strength != nil, initImage == nil, identity.references.isEmpty {
             throw InvalidRequest("--strength needs --init-image, or a --reference to start from")
         }
     }
@@ -79,6 +79,8 @@ extension IdentitySettings {
         guard imageStart <= imageEnd else {
             throw InvalidRequest("--image-start \(imageStart) is after --image-end \(imageEnd)")
         }
+        if let shortcutScale { try GenerationRequest.check("--shortcut-scale", shortcutScale, within: RequestLimits.weight) }
+        if let faceEmbedding, faceEmbedding.isEmpty { throw InvalidRequest("--face-embedding: empty file name") }
         for reference in references where reference.path.isEmpty {
             throw InvalidRequest("--reference: empty file name")
         }

@@ -73,18 +73,18 @@ final class PhotoVerseParityTests: XCTestCase {
         let pixels = try encoder.pixels(try Self.reference("resized"))
         assertClose(pixels, try vision.tensor("pixel_values"), 1e-5, "CLIP normalisation")
         let all = try vision.tensor("hidden_states")
-        let states = encoder.vision.hiddenStates(pixels, layers: Array(0...6))
+        let states = encoder.vision!.hiddenStates(pixels, layers: Array(0...6))
         for k in 0...6 {
             assertClose(states[k], all.slice(axis: 0, start: k, length: 1).reshaped([1, 17, 32]), "hidden_states[\(k)]")
         }
-        let features = encoder.vision.hiddenStates(pixels, layers: [-1, 2, 4])
+        let features = encoder.vision!.hiddenStates(pixels, layers: [-1, 2, 4])
         for i in 0..<3 { assertClose(features[i], try vision.tensor("features_\(i)"), "feature \(i)") }
         let projected = try ModelFolder(Fixtures.url(Self.golden)).loadImageEncoder(withProjection: true)
         assertClose(projected.imageEmbeddings(pixels), try vision.tensor("image_embeds"), "image_embeds")
         // reference2.png (48x64: shorter side to 32, centre crop), then both averaged as the adapters see them
         let second = try encoder.pixels(try Self.reference("resized_2"))
         assertClose(second, try vision.tensor("pixel_values_2"), 1e-5, "CLIP normalisation, reference 2")
-        let secondFeatures = encoder.vision.hiddenStates(second, layers: [-1, 2, 4])
+        let secondFeatures = encoder.vision!.hiddenStates(second, layers: [-1, 2, 4])
         for i in 0..<3 { assertClose(secondFeatures[i], try vision.tensor("features_2_\(i)"), "reference 2: feature \(i)") }
         assertClose(projected.imageEmbeddings(second), try vision.tensor("image_embeds_2"), "reference 2: image_embeds")
         let averaged = try encoder.encode([try Self.reference("resized"), try Self.reference("resized_2")]).features
@@ -359,7 +359,7 @@ final class PhotoVerseParityTests: XCTestCase {
         XCTAssertEqual(identity.adapter.layout, .ipAdapter)
         let vision = try Self.file("vision.safetensors")
         for (pixels, embeds) in [("pixel_values", "image_embeds"), ("pixel_values_2", "image_embeds_2")] {
-            assertClose(identity.vision.imageEmbeddings(try vision.tensor(pixels)), try ip.tensor(embeds), "IP image encoder: \(embeds)")
+            assertClose(identity.vision!.imageEmbeddings(try vision.tensor(pixels)), try ip.tensor(embeds), "IP image encoder: \(embeds)")
         }
         XCTAssertEqual(identity.adapter.layers.count, pipeline.unet.crossAttentionPaths.count)
         let encoded = try identity.encode([try Self.reference("resized")])

@@ -19,6 +19,8 @@ Tests/Fixtures (regenerate.py-style, one script run per family, ~5-20 s each on 
   photoverse-golden   make_photoverse_fixtures.py --out        every file (values)
   img2img-golden      make_img2img_fixtures.py --out           every file (values)
   mini-golden         make_mini_golden.py --out                every file (values), against Models/mini
+  ip-adapter-variants make_ip_adapter_variants.py --out        every file (values): each IP-Adapter SD1.5
+                                                               variant in both layouts, diffusers' goldens
 
 "Values": safetensors with the same names, shapes, dtypes and metadata and every float within
 1e-4 of the tensor's largest magnitude (at least 1); JSON equal with the same relative slack on
@@ -220,6 +222,11 @@ def test_photoverse_goldens_regenerate(tmp_path):
 def test_img2img_goldens_regenerate(tmp_path):
     _run("make_img2img_fixtures.py", "--out", tmp_path / "img2img-golden")
     assert _compare(tmp_path, ["img2img-golden"]) == 3
+
+
+def test_ip_adapter_variant_fixtures_regenerate(tmp_path):
+    _run("make_ip_adapter_variants.py", "--out", tmp_path / "ip-adapter-variants")
+    assert _compare(tmp_path, ["ip-adapter-variants"]) == 19
 
 
 def test_mini_goldens_regenerate_from_the_embedded_model(tmp_path):

@@ -30,3 +30,16 @@ def test_refuses_to_overwrite(tmp_path):
     with pytest.raises(SystemExit, match="already exists"):
         convert_checkpoint.convert(str(src), str(dst))
     assert dst.read_bytes() == b"keep me"
+
+
+def test_nested_ip_adapter_bin_is_flattened(tmp_path):
+    # IP-Adapter's published .bin: {"image_proj": {...}, "ip_adapter": {...}}
+    proj, k_ip = torch.randn(8, 4), torch.randn(6, 2)
+    src = tmp_path / "ip-adapter.bin"
+    torch.save({"image_proj": {"proj.weight": proj}, "ip_adapter": {"1.to_k_ip.weight": k_ip, "note": "x"}}, src)
+    dst = tmp_path / "ip-adapter.safetensors"
+    dropped = convert_checkpoint.convert(str(src), str(dst))
+    assert dropped == ["ip_adapter.note"]
+    loaded = load_file(str(dst))
+    assert set(loaded) == {"image_proj.proj.weight", "ip_adapter.1.to_k_ip.weight"}
+    assert torch.equal(loaded["image_proj.proj.weight"], proj) and torch.equal(loaded["ip_adapter.1.to_k_ip.weight"], k_ip)

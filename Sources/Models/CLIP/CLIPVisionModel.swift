@@ -53,6 +53,12 @@ public struct CLIPVisionModel {
         return resolved.map { states[$0]! }
     }
 
+    /// transformers' `hidden_states[-2]` [N, 1 + patches, width]: the output of the layer before
+    /// the last, every token (what IP-Adapter Plus, Full-Face and FaceID-Plus read).
+    public func penultimateHiddenStates(_ pixels: Tensor) -> Tensor {
+        hiddenStates(pixels, layers: [-2])[0]
+    }
+
     /// `image_embeds` of `CLIPVisionModelWithProjection` [N, projectionDim]: the projected,
     /// post-normed CLS token (IP-Adapter's input).
     public func imageEmbeddings(_ pixels: Tensor) -> Tensor {

@@ -92,6 +92,10 @@ extension ModelFolder {
                 for name in source.tensorNames.sorted() {
                     if let shape = source.shape(of: name) { _ = try loader.load(name, shape: shape, fill: nil) }
                 }
+                if let kind = adapter.ipAdapterKind {
+                    let lora = adapter.companionLoRA.isEmpty ? "" : ", companion LoRA (\(adapter.companionLoRA.count) updates, not applied)"
+                    return ("\(kind.variant.title), \(kind.layout.rawValue) layout, \(adapter.layers.count) attn2 layers\(lora); needs \(kind.variant.needs)", loader)
+                }
                 let m = adapter.metadata
                 let branches = [adapter.hasTextBranch ? "text" : nil, adapter.hasImageBranch ? "image" : nil].compactMap { $0 }
                 return ("\(adapter.layout.rawValue) adapter: branches \(branches.joined(separator: "+")), encoder layers \(m.encoderLayers), m \(m.tokens), LoRA rank \(adapter.loraRank), \(adapter.layers.count) attn2 layers", loader)

@@ -8,8 +8,9 @@ public struct ImageProjection {
     public let tokens: Int, width: Int
     public var imageEmbedDim: Int { projection.inFeatures }
 
-    public init(_ path: WeightPath, imageEmbedDim: Int, crossAttentionDim: Int, tokens: Int) throws {
-        projection = try Linear(path("proj"), in: imageEmbedDim, out: crossAttentionDim * tokens)
+    /// `projectionName`: `proj` in IP-Adapter's file, `image_embeds` in diffusers' layout.
+    public init(_ path: WeightPath, projectionName: String = "proj", imageEmbedDim: Int, crossAttentionDim: Int, tokens: Int) throws {
+        projection = try Linear(path(projectionName), in: imageEmbedDim, out: crossAttentionDim * tokens)
         norm = try LayerNorm(path("norm"), features: crossAttentionDim, eps: 1e-5)
         self.tokens = tokens
         width = crossAttentionDim

@@ -8,8 +8,9 @@ import TensorCore
 ///   `image_adapter.*` (image tokens), and for each attn2 at path P `unet.P.to_k_ip/to_v_ip.weight`
 ///   and `unet.P.to_k/to_v.lora_A/lora_B.weight`; either adapter may be absent (an ELITE file
 ///   converted by training/convert_elite.py has only the text adapter);
-/// - IP-Adapter SD1.5 (`image_proj.*`, `ip_adapter.{i}.to_k_ip/to_v_ip.weight`): image branch only,
-///   fed by the CLIP image embedding instead of per-layer features.
+/// - IP-Adapter SD1.5, every variant (`IPAdapterVariant`), in its published layout (`image_proj.*`,
+///   `ip_adapter.{i}.to_k_ip/to_v_ip.weight`) or diffusers' (`encoder_hid_proj.*`, `*.processor.to_k_ip.0`):
+///   image branch only, fed by the CLIP encoder and/or an ArcFace embedding instead of per-layer features.
 public struct PhotoVerseAdapter {
     public enum Layout: String { case photoverse, ipAdapter = "ip-adapter" }
 
@@ -17,13 +18,23 @@ public struct PhotoVerseAdapter {
     public let metadata: AdapterMetadata
     public let textAdapter: MultiAdapter?
     public let imageAdapter: MultiAdapter?
-    public let imageProjection: ImageProjection?
+    /// IP-Adapter's image projection (nil for the PhotoVerse layout) and what the file is.
+    public let ipAdapter: IPAdapterProjection?
+    public let ipAdapterKind: IPAdapterKind?
+    /// FaceID's LoRA on the UNet's attention, carried in its published file (`ip_adapter.{k}.to_*_lora`);
+    /// not applied here: the LoRA support applies it (scale 1, as diffusers' `load_ip_adapter` does).
+    public let companionLoRA: [IPAdapterLoRAUpdate]
     /// Per attn2 weight path.
     public let layers: [String: CrossAttentionAdapter]
     public let origin: String
 
     public var hasTextBranch: Bool { textAdapter != nil }
-    public var hasImageBranch: Bool { imageAdapter != nil || imageProjection != nil }
+    public var hasImageBranch: Bool { imageAdapter != nil || ipAdapter != nil }
+    /// The plain IP-Adapter's projection, nil for the other variants and layouts.
+    public var imageProjection: ImageProjection? {
+        if case .plain(let projection) = ipAdapter { return projection }
+        return nil
+    }
     public var loraRank: Int { layers.values.compactMap { $0.keyLoRA?.rank ?? $0.valueLoRA?.rank }.first ?? 0 }
 
     /// Loads `url` for `unet` (its attn2 paths and widths). Every tensor must be used and
@@ -34,15 +45,15 @@ public struct PhotoVerseAdapter {
         let loader = WeightLoader(source: source)
         let names = Set(source.tensorNames)
         let adapter: PhotoVerseAdapter
-        if names.contains(where: { $0.hasPrefix("ip_adapter.") || $0.hasPrefix("image_proj.") }) {
-            adapter = try ipAdapter(loader.root, unet: unet, origin: url.path)
+        if let kind = try IPAdapterKind.recognise(names, shape: source.shape(of:), file: url.path) {
+            adapter = try ipAdapter(loader.root, kind: kind, unet: unet, origin: url.path)
         } else if file.metadata["format"] == AdapterMetadata.formatName
                     || names.contains(where: { $0.hasPrefix("text_adapter.") || $0.hasPrefix("image_adapter.") }) {
             let metadata = try AdapterMetadata(file.metadata, file: url.path)
             adapter = try photoverse(loader.root, metadata: metadata, unet: unet, origin: url.path)
         } else {
             throw ModelError.invalidInput("\(url.path): not an adapter file (no text_adapter.*, image_adapter.*, "
-                                          + "image_proj.* or ip_adapter.* tensors)")
+                                          + "image_proj.*, ip_adapter.* or encoder_hid_proj.* tensors)")
         }
         try loader.finish()
         return adapter
@@ -76,30 +87,54 @@ public struct PhotoVerseAdapter {
             if adapter.imageKey != nil || adapter.keyLoRA != nil || adapter.valueLoRA != nil { layers[path] = adapter }
         }
         return PhotoVerseAdapter(layout: .photoverse, metadata: metadata, textAdapter: text, imageAdapter: image,
-                                 imageProjection: nil, layers: layers, origin: origin)
+                                 ipAdapter: nil, ipAdapterKind: nil, companionLoRA: [], layers: layers, origin: origin)
     }
 
-    /// IP-Adapter SD1.5: `ip_adapter.{2j+1}` belongs to the j-th attn2 in processor order.
-    static func ipAdapter(_ root: WeightPath, unet: UNet2DConditionModel, origin: String) throws -> PhotoVerseAdapter {
+    /// IP-Adapter SD1.5, any variant. Published: `ip_adapter.{k}` counts every attention processor
+    /// (attn1 even, attn2 odd), so the j-th attn2 is `ip_adapter.{2j+1}`; diffusers: `<attn2>.processor.to_k_ip.0`.
+    static func ipAdapter(_ root: WeightPath, kind: IPAdapterKind, unet: UNet2DConditionModel,
+                          origin: String) throws -> PhotoVerseAdapter {
         let cross = unet.config.crossAttentionDim
-        guard let proj = root("image_proj")("proj").storedShape("weight"), proj.count == 2, proj[0] % cross == 0 else {
-            throw ModelError.invalidInput("\(origin): image_proj.proj.weight is missing or not [tokens·\(cross), embed]")
-        }
-        let projection = try ImageProjection(root("image_proj"), imageEmbedDim: proj[1], crossAttentionDim: cross,
-                                             tokens: proj[0] / cross)
+        let projection = try IPAdapterProjection.load(root, kind: kind, crossAttentionDim: cross, origin: origin)
         var layers: [String: CrossAttentionAdapter] = [:]
+        var lora: [IPAdapterLoRAUpdate] = []
         for (j, (path, width)) in zip(unet.crossAttentionPaths, unet.crossAttentionWidths).enumerated() {
-            let p = root("ip_adapter")(2 * j + 1)
+            let projection: (String) -> WeightPath
+            if kind.layout == .published {
+                let p = root("ip_adapter")(2 * j + 1)
+                projection = { p($0) }
+                let selfAttention = path.hasSuffix("attn2") ? String(path.dropLast()) + "1" : path
+                lora += try companionLoRA(root("ip_adapter")(2 * j), target: selfAttention)
+                lora += try companionLoRA(p, target: path)
+            } else {
+                let p = path.split(separator: ".").reduce(root) { $0(String($1)) }("processor")
+                projection = { p($0)("0") }
+            }
             layers[path] = CrossAttentionAdapter(
-                imageKey: try Linear(p("to_k_ip"), in: cross, out: width, bias: false),
-                imageValue: try Linear(p("to_v_ip"), in: cross, out: width, bias: false),
+                imageKey: try Linear(projection("to_k_ip"), in: cross, out: width, bias: false),
+                imageValue: try Linear(projection("to_v_ip"), in: cross, out: width, bias: false),
                 keyLoRA: nil, valueLoRA: nil)
         }
         var metadata = AdapterMetadata()
         metadata.encoderLayers = []
-        metadata.tokens = projection.tokens
+        if case .plain(let plain) = projection { metadata.tokens = plain.tokens }
         return PhotoVerseAdapter(layout: .ipAdapter, metadata: metadata, textAdapter: nil, imageAdapter: nil,
-                                 imageProjection: projection, layers: layers, origin: origin)
+                                 ipAdapter: projection, ipAdapterKind: kind, companionLoRA: lora, layers: layers, origin: origin)
+    }
+
+    /// The `to_{q,k,v,out}_lora.{down,up}` of one attention processor in a FaceID file, with the
+    /// Linear each updates; none when the file has no LoRA there.
+    static func companionLoRA(_ p: WeightPath, target attention: String) throws -> [IPAdapterLoRAUpdate] {
+        try [("to_q", "to_q"), ("to_k", "to_k"), ("to_v", "to_v"), ("to_out", "to_out.0")].compactMap { name, linear in
+            let lora = p("\(name)_lora")
+            // A half-stored pair is left unread: the loader then names it as unexpected.
+            guard let down = lora("down").storedShape("weight"), down.count == 2,
+                  let up = lora("up").storedShape("weight"), up.count == 2, up[1] == down[0] else {
+                return nil
+            }
+            return IPAdapterLoRAUpdate(target: "\(attention).\(linear)", down: try lora("down").tensor("weight", down),
+                                       up: try lora("up").tensor("weight", up))
+        }
     }
 
     static func attentionAdapter(_ p: WeightPath, width: Int, context: Int) throws -> CrossAttentionAdapter {
