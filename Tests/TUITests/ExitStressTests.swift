@@ -61,7 +61,7 @@ final class ExitStressTests: XCTestCase {
                     try session.send("q", "y")
                 }
                 let context = "\(signal.map { "signal \($0)" } ?? "quit") at \(moment.rawValue), iteration \(iteration)"
-                try session.assertExitedRestored(status: signal.map { 128 + Int($0) } ?? 0, timeout: 20)
+                try session.assertExitedRestored(status: signal.map { 128 + Int($0) } ?? 0, timeout: 60)
                 try Self.assertNoPartialFile(in: session.outputFolder, context)
                 let saved = UIFixtures.results(in: session.outputFolder).count
                 outcomes["\(moment.rawValue): \(saved) saved", default: 0] += 1

@@ -100,9 +100,10 @@ final class TmuxSession {
         try tmux(["resize-window", "-t", "main", "-x", "\(columns)", "-y", "\(rows)"])
     }
 
-    /// Polls the screen until `condition` holds; fails with the last screen after `timeout`.
+    /// Polls the screen until `condition` holds; fails with the last screen after `timeout` (a
+    /// deadline for a broken UI, never a timing: generous, as CI machines may be busy).
     @discardableResult
-    func wait(timeout: Double = 10, _ what: String, file: StaticString = #filePath, line: UInt = #line,
+    func wait(timeout: Double = 30, _ what: String, file: StaticString = #filePath, line: UInt = #line,
               until condition: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
@@ -120,7 +121,7 @@ final class TmuxSession {
     struct WaitTimedOut: Error {}
 
     @discardableResult
-    func waitFor(_ text: String, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    func waitFor(_ text: String, timeout: Double = 30, file: StaticString = #filePath, line: UInt = #line) throws -> String {
         try wait(timeout: timeout, "'\(text)'", file: file, line: line) { $0.contains(text) }
     }
 
@@ -137,7 +138,7 @@ final class TmuxSession {
 
     /// After the program ended: its exit status, and that the terminal is fully back
     /// (main screen, cursor shown, cooked mode).
-    func assertExitedRestored(status: Int, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertExitedRestored(status: Int, timeout: Double = 30, file: StaticString = #filePath, line: UInt = #line) throws {
         let screen = try waitFor("TTY ", timeout: timeout, file: file, line: line)
         XCTAssertTrue(screen.contains("EXITED \(status)"), "exit status: \(screen)", file: file, line: line)
         XCTAssertTrue(screen.contains("TTY COOKED"), "terminal left in raw mode: \(screen)", file: file, line: line)
