@@ -1,6 +1,9 @@
 import ArgumentParser
 import Formats
 import Foundation
+import TensorCore
+
+AllocatorPolicy.apply()
 
 // Parsing errors are one line (swift-argument-parser prints the usage too, several lines);
 // help and version print in full; a command's own errors are printed by the command.

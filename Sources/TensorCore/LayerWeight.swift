@@ -74,6 +74,14 @@ public final class LayerWeight: @unchecked Sendable {
         return out
     }
 
+    /// Row `row` of a [rows, width] weight (an embedding table) as Float32, into `destination`.
+    public func copyRow(_ row: Int, into destination: UnsafeMutablePointer<Float>) {
+        let width = shape.last ?? 1
+        precondition(row >= 0 && row * width < count, "row \(row) outside a weight of shape \(shape)")
+        if let full { destination.update(from: full.data + row * width, count: width); return }
+        pv_widen_f16(half! + row * width, destination, width)
+    }
+
     /// Runs `body` on the weight as Float32: the stored tensor, or the half values widened into
     /// a pooled scratch buffer that is reused by the next product (the tensor must not escape).
     public func withFloat32<Result>(_ body: (Tensor) throws -> Result) rethrows -> Result {

@@ -20,4 +20,8 @@ void pv_wino43_input(const float *plane, long H, long W, long pad, long tilesX,
 void pv_wino43_output(const float *M, long strideK, long first, long count, long tilesX,
                       float bias, float *plane, long outH, long outW);
 
+/* Large allocations in their own mappings, returned to the system when freed (allocator.c);
+ * called once at the start of the program. */
+void pv_configure_allocator(void);
+
 #endif

@@ -4,7 +4,7 @@ import TensorCore
 /// transformer, final layer norm. Returns the last hidden state SD conditions on.
 public struct CLIPTextModel {
     public let config: CLIPTextConfig
-    let tokenEmbedding: Tensor      // [vocab, width]
+    let tokenEmbedding: LayerWeight  // [vocab, width]; half-resident in large models (SD1.5: 76 MB, not 152)
     let positionEmbedding: Tensor   // [positions, width]
     let layers: [CLIPEncoderLayer]
     let finalNorm: LayerNorm
@@ -13,7 +13,7 @@ public struct CLIPTextModel {
         self.config = config
         let w = config.hiddenSize
         let text = weights.optionalLevel("text_model", probe: "embeddings.token_embedding.weight")
-        tokenEmbedding = try text("embeddings")("token_embedding").tensor("weight", [config.vocabSize, w])
+        tokenEmbedding = try text("embeddings")("token_embedding").weight("weight", [config.vocabSize, w])
         positionEmbedding = try text("embeddings")("position_embedding").tensor("weight", [config.maxPositionEmbeddings, w])
         layers = try (0..<config.numHiddenLayers).map {
             try CLIPEncoderLayer(text("encoder")("layers")($0), width: w, intermediate: config.intermediateSize,
@@ -32,7 +32,7 @@ public struct CLIPTextModel {
             precondition(row.count == length, "all token rows must have the same length")
             for (i, id) in row.enumerated() {
                 precondition(id >= 0 && id < config.vocabSize, "token id \(id) outside vocabulary of \(config.vocabSize)")
-                (out.data + (b * length + i) * w).update(from: tokenEmbedding.data + id * w, count: w)
+                tokenEmbedding.copyRow(id, into: out.data + (b * length + i) * w)
             }
         }
         return out

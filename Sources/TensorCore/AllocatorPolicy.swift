@@ -1,0 +1,8 @@
+import CKernels
+
+/// How the process allocates tensor memory (see `pv_configure_allocator`): large tensors in
+/// their own mappings, given back when freed, so the resident peak is the live tensors'.
+public enum AllocatorPolicy {
+    /// Call once, before models load (the CLI does, for every command).
+    public static func apply() { pv_configure_allocator() }
+}
