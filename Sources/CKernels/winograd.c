@@ -1,5 +1,11 @@
 #include "CKernels.h"
 
+#include <math.h>
+
+/* The fused GroupNorm(+SiLU) input must round exactly as Swift's separate pass does:
+ * x·scale + shift as a multiply then an add, never one FMA. */
+#pragma STDC FP_CONTRACT OFF
+
 /* Winograd F(4x4, 3x3) transforms (Lavin & Gray 2016): a 3x3 convolution of 6x6 input tiles
  * becomes 36 element-wise products (done as 36 GEMMs over channels by the caller) instead of
  * 144 multiply-adds per 4x4 output tile. Index k = 6·row + column of the 6x6 transformed tile. */
@@ -44,9 +50,17 @@ static inline void input_1d(const float d[6], float out[6]) {
 
 /* Input transform of one H x W plane (zero padding `pad`), for tiles [first, first + count) of
  * the plane's tilesY x tilesX grid (tile t covers input rows 4·ty − pad ... +5, columns alike):
- * V[k·strideK + j] = (B^T d B)[k] of tile first + j. */
+ * V[k·strideK + j] = (B^T d B)[k] of tile first + j. `mode` 1 reads x·scale + shift (a
+ * GroupNorm folded in), 2 also applies SiLU; 0 reads the plane as it is. */
+static inline float prepared(float x, float scale, float shift, int mode) {
+    if (mode == 0) return x;
+    float v = x * scale + shift;
+    return mode == 2 ? v / (1.0f + expf(-v)) : v;
+}
+
 void pv_wino43_input(const float *plane, long H, long W, long pad, long tilesX,
-                     long first, long count, float *V, long strideK) {
+                     long first, long count, float *V, long strideK,
+                     float scale, float shift, int mode) {
     for (long j = 0; j < count; j++) {
         long t = first + j, ty = t / tilesX, tx = t % tilesX;
         long y0 = 4 * ty - pad, x0 = 4 * tx - pad;
@@ -55,7 +69,8 @@ void pv_wino43_input(const float *plane, long H, long W, long pad, long tilesX,
             long y = y0 + r;
             for (int c = 0; c < 6; c++) {
                 long x = x0 + c;
-                d[r][c] = (y >= 0 && y < H && x >= 0 && x < W) ? plane[y * W + x] : 0.0f;
+                /* Padding is zero after the normalisation, as in the unfused layers. */
+                d[r][c] = (y >= 0 && y < H && x >= 0 && x < W) ? prepared(plane[y * W + x], scale, shift, mode) : 0.0f;
             }
         }
         float rows[6][6];  /* B^T d, column by column */

@@ -8,6 +8,32 @@ extension Tensor {
     /// result in the same pass (the same arithmetic as `.silu()` after it, one tensor fewer:
     /// at the SD VAE's 512x512 layers that is 268 MB less at the peak).
     public func groupNorm(groups: Int, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5, silu: Bool = false) -> Tensor {
+        let coefficients = groupNormCoefficients(groups: groups, weight: weight, bias: bias, eps: eps)
+        let planes = shape[0] * shape[1]
+        let spatial = count / max(planes, 1)
+        let out = Tensor(uninitializedShape: shape)
+        let x = data, o = out.data
+        let scales = coefficients.scale, shifts = coefficients.shift
+        Parallel.forEach(planes, costPerItem: spatial) { plane in
+            let scale = scales[plane], shift = shifts[plane]
+            let start = plane * spatial
+            if silu {
+                for i in start..<(start + spatial) {
+                    let v = x[i] * scale + shift
+                    o[i] = v / (1 + expf(-v))
+                }
+            } else {
+                for i in start..<(start + spatial) { o[i] = x[i] * scale + shift }
+            }
+        }
+        return out
+    }
+
+    /// GroupNorm as a per-(image, channel) affine map x·scale + shift (arrays of N·C): what
+    /// `groupNorm` applies, and what a convolution can apply as it reads its input
+    /// (`normSiLUConv3x3`) instead of materialising the normalised tensor.
+    public func groupNormCoefficients(groups: Int, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5)
+        -> (scale: [Float], shift: [Float]) {
         precondition(rank >= 2, "groupNorm needs [N, C, ...], got \(shape)")
         let n = shape[0], c = shape[1]
         precondition(groups > 0 && c % groups == 0, "groupNorm: \(c) channels do not split into \(groups) groups")
@@ -16,37 +42,34 @@ extension Tensor {
         let spatial = count / max(n * c, 1)
         let perGroup = c / groups
         let groupSize = perGroup * spatial
-        let out = Tensor(uninitializedShape: shape)
-        let x = data, o = out.data
+        var scale = [Float](repeating: 0, count: n * c), shift = [Float](repeating: 0, count: n * c)
+        let x = data
         let w = weight?.data, b = bias?.data
-        Parallel.forEach(n * groups, costPerItem: groupSize) { index in
-            let base = index * groupSize
-            var sum = 0.0, sumSq = 0.0
-            for i in 0..<groupSize {
-                let v = Double(x[base + i])
-                sum += v
-                sumSq += v * v
-            }
-            let mean = sum / Double(max(groupSize, 1))
-            let variance = max(sumSq / Double(max(groupSize, 1)) - mean * mean, 0)
-            let inv = Float(1 / (variance + Double(eps)).squareRoot())
-            let meanF = Float(mean)
-            let firstChannel = (index % groups) * perGroup
-            for ch in 0..<perGroup {
-                let scale = inv * (w?[firstChannel + ch] ?? 1)
-                let shift = (b?[firstChannel + ch] ?? 0) - meanF * scale
-                let start = base + ch * spatial
-                if silu {
-                    for i in start..<(start + spatial) {
-                        let v = x[i] * scale + shift
-                        o[i] = v / (1 + expf(-v))
+        scale.withUnsafeMutableBufferPointer { scales in
+            shift.withUnsafeMutableBufferPointer { shifts in
+                let scales = scales.baseAddress!, shifts = shifts.baseAddress!
+                Parallel.forEach(n * groups, costPerItem: groupSize) { index in
+                    let base = index * groupSize
+                    var sum = 0.0, sumSq = 0.0
+                    for i in 0..<groupSize {
+                        let v = Double(x[base + i])
+                        sum += v
+                        sumSq += v * v
                     }
-                } else {
-                    for i in start..<(start + spatial) { o[i] = x[i] * scale + shift }
+                    let mean = sum / Double(max(groupSize, 1))
+                    let variance = max(sumSq / Double(max(groupSize, 1)) - mean * mean, 0)
+                    let inv = Float(1 / (variance + Double(eps)).squareRoot())
+                    let meanF = Float(mean)
+                    let image = index / groups, firstChannel = (index % groups) * perGroup
+                    for ch in 0..<perGroup {
+                        let channelScale = inv * (w?[firstChannel + ch] ?? 1)
+                        scales[image * c + firstChannel + ch] = channelScale
+                        shifts[image * c + firstChannel + ch] = (b?[firstChannel + ch] ?? 0) - meanF * channelScale
+                    }
                 }
             }
         }
-        return out
+        return (scale, shift)
     }
 
     /// PyTorch LayerNorm over the last axis.

@@ -19,7 +19,10 @@ extension Tensor {
     /// The most floats of transformed input (and of products) one block of tiles may hold.
     static let winogradBlockBudget = 4 << 20
 
-    func winogradConv3x3(weight: Tensor, bias: Tensor?, padding: Int, blockBudget: Int = Tensor.winogradBlockBudget) -> Tensor {
+    /// `normalized`: per-(image, channel) scale and shift (N·C each, a GroupNorm's
+    /// coefficients) applied to the input as it is read, then SiLU when `silu`.
+    func winogradConv3x3(weight: Tensor, bias: Tensor?, padding: Int, blockBudget: Int = Tensor.winogradBlockBudget,
+                         normalized: (scale: [Float], shift: [Float], silu: Bool)? = nil) -> Tensor {
         let n = shape[0], cin = shape[1], h = shape[2], w = shape[3], cout = weight.shape[0]
         let oh = h + 2 * padding - 2, ow = w + 2 * padding - 2
         let tilesY = (oh + 3) / 4, tilesX = (ow + 3) / 4, tiles = tilesY * tilesX
@@ -44,7 +47,10 @@ extension Tensor {
             while first < tiles {
                 let count = min(block, tiles - first)
                 Parallel.forEach(cin, costPerItem: 36 * count) { c in
-                    pv_wino43_input(source + c * h * w, h, w, padding, tilesX, first, count, v + c * count, cin * count)
+                    let plane = image * cin + c
+                    pv_wino43_input(source + c * h * w, h, w, padding, tilesX, first, count, v + c * count, cin * count,
+                                    normalized?.scale[plane] ?? 1, normalized?.shift[plane] ?? 0,
+                                    normalized == nil ? 0 : (normalized!.silu ? 2 : 1))
                 }
                 DispatchQueue.concurrentPerform(iterations: 36) { k in
                     BLAS.sgemm(m: cout, n: count, k: cin, a: u + k * pairs, lda: cin,
@@ -59,5 +65,24 @@ extension Tensor {
         }
         withExtendedLifetime((transformed, inputs, products)) {}
         return out
+    }
+
+    /// conv3x3(SiLU(GroupNorm(self))) with stride 1, as ResNet blocks compute it: on the Winograd
+    /// path the normalisation is applied as the input is read, so the normalised tensor (268 MB
+    /// at the SD VAE's 512x512 layers) never exists; elsewhere it is made and convolved. The
+    /// values are the same either way (the same float operations in the same order).
+    public func normSiLUConv3x3(groups: Int, normWeight: Tensor?, normBias: Tensor?, eps: Float,
+                                weight: Tensor, bias: Tensor?, padding: Int) -> Tensor {
+        precondition(rank == 4 && weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3 && weight.shape[1] == shape[1],
+                     "normSiLUConv3x3: input \(shape), weight \(weight.shape)")
+        let oh = shape[2] + 2 * padding - 2, ow = shape[3] + 2 * padding - 2
+        if Tensor.prefersWinograd(cin: shape[1], cout: weight.shape[0], outHeight: oh, outWidth: ow, kh: 3, kw: 3,
+                                  stride: (1, 1), padding: (padding, padding), groups: 1) {
+            let coefficients = groupNormCoefficients(groups: groups, weight: normWeight, bias: normBias, eps: eps)
+            return winogradConv3x3(weight: weight, bias: bias, padding: padding,
+                                   normalized: (coefficients.scale, coefficients.shift, true))
+        }
+        return groupNorm(groups: groups, weight: normWeight, bias: normBias, eps: eps, silu: true)
+            .conv2d(weight: weight, bias: bias, padding: (padding, padding))
     }
 }

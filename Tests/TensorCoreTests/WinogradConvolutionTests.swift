@@ -55,3 +55,33 @@ final class WinogradConvolutionTests: XCTestCase {
         XCTAssertGreaterThan(viaWinograd.maxAbsDifference(viaIm2col), 0, "the two paths really differ in rounding")
     }
 }
+
+/// The ResNet pattern conv(SiLU(GroupNorm(x))) folded into the Winograd input transform gives
+/// bit-identical results to normalising first, and the unfused path is used for small layers.
+final class NormSiLUConvolutionTests: XCTestCase {
+    func testFusedNormalisationIsBitIdentical() {
+        for (n, c, side, cout, padding) in [(2, 32, 32, 16, 1), (1, 16, 35, 24, 1), (1, 16, 6, 16, 1)] {
+            let x = random([n, c, side, side], seed: UInt64(side), scale: 3)
+            let gamma = random([c], seed: 5), beta = random([c], seed: 6)
+            let w = random([cout, c, 3, 3], seed: 7, scale: 0.1), b = random([cout], seed: 8)
+            let fused = x.normSiLUConv3x3(groups: 8, normWeight: gamma, normBias: beta, eps: 1e-6,
+                                          weight: w, bias: b, padding: padding)
+            let separate = x.groupNorm(groups: 8, weight: gamma, bias: beta, eps: 1e-6).silu()
+                .conv2d(weight: w, bias: b, padding: (padding, padding))
+            XCTAssertEqual(fused.shape, separate.shape)
+            XCTAssertEqual(fused.scalars, separate.scalars, "n \(n) c \(c) side \(side)")
+        }
+    }
+
+    func testCoefficientsAreWhatGroupNormApplies() {
+        let x = random([2, 8, 5, 7], seed: 21, scale: 2)
+        let gamma = random([8], seed: 22), beta = random([8], seed: 23)
+        let (scale, shift) = x.groupNormCoefficients(groups: 4, weight: gamma, bias: beta, eps: 1e-5)
+        let normed = x.groupNorm(groups: 4, weight: gamma, bias: beta, eps: 1e-5)
+        for plane in 0..<16 {
+            for i in 0..<35 {
+                XCTAssertEqual(normed.data[plane * 35 + i], x.data[plane * 35 + i] * scale[plane] + shift[plane])
+            }
+        }
+    }
+}

@@ -16,7 +16,8 @@ void pv_widen_f16_portable(const unsigned short *src, float *dst, long n);
 /* Winograd F(4x4, 3x3) transforms for stride-1 3x3 convolutions (see winograd.c). */
 void pv_wino43_weights(const float *w, long first, long count, long stride, float *U);
 void pv_wino43_input(const float *plane, long H, long W, long pad, long tilesX,
-                     long first, long count, float *V, long strideK);
+                     long first, long count, float *V, long strideK,
+                     float scale, float shift, int mode);
 void pv_wino43_output(const float *M, long strideK, long first, long count, long tilesX,
                       float bias, float *plane, long outH, long outW);
 

@@ -24,4 +24,14 @@ public struct Conv2d {
             x.conv2d(weight: $0, bias: bias, stride: (stride, stride), padding: (padding, padding))
         }
     }
+
+    /// self(SiLU(norm(x))) in one step where it saves memory (stride-1 3x3 convolutions on the
+    /// Winograd path read the normalised input without making it): ResNet blocks' pattern.
+    public func afterNormSiLU(_ norm: GroupNorm, _ x: Tensor) -> Tensor {
+        guard storedWeight.shape[2] == 3, stride == 1 else { return self(norm(x, silu: true)) }
+        return storedWeight.withFloat32 {
+            x.normSiLUConv3x3(groups: norm.groups, normWeight: norm.weight, normBias: norm.bias, eps: norm.eps,
+                              weight: $0, bias: bias, padding: padding)
+        }
+    }
 }

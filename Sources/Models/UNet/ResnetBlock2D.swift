@@ -21,12 +21,12 @@ struct ResnetBlock2D {
 
     /// `timeEmbedding` is the already SiLU-activated embedding [N, timeChannels].
     func callAsFunction(_ x: Tensor, timeEmbedding: Tensor? = nil) -> Tensor {
-        var h = conv1(norm1(x, silu: true))
+        var h = conv1.afterNormSiLU(norm1, x)
         if let timeProjection, let timeEmbedding {
             let t = timeProjection(timeEmbedding)
             h = h + t.reshaped([t.shape[0], t.shape[1], 1, 1])
         }
-        h = conv2(norm2(h, silu: true))
+        h = conv2.afterNormSiLU(norm2, h)
         return (shortcut?(x) ?? x) + h
     }
 }
