@@ -26,6 +26,7 @@ extension GenerationPipeline {
             }
             prepared.noise = noise
         }
+        prepared.loras = try request.loras.map { (try loraFile($0.path), $0.scale) }
         if let strength = request.strength { prepared.strength = strength }
         if let file = request.initImage {
             let image = try ImageFile.load(URL(fileURLWithPath: file))

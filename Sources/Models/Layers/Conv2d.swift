@@ -7,6 +7,8 @@ public struct Conv2d {
     public let bias: Tensor?
     public let stride: Int
     public let padding: Int
+    /// The weight path it was loaded from: LoRA (LoCon) deltas find it by this.
+    public let path: String
 
     public init(_ path: WeightPath, in inChannels: Int, out outChannels: Int, kernel: Int,
                 stride: Int = 1, padding: Int = 0, bias hasBias: Bool = true) throws {
@@ -14,6 +16,9 @@ public struct Conv2d {
         bias = hasBias ? try path.tensor("bias", [outChannels], randomFill: 0) : nil
         self.stride = stride
         self.padding = padding
+        self.path = path.prefix
+        path.recordAdaptable(AdaptableLayer(path: path.prefix, inFeatures: inChannels, outFeatures: outChannels,
+                                            kernel: kernel, stride: stride, padding: padding))
     }
 
     /// The weight as Float32 (a widened copy when it is half-resident).
@@ -23,5 +28,11 @@ public struct Conv2d {
         storedWeight.withFloat32 {
             x.conv2d(weight: $0, bias: bias, stride: (stride, stride), padding: (padding, padding))
         }
+    }
+
+    /// With this run's LoRA deltas for the layer, if any, added to the output.
+    public func callAsFunction(_ x: Tensor, _ deltas: LayerDeltas) -> Tensor {
+        guard let found = deltas[path] else { return self(x) }
+        return found.reduce(self(x)) { $0 + $1.convolution(x, stride: stride, padding: padding) }
     }
 }

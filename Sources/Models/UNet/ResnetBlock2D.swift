@@ -20,13 +20,13 @@ struct ResnetBlock2D {
     }
 
     /// `timeEmbedding` is the already SiLU-activated embedding [N, timeChannels].
-    func callAsFunction(_ x: Tensor, timeEmbedding: Tensor? = nil) -> Tensor {
-        var h = conv1(norm1(x, silu: true))
+    func callAsFunction(_ x: Tensor, timeEmbedding: Tensor? = nil, deltas: LayerDeltas = .none) -> Tensor {
+        var h = conv1(norm1(x, silu: true), deltas)
         if let timeProjection, let timeEmbedding {
-            let t = timeProjection(timeEmbedding)
+            let t = timeProjection(timeEmbedding, deltas)
             h = h + t.reshaped([t.shape[0], t.shape[1], 1, 1])
         }
-        h = conv2(norm2(h, silu: true))
-        return (shortcut?(x) ?? x) + h
+        h = conv2(norm2(h, silu: true), deltas)
+        return (shortcut?(x, deltas) ?? x) + h
     }
 }
