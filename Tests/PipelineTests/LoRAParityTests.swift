@@ -66,6 +66,33 @@ final class LoRAParityTests: XCTestCase {
         XCTAssertFalse(peft.textEncoder.isEmpty)
     }
 
+    /// kohya_ldm.safetensors holds kohya.safetensors' UNet entries under the original (LDM) module
+    /// names, renamed by the fixture script's own converter: the same factors land on the same layers.
+    func testOriginalLayoutKohyaNamesGiveTheSameLayers() throws {
+        let kohya = try file("kohya"), ldm = try file("kohya_ldm")
+        XCTAssertTrue(ldm.textEncoder.isEmpty)
+        XCTAssertEqual(ldm.unet.map(\.path), kohya.unet.map(\.path))
+        for (a, b) in zip(ldm.unet, kohya.unet) {
+            XCTAssertEqual(a.down.maxAbsDifference(b.down), 0, a.path)
+            XCTAssertEqual(a.up.maxAbsDifference(b.up), 0, a.path)
+            XCTAssertEqual(a.scale, b.scale, a.path)
+        }
+    }
+
+    /// diffusers_old.safetensors holds peft.safetensors under diffusers' older names (diffusers
+    /// loads both to identical outputs, asserted by the fixture script): the same factors here.
+    func testOlderDiffusersNamesGiveTheSameLayers() throws {
+        let peft = try file("peft"), old = try file("diffusers_old")
+        for (a, b) in [(old.unet, peft.unet), (old.textEncoder, peft.textEncoder)] {
+            XCTAssertEqual(a.map(\.path), b.map(\.path))
+            for (x, y) in zip(a, b) {
+                XCTAssertEqual(x.down.maxAbsDifference(y.down), 0, x.path)
+                XCTAssertEqual(x.up.maxAbsDifference(y.up), 0, x.path)
+                XCTAssertEqual(x.scale, y.scale, x.path)
+            }
+        }
+    }
+
     func testTextEncoderWithBothFilesMatchesDiffusers() throws {
         let ids = pipeline.tokenizer.tokenize(try document().cases[0].prompt)
         let hidden = pipeline.textEncoder([ids], deltas: try bothDeltas().textEncoder)

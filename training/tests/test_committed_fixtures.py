@@ -232,7 +232,7 @@ def test_ip_adapter_variant_fixtures_regenerate(tmp_path):
 
 def test_lora_files_and_goldens_regenerate(tmp_path):
     _run("make_lora_fixtures.py", "--out", tmp_path / "lora-golden")
-    assert _compare(tmp_path, ["lora-golden"]) == 4
+    assert _compare(tmp_path, ["lora-golden"]) == 6
 
 
 def test_mini_goldens_regenerate_from_the_embedded_model(tmp_path):

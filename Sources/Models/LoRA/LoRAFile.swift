@@ -9,7 +9,10 @@ import TensorCore
 ///   layers as `lora_te_text_model_<module>`; LoCon files also adapt convolutions (a down
 ///   convolution with the layer's kernel, then a 1x1 up).
 /// - diffusers / peft: `unet.<module>.lora_A.weight` and `.lora_B.weight`,
-///   `text_encoder.[text_model.]<module>...` (scale 1, as diffusers loads them without alphas).
+///   `text_encoder.[text_model.]<module>...` (scale 1, as diffusers loads them without alphas);
+///   also the older diffusers names it still reads: `...attn1.processor.to_q_lora.down.weight`,
+///   `<module>.lora.up.weight`, `...self_attn.to_k_lora.down.weight`,
+///   `...mlp.fc1.lora_linear_layer.up.weight`.
 ///
 /// Every tensor must be understood: a key of another kind, a layer the model lacks, a
 /// missing partner, shapes that do not fit the layer, mismatched ranks, non-finite values or
@@ -58,7 +61,7 @@ public struct LoRAFile {
                 throw refuse(key, "belongs to an SDXL LoRA (two text encoders); this engine runs SD1.x")
             }
             guard let (component, module, part, layout) = Self.parse(key) else {
-                throw refuse(key, "is not a LoRA tensor of an SD1.x UNet or text encoder (expected lora_unet_*/lora_te_* with .lora_down.weight/.lora_up.weight/.alpha, or unet.*/text_encoder.* with .lora_A.weight/.lora_B.weight)")
+                throw refuse(key, "is not a LoRA tensor of an SD1.x UNet or text encoder (expected lora_unet_*/lora_te_* with .lora_down.weight/.lora_up.weight/.alpha, or unet.*/text_encoder.* with .lora_A.weight/.lora_B.weight or diffusers' older .lora.down.weight/_lora.down.weight/.lora_linear_layer.down.weight)")
             }
             let targets = component == .unet ? unetTargets : textTargets
             let found = layout == "kohya" ? targets.layer(kohyaName: module) : targets.layer(moduleName: module)
@@ -103,20 +106,39 @@ public struct LoRAFile {
                 return module.contains(".") ? nil : (component, String(module), part, "kohya")
             }
         }
-        let peftParts: [(String, Part)] = [(".lora_A.weight", .down), (".lora_B.weight", .up)]
+        let diffusersParts: [(String, Part, String)] = [
+            (".lora_A.weight", .down, "peft"), (".lora_B.weight", .up, "peft"),
+            (".lora.down.weight", .down, "diffusers"), (".lora.up.weight", .up, "diffusers"),
+            (".lora_linear_layer.down.weight", .down, "diffusers"), (".lora_linear_layer.up.weight", .up, "diffusers"),
+            ("_lora.down.weight", .down, "diffusers"), ("_lora.up.weight", .up, "diffusers"),
+        ]
         for (prefix, component) in [("unet.", Component.unet), ("text_encoder.", .textEncoder)] where key.hasPrefix(prefix) {
-            for (suffix, part) in peftParts where key.hasSuffix(suffix) {
-                return (component, String(key.dropFirst(prefix.count).dropLast(suffix.count)), part, "peft")
+            for (suffix, part, layout) in diffusersParts where key.hasSuffix(suffix) {
+                let module = String(key.dropFirst(prefix.count).dropLast(suffix.count))
+                guard suffix.hasPrefix("_lora") else { return (component, module, part, layout) }
+                return processorModule(module, component).map { (component, $0, part, layout) }
             }
         }
         return nil
+    }
+
+    /// The module an older diffusers attention-processor name means: `...attn1.processor.to_out`
+    /// is `...attn1.to_out.0`, a text encoder's `...self_attn.to_q` is `...self_attn.q_proj`.
+    private static func processorModule(_ name: String, _ component: Component) -> String? {
+        var parts = name.split(separator: ".").map(String.init)
+        parts.removeAll { $0 == "processor" }
+        guard let last = parts.popLast() else { return nil }
+        let renamed: [String: String] = component == .unet
+            ? ["to_q": "to_q", "to_k": "to_k", "to_v": "to_v", "to_out": "to_out.0"]
+            : ["to_q": "q_proj", "to_k": "k_proj", "to_v": "v_proj", "to_out": "out_proj"]
+        return renamed[last].map { (parts + [$0]).joined(separator: ".") }
     }
 
     /// Reads and checks one layer's factors against the layer they adapt.
     private static func read(_ entry: Entry, from reader: SafetensorsFile,
                              refuse: (String, String) -> ModelError) throws -> Layer {
         let layer = entry.layer
-        let (downName, upName) = entry.layout == "kohya" ? ("lora_down", "lora_up") : ("lora_A", "lora_B")
+        let (downName, upName) = ["kohya": ("lora_down", "lora_up"), "peft": ("lora_A", "lora_B")][entry.layout] ?? ("down", "up")
         guard let downKey = entry.down else {
             throw refuse(entry.up ?? entry.alpha!, "has no \(downName).weight beside it")
         }

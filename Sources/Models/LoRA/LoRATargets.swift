@@ -4,6 +4,9 @@
 /// (`lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q`). kohya's names
 /// replace every `.` by `_`, which cannot be undone by rule (`to_q`, `proj_in`, ...), so they
 /// are matched against the model's own layers spelled the same way (what kohya's scripts do).
+/// Some kohya tools name SD1.x UNet layers by the original CompVis/LDM modules instead
+/// (`lora_unet_input_blocks_1_1_proj_in`, `..._middle_block_0_in_layers_2`): those spellings
+/// (`originalNames`) are matched the same way.
 public struct LoRATargets {
     /// By module name within the component.
     public let layers: [String: AdaptableLayer]
@@ -13,12 +16,17 @@ public struct LoRATargets {
     let optionalPrefix: String?
     private let kohyaNames: [String: String]
 
-    public init(layers: [String: AdaptableLayer], kohyaPrefix: String, optionalPrefix: String? = nil) {
+    /// `originalNames`: module name → its original-layout name, where a model has those.
+    public init(layers: [String: AdaptableLayer], kohyaPrefix: String, optionalPrefix: String? = nil,
+                originalNames: [String: String] = [:]) {
         self.layers = layers
         self.kohyaPrefix = kohyaPrefix
         self.optionalPrefix = optionalPrefix
         var kohya: [String: String] = [:]
-        for name in layers.keys { kohya[name.replacingOccurrences(of: ".", with: "_")] = name }
+        for name in layers.keys {
+            kohya[name.replacingOccurrences(of: ".", with: "_")] = name
+            if let original = originalNames[name] { kohya[original.replacingOccurrences(of: ".", with: "_")] = name }
+        }
         kohyaNames = kohya
     }
 

@@ -49,7 +49,12 @@ public struct UNet2DConditionModel {
         upBlocks = up
         normOut = try GroupNorm(path("conv_norm_out"), groups: config.normNumGroups, channels: channels[0], eps: config.normEps)
         convOut = try Conv2d(path("conv_out"), in: channels[0], out: config.outChannels, kernel: 3, padding: 1)
-        loraTargets = LoRATargets(layers: path.adaptableLayers(), kohyaPrefix: "lora_unet_")
+        let layers = path.adaptableLayers()
+        var original: [String: String] = [:]
+        for name in layers.keys {
+            if let key = LDMKeyMapping.unetKey(name + ".weight", config: config) { original[name] = String(key.dropLast(".weight".count)) }
+        }
+        loraTargets = LoRATargets(layers: layers, kohyaPrefix: "lora_unet_", originalNames: original)
     }
 
     /// Predicts the noise for `sample` [N, C, H, W] at `timestep`, conditioned on
