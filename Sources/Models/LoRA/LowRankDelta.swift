@@ -33,6 +33,13 @@ public struct LowRankDelta {
 /// The low-rank deltas of one run, by the weight path of the layer each adapts. Passed down
 /// the forward pass explicitly (like the cross-attention conditioning), never stored in the
 /// model: a run with other LoRAs or other scales just passes other deltas.
+///
+/// Why at run time rather than merged into the weights: scales change between runs with nothing
+/// rebuilt and no pristine copy of the base weights kept to re-merge from (SD1.5's UNet is
+/// 3.4 GB in Float32, and large models keep their weights half-resident), concurrent requests
+/// cannot see each other's LoRAs, and the sum is peft's unfused forward, what diffusers runs.
+/// The price is two thin products per adapted layer and step (rank · (in + out) multiply-adds
+/// beside the layer's in · out).
 public struct LayerDeltas {
     private var byPath: [String: [LowRankDelta]] = [:]
 
