@@ -10,6 +10,7 @@ extension GenerationPipeline {
     /// init image, the adapter it asks for, the reference faces and the strength start image.
     public func prepare(_ request: GenerationRequest) throws -> PreparedRequest {
         try request.validate()
+        try request.validateFiles()
         try request.validate(downscale: vae.config.downscale, trainTimesteps: schedulerConfig.numTrainTimesteps)
         var prepared = PreparedRequest(prompt: request.prompt)
         prepared.negativePrompt = request.negativePrompt

@@ -48,19 +48,27 @@ extension GenerationRequest {
         }
     }
 
-    /// Each LoRA: a regular file given once, a finite scale within `loraFileScale`.
+    /// Each LoRA: a file named once, a finite scale within `loraFileScale`.
     func validateLoRAs() throws {
         var seen: Set<String> = []
         for lora in loras {
             guard !lora.path.isEmpty else { throw InvalidRequest("--lora: empty file name") }
             try Self.check("--lora \(lora.path.terminalSafe): scale", lora.scale, within: RequestLimits.loraFileScale)
+            guard seen.insert(lora.path).inserted else {
+                throw InvalidRequest("--lora \(lora.path.terminalSafe) is given twice (one entry per file, with its scale)")
+            }
+        }
+    }
+
+    /// The files the request names that must be there before any work starts: each LoRA a
+    /// regular file. Apart from `validate()` so that a result whose LoRA file has since gone
+    /// still loads (to be edited); running it is refused here.
+    public func validateFiles() throws {
+        for lora in loras {
             do {
                 try RegularFile.check(URL(fileURLWithPath: lora.path))
             } catch let error as FormatError {
                 throw InvalidRequest("--lora \(error.description)")
-            }
-            guard seen.insert(lora.path).inserted else {
-                throw InvalidRequest("--lora \(lora.path.terminalSafe) is given twice (one entry per file, with its scale)")
             }
         }
     }

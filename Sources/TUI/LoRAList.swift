@@ -30,9 +30,11 @@ extension AppController {
         return "Enter or a: add a LoRA file; each has its own scale"
     }
 
-    /// A LoRA row's label and value, for the panel.
+    /// A LoRA row's label and value, for the panel (a file that has gone says so: a run refuses it).
     public static func loraRow(_ lora: LoRAChoice) -> (label: String, value: String) {
-        ("LoRA " + URL(fileURLWithPath: lora.path).deletingPathExtension().lastPathComponent, ParameterField.format(lora.scale))
+        let scale = ParameterField.format(lora.scale)
+        return ("LoRA " + URL(fileURLWithPath: lora.path).deletingPathExtension().lastPathComponent,
+                FileManager.default.fileExists(atPath: lora.path) ? scale : "missing · " + scale)
     }
 
     func openLoRAPicker() {

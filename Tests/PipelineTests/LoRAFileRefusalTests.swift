@@ -111,7 +111,13 @@ final class LoRAFileRefusalTests: XCTestCase {
         func problem(_ loras: [LoRAChoice]) -> String {
             var request = GenerationRequest(prompt: "p")
             request.loras = loras
-            do { try request.validate(); return "accepted" } catch { return "\(error)" }
+            do {
+                try request.validate()
+                try request.validateFiles()
+                return "accepted"
+            } catch {
+                return "\(error)"
+            }
         }
         XCTAssertEqual(problem([LoRAChoice(path: good, scale: 0.5)]), "accepted")
         XCTAssertTrue(problem([LoRAChoice(path: "/no/such.safetensors")]).contains("/no/such.safetensors: cannot open"))

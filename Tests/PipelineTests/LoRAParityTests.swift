@@ -177,5 +177,12 @@ final class LoRAParityTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode(GenerationRequest.self, from: data), request)
         let older = try JSONDecoder().decode(GenerationRequest.self, from: Data(#"{"prompt":"p","steps":4}"#.utf8))
         XCTAssertEqual(older.loras, [])
+        // a result whose LoRA file has gone still loads (to be edited); running it is refused
+        let folder = Fixtures.temporaryDirectory("lora-record")
+        let png = try request.save(RGBImage(width: 8, height: 8, color: .white), inFolder: folder)
+        XCTAssertEqual(try GenerationRequest.load(from: png).loras, request.loras)
+        XCTAssertThrowsError(try pipeline.prepare(request)) {
+            XCTAssertTrue("\($0)".hasPrefix("--lora /a/b.safetensors: cannot open"), "\($0)")
+        }
     }
 }

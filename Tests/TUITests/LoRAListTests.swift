@@ -86,6 +86,10 @@ final class LoRAListTests: XCTestCase {
         XCTAssertFalse(KeyHints.line(for: app).contains("x remove LoRA"))
         // the list is saved with the settings
         XCTAssertEqual(saved.last?.settings.request.loras.count, 1)
+        // a file that has gone is marked in its row
+        XCTAssertEqual(AppController.loraRow(app.settings.request.loras[0]).value, "2.5")
+        try FileManager.default.removeItem(at: loras.appendingPathComponent("detail.safetensors"))
+        XCTAssertEqual(AppController.loraRow(app.settings.request.loras[0]).value, "missing · 2.5")
     }
 
     func testTheReferencePickerStillListsPhotosOnly() throws {
