@@ -169,6 +169,25 @@ final class LoRAParityTests: XCTestCase {
         XCTAssertEqual(try pipeline.generate(request).latents.maxAbsDifference(one), 0)
     }
 
+    /// A sweep over the first and second file's scales: each cell carries its scales, and a
+    /// request without the file is refused before anything runs.
+    func testSweepAxesOverLoRAScales() throws {
+        var base = GenerationRequest(prompt: "p")
+        base.loras = [LoRAChoice(path: "/a.safetensors"), LoRAChoice(path: "/b.safetensors", scale: 0.5)]
+        let plan = SweepPlan(base: base, x: try SweepAxis(parsing: "lora=0,0.5,1"), y: try SweepAxis(parsing: "lora2=-1,1"))
+        try plan.validate()
+        XCTAssertEqual(plan.request(row: 1, column: 2).loras.map(\.scale), [1, 1])
+        XCTAssertEqual(plan.request(row: 0, column: 0).loras.map(\.scale), [0, -1])
+        XCTAssertEqual(plan.x.label(1), "lora=0.5")
+        base.loras.removeLast()
+        XCTAssertThrowsError(try SweepPlan(base: base, x: try SweepAxis(parsing: "lora2=0,1"), y: nil).validate()) {
+            XCTAssertEqual("\($0)", "sweep axis lora2: the request has 1 LoRA file (give them with --lora FILE[:SCALE])")
+        }
+        XCTAssertThrowsError(try SweepPlan(base: base, x: try SweepAxis(parsing: "lora=0,11"), y: nil).validate()) {
+            XCTAssertTrue("\($0)".contains("scale 11.0 is outside -10.0...10.0"), "\($0)")
+        }
+    }
+
     /// The request's record: the LoRA list round-trips, and a record without it still loads.
     func testRecordKeepsTheListAndOlderRecordsLoad() throws {
         var request = GenerationRequest(prompt: "p")
