@@ -46,4 +46,10 @@ extension GenerationPipeline {
         promptCache.removeAll()
         return file
     }
+
+    /// Drops the files the last request did not use (a LoRA for SD1.5 is tens to hundreds of MB
+    /// in Float32): changing scales keeps them, switching to other files lets them go.
+    func forgetLoRAFiles(except paths: [String]) {
+        for path in loraFiles.keys where !paths.contains(path) { loraFiles[path] = nil }
+    }
 }

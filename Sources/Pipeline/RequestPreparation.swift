@@ -28,6 +28,7 @@ extension GenerationPipeline {
             prepared.noise = noise
         }
         prepared.loras = try request.loras.map { (try loraFile($0.path), $0.scale) }
+        forgetLoRAFiles(except: request.loras.map(\.path))
         if let strength = request.strength { prepared.strength = strength }
         if let file = request.initImage {
             let image = try ImageFile.load(URL(fileURLWithPath: file))

@@ -145,8 +145,25 @@ final class LoRAParityTests: XCTestCase {
             XCTAssertGreaterThan(plain, 0.05, "\(c.name): without its LoRAs the run must differ")
             print("\(c.name): within \(difference) (relative) of diffusers; without LoRA \(plain)")
         }
-        // the files were read once for all these runs
-        XCTAssertEqual(pipeline.loraFiles.count, 2)
+    }
+
+    /// Between runs with other scales the files are not read again (the very tensors are reused);
+    /// a run without a file lets it go.
+    func testFilesAreReadOnceAcrossScalesAndDroppedWhenUnused() throws {
+        let kohya = Fixtures.url("\(Self.folder)/kohya.safetensors").path, peft = Fixtures.url("\(Self.folder)/peft.safetensors").path
+        var request = GenerationRequest(prompt: "a red house")
+        request.steps = 1
+        request.width = 64
+        request.height = 64
+        request.loras = [LoRAChoice(path: kohya, scale: 0.3), LoRAChoice(path: peft, scale: 1)]
+        let first = try pipeline.prepare(request).loras.map { ObjectIdentifier($0.file.unet[0].down.storage) }
+        request.loras[0].scale = -0.7
+        request.loras[1].scale = 0.2
+        let second = try pipeline.prepare(request).loras.map { ObjectIdentifier($0.file.unet[0].down.storage) }
+        XCTAssertEqual(first, second)
+        request.loras.removeLast()
+        _ = try pipeline.prepare(request)
+        XCTAssertEqual(Array(pipeline.loraFiles.keys), [kohya])
     }
 
     /// A scale of 0 leaves a file out; the prompt cache keeps runs with other scales apart.
