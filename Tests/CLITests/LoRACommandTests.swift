@@ -41,6 +41,21 @@ final class LoRACommandTests: XCTestCase {
         XCTAssertTrue(record.contains("\"loras\":[{\"path\":\"\(kohya)\",\"scale\":0.8}"), record)
     }
 
+    func testInspectNamesTheLayoutLayersRanksAndAlphas() throws {
+        let dir = Fixtures.temporaryDirectory("cli-lora-inspect")
+        let kohyaRun = try PhotoverseBinary.run(["inspect", kohya], in: dir)
+        XCTAssertEqual(kohyaRun.status, 0, kohyaRun.stderr)
+        // tiny-sd: 201 Linear/Conv2d layers in the UNet (40 of them k×k convolutions), 12 Linear in the text encoder
+        XCTAssertTrue(kohyaRun.stdout.contains("kohya.safetensors: LoRA, kohya layout (--lora FILE[:SCALE])"), kohyaRun.stdout)
+        XCTAssertTrue(kohyaRun.stdout.contains("UNet layers 201 (40 LoCon convolutions), text encoder layers 12"), kohyaRun.stdout)
+        XCTAssertTrue(kohyaRun.stdout.contains("ranks 2, 4; 213 alphas"), kohyaRun.stdout)
+        let peftRun = try PhotoverseBinary.run(["inspect", peft], in: dir)
+        XCTAssertTrue(peftRun.stdout.contains("peft.safetensors: LoRA, peft layout"), peftRun.stdout)
+        XCTAssertTrue(peftRun.stdout.contains("rank 3; 0 alphas"), peftRun.stdout)
+        let old = try PhotoverseBinary.run(["inspect", Fixtures.url("lora-golden/diffusers_old.safetensors").path], in: dir)
+        XCTAssertTrue(old.stdout.contains("LoRA, diffusers layout"), old.stdout)
+    }
+
     func testLCMPresetWithTheLoRAMatchesDiffusers() throws {
         let dir = Fixtures.temporaryDirectory("cli-lora-lcm")
         let noise = dir.appendingPathComponent("noise.safetensors")

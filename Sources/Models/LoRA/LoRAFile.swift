@@ -190,3 +190,41 @@ public struct LoRAFile {
         return (unet, text)
     }
 }
+
+extension LoRAFile {
+    /// What a file holds, from its tensor names and shapes alone (no model): for `inspect`.
+    public struct Summary: Equatable {
+        /// "kohya", "peft", "diffusers" (older names); several when the file mixes them.
+        public let layouts: [String]
+        public let unetLayers: Int
+        public let textEncoderLayers: Int
+        /// The down factors' ranks, smallest first.
+        public let ranks: [Int]
+        /// Layers whose down factor is a k×k convolution with k > 1 (LoCon).
+        public let convolutions: Int
+        /// Layers with an `alpha` (kohya): their scale is alpha / rank.
+        public let alphas: Int
+    }
+
+    /// nil when no tensor of `file` is named like a LoRA's.
+    public static func summary(of file: SafetensorsFile) -> Summary? {
+        var layouts: Set<String> = [], unet: Set<String> = [], text: Set<String> = [], ranks: Set<Int> = []
+        var convolutions = 0, alphas = 0
+        for key in file.tensorNames {
+            guard let (component, module, part, layout) = parse(key) else { continue }
+            layouts.insert(layout)
+            if component == .unet { unet.insert(module) } else { text.insert(module) }
+            switch part {
+            case .alpha: alphas += 1
+            case .up: break
+            case .down:
+                guard let shape = try? file.info(key).shape, let rank = shape.first else { continue }
+                ranks.insert(rank)
+                if shape.count == 4, shape[2] > 1 || shape[3] > 1 { convolutions += 1 }
+            }
+        }
+        guard !layouts.isEmpty else { return nil }
+        return Summary(layouts: layouts.sorted(), unetLayers: unet.count, textEncoderLayers: text.count,
+                       ranks: ranks.sorted(), convolutions: convolutions, alphas: alphas)
+    }
+}
