@@ -77,7 +77,7 @@ struct InspectCommand: ParsableCommand {
             throw ExitCode(1)
         }
         guard let summary = LoRAFile.summary(of: file) else { return false }
-        print("\(model.terminalSafe): LoRA, \(summary.layouts.joined(separator: " + ")) layout (--lora FILE[:SCALE])")
+        print("\(model.terminalSafe): LoRA, \(summary.layouts.map(\.rawValue).joined(separator: " + ")) layout (--lora FILE[:SCALE])")
         let ranks = summary.ranks.map(String.init).joined(separator: ", ")
         print("  UNet layers \(summary.unetLayers) (\(summary.convolutions) LoCon convolutions), text encoder layers \(summary.textEncoderLayers)")
         print("  rank\(summary.ranks.count == 1 ? "" : "s") \(ranks); \(summary.alphas) alpha\(summary.alphas == 1 ? "" : "s") (scale alpha/rank; none: 1)")

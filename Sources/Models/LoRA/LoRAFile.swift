@@ -33,20 +33,22 @@ public struct LoRAFile {
 
     private enum Component: String { case unet = "UNet", textEncoder = "text encoder" }
     private enum Part { case down, up, alpha }
+    /// How the file names its tensors (`diffusers`: diffusers' names before peft).
+    public enum Layout: String { case kohya, peft, diffusers }
 
     /// One layer's tensors as the file names them, until all are read.
     private struct Entry {
         var down: String?, up: String?, alpha: String?
         let layer: AdaptableLayer
         let component: Component
-        let layout: String
+        let layout: Layout
     }
 
     public init(url: URL, unet unetTargets: LoRATargets, textEncoder textTargets: LoRATargets) throws {
         self.url = url
         let file = url.path
         if ["ckpt", "pt", "pth", "bin"].contains(url.pathExtension.lowercased()) {
-            throw ModelError.unsupported("\(file.terminalSafe): pickled LoRA files are never loaded; convert to safetensors with training/convert_checkpoint.py")
+            throw ModelError.invalidInput("\(file.terminalSafe): pickled LoRA files are never loaded; convert to safetensors with training/convert_checkpoint.py")
         }
         let reader = try SafetensorsFile(url: url)
         func refuse(_ key: String, _ problem: String) -> ModelError {
@@ -64,7 +66,7 @@ public struct LoRAFile {
                 throw refuse(key, "is not a LoRA tensor of an SD1.x UNet or text encoder (expected lora_unet_*/lora_te_* with .lora_down.weight/.lora_up.weight/.alpha, or unet.*/text_encoder.* with .lora_A.weight/.lora_B.weight or diffusers' older .lora.down.weight/_lora.down.weight/.lora_linear_layer.down.weight)")
             }
             let targets = component == .unet ? unetTargets : textTargets
-            let found = layout == "kohya" ? targets.layer(kohyaName: module) : targets.layer(moduleName: module)
+            let found = layout == .kohya ? targets.layer(kohyaName: module) : targets.layer(moduleName: module)
             guard let (name, layer) = found else {
                 throw refuse(key, "names no layer of this model's \(component.rawValue) (\(targets.layers.count) Linear/Conv2d layers; is it a LoRA for another model, SDXL or SD2?)")
             }
@@ -98,19 +100,19 @@ public struct LoRAFile {
     }
 
     /// The component, module name, part and layout a key names; nil for any other key.
-    private static func parse(_ key: String) -> (Component, String, Part, String)? {
+    private static func parse(_ key: String) -> (Component, String, Part, Layout)? {
         let kohyaParts: [(String, Part)] = [(".lora_down.weight", .down), (".lora_up.weight", .up), (".alpha", .alpha)]
         for (prefix, component) in [("lora_unet_", Component.unet), ("lora_te_text_model_", .textEncoder)] where key.hasPrefix(prefix) {
             for (suffix, part) in kohyaParts where key.hasSuffix(suffix) {
                 let module = key.dropFirst(prefix.count).dropLast(suffix.count)
-                return module.contains(".") ? nil : (component, String(module), part, "kohya")
+                return module.contains(".") ? nil : (component, String(module), part, .kohya)
             }
         }
-        let diffusersParts: [(String, Part, String)] = [
-            (".lora_A.weight", .down, "peft"), (".lora_B.weight", .up, "peft"),
-            (".lora.down.weight", .down, "diffusers"), (".lora.up.weight", .up, "diffusers"),
-            (".lora_linear_layer.down.weight", .down, "diffusers"), (".lora_linear_layer.up.weight", .up, "diffusers"),
-            ("_lora.down.weight", .down, "diffusers"), ("_lora.up.weight", .up, "diffusers"),
+        let diffusersParts: [(String, Part, Layout)] = [
+            (".lora_A.weight", .down, .peft), (".lora_B.weight", .up, .peft),
+            (".lora.down.weight", .down, .diffusers), (".lora.up.weight", .up, .diffusers),
+            (".lora_linear_layer.down.weight", .down, .diffusers), (".lora_linear_layer.up.weight", .up, .diffusers),
+            ("_lora.down.weight", .down, .diffusers), ("_lora.up.weight", .up, .diffusers),
         ]
         for (prefix, component) in [("unet.", Component.unet), ("text_encoder.", .textEncoder)] where key.hasPrefix(prefix) {
             for (suffix, part, layout) in diffusersParts where key.hasSuffix(suffix) {
@@ -138,7 +140,12 @@ public struct LoRAFile {
     private static func read(_ entry: Entry, from reader: SafetensorsFile,
                              refuse: (String, String) -> ModelError) throws -> Layer {
         let layer = entry.layer
-        let (downName, upName) = ["kohya": ("lora_down", "lora_up"), "peft": ("lora_A", "lora_B")][entry.layout] ?? ("down", "up")
+        let (downName, upName): (String, String)
+        switch entry.layout {
+        case .kohya: (downName, upName) = ("lora_down", "lora_up")
+        case .peft: (downName, upName) = ("lora_A", "lora_B")
+        case .diffusers: (downName, upName) = ("down", "up")
+        }
         guard let downKey = entry.down else {
             throw refuse(entry.up ?? entry.alpha!, "has no \(downName).weight beside it")
         }
@@ -194,8 +201,8 @@ public struct LoRAFile {
 extension LoRAFile {
     /// What a file holds, from its tensor names and shapes alone (no model): for `inspect`.
     public struct Summary: Equatable {
-        /// "kohya", "peft", "diffusers" (older names); several when the file mixes them.
-        public let layouts: [String]
+        /// Several when the file mixes them.
+        public let layouts: [Layout]
         public let unetLayers: Int
         public let textEncoderLayers: Int
         /// The down factors' ranks, smallest first.
@@ -208,7 +215,7 @@ extension LoRAFile {
 
     /// nil when no tensor of `file` is named like a LoRA's.
     public static func summary(of file: SafetensorsFile) -> Summary? {
-        var layouts: Set<String> = [], unet: Set<String> = [], text: Set<String> = [], ranks: Set<Int> = []
+        var layouts: Set<Layout> = [], unet: Set<String> = [], text: Set<String> = [], ranks: Set<Int> = []
         var convolutions = 0, alphas = 0
         for key in file.tensorNames {
             guard let (component, module, part, layout) = parse(key) else { continue }
@@ -224,7 +231,7 @@ extension LoRAFile {
             }
         }
         guard !layouts.isEmpty else { return nil }
-        return Summary(layouts: layouts.sorted(), unetLayers: unet.count, textEncoderLayers: text.count,
+        return Summary(layouts: layouts.sorted { $0.rawValue < $1.rawValue }, unetLayers: unet.count, textEncoderLayers: text.count,
                        ranks: ranks.sorted(), convolutions: convolutions, alphas: alphas)
     }
 }
