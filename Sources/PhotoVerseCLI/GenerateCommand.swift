@@ -43,6 +43,7 @@ struct GenerateCommand: ParsableCommand {
         var request = try self.request.edited()
         // Everything that does not need the model is checked before it loads.
         try request.validate()
+        try request.validateFiles()
         if let out, FileManager.default.fileExists(atPath: out) {
             throw UserFacingError("\(out): already exists; choose another --out (results are never overwritten)")
         }

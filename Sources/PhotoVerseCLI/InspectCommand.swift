@@ -16,11 +16,12 @@ struct InspectCommand: ParsableCommand {
             1 when anything is wrong.
             """)
 
-    @Argument(help: "A model folder (diffusers layout), or an IP-Adapter file (names its variant).")
+    @Argument(help: "A model folder (diffusers layout), an IP-Adapter file (names its variant), or a LoRA file.")
     var model: String
 
     func run() throws {
         if try inspectIPAdapterFile() { return }
+        if try inspectLoRAFile() { return }
         let folder: ModelFolder
         do {
             folder = try ModelFolder(URL(fileURLWithPath: model))
@@ -59,6 +60,29 @@ struct InspectCommand: ParsableCommand {
             FileHandle.standardError.write(Data("photoverse inspect: \("\(error)".terminalSafe)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// A single `.safetensors` LoRA file: its layout, the layers it adapts, ranks and alphas (from
+    /// the names and shapes; whether they fit a model is checked when a run uses it). False when
+    /// `model` is not such a file.
+    func inspectLoRAFile() throws -> Bool {
+        var isDirectory: ObjCBool = false
+        guard model.hasSuffix(".safetensors"), FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory),
+              !isDirectory.boolValue else { return false }
+        let file: SafetensorsFile
+        do {
+            file = try SafetensorsFile(url: URL(fileURLWithPath: model))
+        } catch {
+            FileHandle.standardError.write(Data("photoverse inspect: \("\(error)".terminalSafe)\n".utf8))
+            throw ExitCode(1)
+        }
+        guard let summary = LoRAFile.summary(of: file) else { return false }
+        print("\(model.terminalSafe): LoRA, \(summary.layouts.map(\.rawValue).joined(separator: " + ")) layout (--lora FILE[:SCALE])")
+        let ranks = summary.ranks.map(String.init).joined(separator: ", ")
+        print("  UNet layers \(summary.unetLayers) (\(summary.convolutions) LoCon convolutions), text encoder layers \(summary.textEncoderLayers)")
+        print("  rank\(summary.ranks.count == 1 ? "" : "s") \(ranks); \(summary.alphas) alpha\(summary.alphas == 1 ? "" : "s") (scale alpha/rank; none: 1)")
+        print("  needs an SD1.x model; each name and shape is checked against it when a run uses the file")
+        return true
     }
 
     /// `scheduler/scheduler_config.json` through the loader the pipeline uses.

@@ -19,6 +19,8 @@ struct RequestOptions: ParsableArguments {
     @Option(help: "Height in pixels.") var height: Int?
     @Option(help: "safetensors file with tensor 'latents': unscaled initial noise, replaces the seed.") var noise: String?
     @Option(help: "img2img: start from this PNG/JPEG (resized is not done: it must be --width x --height).") var initImage: String?
+    @Option(name: .customLong("lora"), help: "A LoRA file (kohya/A1111 or diffusers/peft safetensors) and its scale, FILE[:SCALE] (default scale 1); repeat for several, each with its own scale. Replaces a --load request's list.") var loras: [String] = []
+    @Option(help: "A fast preset: lcm = the LCM-LoRA settings (--scheduler lcm --steps 4 --guidance 1.5, each unless given); give the LCM-LoRA file with --lora.") var preset: Preset?
     @Option(help: "img2img: fraction of the schedule to run, in (0, 1] (default 0.75). With --reference and no --init-image: start from the reference's crop (the paper's image-to-image trick).") var strength: Double?
 
     // PhotoVerse personalization.
@@ -52,6 +54,7 @@ struct RequestOptions: ParsableArguments {
             request.configFolder = config
         }
         guard let modelPath = request.model else { throw UserFacingError("--model is required") }
+        if let preset { preset.apply(to: &request) }
         if let prompt { request.prompt = prompt }
         if let negativePrompt { request.negativePrompt = negativePrompt }
         if let steps { request.steps = steps }
@@ -63,6 +66,7 @@ struct RequestOptions: ParsableArguments {
         if let noise { request.noiseFile = noise }
         if let initImage { request.initImage = initImage }
         if let strength { request.strength = strength }
+        if !loras.isEmpty { request.loras = try loras.map(LoRAChoice.init(argument:)) }
         // A fresh img2img run without --strength uses diffusers' default.
         if load == nil, initImage != nil, strength == nil { request.strength = 0.75 }
         let modelURL = URL(fileURLWithPath: modelPath)

@@ -32,6 +32,7 @@ struct SweepCommand: ParsableCommand {
         var base = try request.edited()
         let plan = SweepPlan(base: base, x: try SweepAxis(parsing: x), y: try y.map { try SweepAxis(parsing: $0) })
         try plan.validate()
+        try base.validateFiles()
         let folder = try Self.makeFolder(outDir)
         let pipeline = try GenerateCommand.loadPipeline(for: base)
         if request.load == nil {

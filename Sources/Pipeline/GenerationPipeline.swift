@@ -17,13 +17,16 @@ public final class GenerationPipeline {
     public let schedulerConfig: SchedulerConfig
     /// Present when the model has a PhotoVerse (or IP-Adapter) adapter and its image encoder.
     public private(set) var identity: IdentityEncoder?
-    private var promptCache = PromptCache(capacity: 64)
+    var promptCache = PromptCache(capacity: 64)
     /// What was loaded: the model folder or single file, and the folder with its components'
     /// configs (the model folder itself, or a single file's config folder).
     public let origin: URL
     let componentsFolder: URL
     /// An adapter loaded for a request (`IdentitySettings.adapter`), not the model's own.
     var loadedAdapterPath: String?
+    /// LoRA files read for earlier requests, by path, with the size and date they had: a run
+    /// with other scales reuses them (the scales apply at run time, see `LayerDeltas`).
+    var loraFiles: [String: (file: LoRAFile, stamp: FileStamp)] = [:]
 
     public init(modelFolder url: URL) throws {
         origin = url
@@ -88,17 +91,17 @@ public final class GenerationPipeline {
     }
 
     /// Text embeddings [1, 77, D] of a prompt; with pseudo-words, each `S*` becomes
-    /// S_1..S_m at the token-embedding level. Cached per prompt and pseudo-words.
-    func encode(_ text: String, pseudoWords: Tensor? = nil, placeholder: String = "S*") -> Tensor {
-        let key = PromptCache.Key(text: text, pseudoWords: pseudoWords)
+    /// S_1..S_m at the token-embedding level. Cached per prompt, pseudo-words and text-encoder LoRAs.
+    func encode(_ text: String, pseudoWords: Tensor? = nil, placeholder: String = "S*", lora: TextEncoderLoRA = .none) -> Tensor {
+        let key = PromptCache.Key(text: text, pseudoWords: pseudoWords, lora: lora.key)
         if let cached = promptCache[key] { return cached }
         let length = textEncoder.config.maxPositionEmbeddings
         let embedding: Tensor
         if let pseudoWords, text.contains(placeholder) {
             let tokens = tokenizer.tokenize(text, placeholder: placeholder, slots: pseudoWords.shape[1], length: length)
-            embedding = textEncoder.encode(tokens, pseudoWords: pseudoWords)
+            embedding = textEncoder.encode(tokens, pseudoWords: pseudoWords, deltas: lora.deltas)
         } else {
-            embedding = textEncoder([tokenizer.tokenize(text, length: length)])
+            embedding = textEncoder([tokenizer.tokenize(text, length: length)], deltas: lora.deltas)
         }
         promptCache[key] = embedding
         return embedding
@@ -146,7 +149,8 @@ public final class GenerationPipeline {
         guard noise.shape == latentShape else {
             throw ModelError.invalidInput("noise has shape \(noise.shape), expected \(latentShape) for \(request.width)x\(request.height)")
         }
-        let plan = try conditioningPlan(request)
+        let deltas = LoRAFile.deltas(request.loras)
+        let plan = try conditioningPlan(request, lora: TextEncoderLoRA(request.loras, deltas: deltas.textEncoder))
         var latents = initLatents.map { scheduler.addNoise(original: $0, noise: noise, stepIndex: startIndex) }
             ?? noise * scheduler.initNoiseSigma
         let start = Date()
@@ -160,7 +164,7 @@ public final class GenerationPipeline {
             }
             let input = Tensor.concat(Array(repeating: latents, count: plan.guidance.rows), axis: 0)
             let prediction = try unet(scheduler.scaleModelInput(input, stepIndex: index), timestep: timestep,
-                                      conditioning: plan.conditioning, stop: stop)
+                                      conditioning: plan.conditioning, stop: stop, deltas: deltas.unet)
             let epsilon = plan.guidance.combine(prediction)
             let stepped = scheduler.step(modelOutput: epsilon, stepIndex: index, sample: latents, random: random)
             latents = stepped.prevSample
@@ -196,10 +200,11 @@ public final class GenerationPipeline {
     }
 
     /// The UNet batch rows for the request: texts, image tokens, adapters and weights.
-    func conditioningPlan(_ request: PreparedRequest) throws -> ConditioningPlan {
+    func conditioningPlan(_ request: PreparedRequest, lora: TextEncoderLoRA = .none) throws -> ConditioningPlan {
         guard let personalization = request.personalization else {
             let guidance = GuidanceBatch(promptScale: request.guidance, identityScale: nil)
-            let rows = guidance.rows == 1 ? [encode(request.prompt)] : [encode(request.negativePrompt), encode(request.prompt)]
+            let rows = guidance.rows == 1 ? [encode(request.prompt, lora: lora)]
+                : [encode(request.negativePrompt, lora: lora), encode(request.prompt, lora: lora)]
             return ConditioningPlan(guidance: guidance, conditioning: CrossAttentionConditioning(text: Tensor.concat(rows, axis: 0)))
         }
         guard let identity else {
@@ -218,18 +223,18 @@ public final class GenerationPipeline {
         }
         let guidance = GuidanceBatch(promptScale: request.guidance, identityScale: personalization.identityGuidance)
         let unconditionalImage = encoded.unconditionalImageTokens[personalization.unconditionalImage ?? metadata.unconditionalImage]
-        let full = encode(request.prompt, pseudoWords: pseudoWords, placeholder: metadata.placeholder)
+        let full = encode(request.prompt, pseudoWords: pseudoWords, placeholder: metadata.placeholder, lora: lora)
         var texts: [Tensor] = [], tokens: [Tensor?] = []
         switch guidance {
         case .unguided:
             texts = [full]
             tokens = [encoded.imageTokens]
         case .twoPass:
-            texts = [encode(request.negativePrompt), full]
+            texts = [encode(request.negativePrompt, lora: lora), full]
             tokens = [unconditionalImage, encoded.imageTokens]
         case .threeTerm:
-            texts = [encode(request.negativePrompt),
-                     encode(metadata.identityPrompt, pseudoWords: pseudoWords, placeholder: metadata.placeholder), full]
+            texts = [encode(request.negativePrompt, lora: lora),
+                     encode(metadata.identityPrompt, pseudoWords: pseudoWords, placeholder: metadata.placeholder, lora: lora), full]
             tokens = [unconditionalImage, encoded.imageTokens, encoded.imageTokens]
         }
         let imageTokens = tokens.allSatisfy({ $0 != nil }) ? Tensor.concat(tokens.map { $0! }, axis: 0) : nil

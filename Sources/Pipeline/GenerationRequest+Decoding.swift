@@ -6,7 +6,7 @@ import Sampling
 extension GenerationRequest {
     enum CodingKeys: String, CodingKey {
         case prompt, negativePrompt, steps, guidance, sampler, seed, width, height, noiseFile, initImage, strength
-        case identity, model, configFolder
+        case identity, model, configFolder, loras
     }
 
     enum LegacyKeys: String, CodingKey {
@@ -30,6 +30,7 @@ extension GenerationRequest {
         model = try c.decodeIfPresent(String.self, forKey: .model)
         if model == "" { model = nil }
         configFolder = try c.decodeIfPresent(String.self, forKey: .configFolder)
+        loras = try c.decodeIfPresent([LoRAChoice].self, forKey: .loras) ?? []
         if let identity = try c.decodeIfPresent(IdentitySettings.self, forKey: .identity) {
             self.identity = identity
         } else {

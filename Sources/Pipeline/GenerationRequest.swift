@@ -29,6 +29,8 @@ public struct GenerationRequest: Codable, Equatable, Sendable {
     /// so that a result names its model; the front end decides which model to load.
     public var model: String?
     public var configFolder: String?
+    /// LoRA files (kohya or diffusers/peft layout), each at its own scale, in order.
+    public var loras: [LoRAChoice] = []
 
     public init(prompt: String) { self.prompt = prompt }
 

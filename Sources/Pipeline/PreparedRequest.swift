@@ -1,3 +1,4 @@
+import Models
 import Sampling
 import TensorCore
 
@@ -21,6 +22,8 @@ public struct PreparedRequest {
     public var strength: Double = 0.75
     /// Reference faces and PhotoVerse's knobs; nil for plain text-to-image.
     public var personalization: Personalization?
+    /// LoRA files read and checked against the model, each with the request's scale.
+    public var loras: [(file: LoRAFile, scale: Float)] = []
     /// What preparing the request found worth telling (a reference's face box, an unused `S*`).
     public var notes: [String] = []
 

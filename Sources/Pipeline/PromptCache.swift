@@ -6,10 +6,13 @@ struct PromptCache {
     struct Key: Hashable {
         let text: String
         let pseudoWords: [Float]?
+        /// The text-encoder LoRAs and their scales (`TextEncoderLoRA.key`).
+        let lora: String
 
-        init(text: String, pseudoWords: Tensor?) {
+        init(text: String, pseudoWords: Tensor?, lora: String = "") {
             self.text = text
             self.pseudoWords = pseudoWords?.scalars
+            self.lora = lora
         }
     }
 

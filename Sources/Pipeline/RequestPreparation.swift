@@ -10,6 +10,7 @@ extension GenerationPipeline {
     /// init image, the adapter it asks for, the reference faces and the strength start image.
     public func prepare(_ request: GenerationRequest) throws -> PreparedRequest {
         try request.validate()
+        try request.validateFiles()
         try request.validate(downscale: vae.config.downscale, trainTimesteps: schedulerConfig.numTrainTimesteps)
         var prepared = PreparedRequest(prompt: request.prompt)
         prepared.negativePrompt = request.negativePrompt
@@ -26,6 +27,8 @@ extension GenerationPipeline {
             }
             prepared.noise = noise
         }
+        prepared.loras = try request.loras.map { (try loraFile($0.path), $0.scale) }
+        forgetLoRAFiles(except: request.loras.map(\.path))
         if let strength = request.strength { prepared.strength = strength }
         if let file = request.initImage {
             let image = try ImageFile.load(URL(fileURLWithPath: file))

@@ -1,3 +1,4 @@
+import Foundation
 import Formats
 
 /// A request value that cannot run; one line naming the setting, its value and what is allowed.
@@ -16,6 +17,8 @@ public enum RequestLimits {
     /// γ, σ, α: far beyond any useful value, but finite and bounded.
     public static let weight: ClosedRange<Float> = -100...100
     public static let pseudoWords = 1...64
+    /// A LoRA file's scale: people use about -2...2 (negative to push a concept away).
+    public static let loraFileScale: ClosedRange<Float> = -10...10
 }
 
 extension GenerationRequest {
@@ -39,8 +42,34 @@ extension GenerationRequest {
         if let noiseFile, noiseFile.isEmpty { throw InvalidRequest("--noise: empty file name") }
         if let initImage, initImage.isEmpty { throw InvalidRequest("--init-image: empty file name") }
         try identity.validate()
+        try validateLoRAs()
         if strength != nil, initImage == nil, identity.references.isEmpty {
             throw InvalidRequest("--strength needs --init-image, or a --reference to start from")
+        }
+    }
+
+    /// Each LoRA: a file named once, a finite scale within `loraFileScale`.
+    func validateLoRAs() throws {
+        var seen: Set<String> = []
+        for lora in loras {
+            guard !lora.path.isEmpty else { throw InvalidRequest("--lora: empty file name") }
+            try Self.check("--lora \(lora.path.terminalSafe): scale", lora.scale, within: RequestLimits.loraFileScale)
+            guard seen.insert(lora.path).inserted else {
+                throw InvalidRequest("--lora \(lora.path.terminalSafe) is given twice (one entry per file, with its scale)")
+            }
+        }
+    }
+
+    /// The files the request names that must be there before any work starts: each LoRA a
+    /// regular file. Apart from `validate()` so that a result whose LoRA file has since gone
+    /// still loads (to be edited); running it is refused here.
+    public func validateFiles() throws {
+        for lora in loras {
+            do {
+                try RegularFile.check(URL(fileURLWithPath: lora.path))
+            } catch let error as FormatError {
+                throw InvalidRequest("--lora \(error.description)")
+            }
         }
     }
 

@@ -6,6 +6,11 @@ public struct SweepAxis: Equatable, Sendable {
         case textWeight = "text-weight", imageWeight = "image-weight", loraScale = "lora-scale"
         case guidance, identityGuidance = "identity-guidance", tokens, imageStart = "image-start"
         case imageEnd = "image-end", strength, steps, seed
+        /// The scale of the request's first / second LoRA file (`--lora`).
+        case lora, lora2
+
+        /// Which LoRA file of the request the knob scales; nil for the other knobs.
+        var loraIndex: Int? { self == .lora ? 0 : self == .lora2 ? 1 : nil }
     }
 
     public let knob: Knob
@@ -53,6 +58,9 @@ public struct SweepAxis: Equatable, Sendable {
         case .strength: r.strength = v
         case .steps: r.steps = Int(v)
         case .seed: r.seed = UInt64(max(0, min(v, Double(UInt64.max / 2))))
+        case .lora, .lora2:
+            // a request without that file is refused by SweepPlan.validate
+            if let i = knob.loraIndex, r.loras.indices.contains(i) { r.loras[i].scale = Float(v) }
         }
         return r
     }
@@ -81,6 +89,11 @@ public struct SweepPlan: Sendable {
     }
 
     public func validate() throws {
+        for axis in [x] + (y.map { [$0] } ?? []) {
+            if let index = axis.knob.loraIndex, index >= base.loras.count {
+                throw InvalidRequest("sweep axis \(axis.knob.rawValue): the request has \(base.loras.count) LoRA file\(base.loras.count == 1 ? "" : "s") (give them with --lora FILE[:SCALE])")
+            }
+        }
         for row in 0..<rows {
             for column in 0..<columns {
                 do {

@@ -35,6 +35,8 @@ extension AppController {
             handlePickerKey(key)
         case .valueEntry(let field):
             handleValueEntry(key, field)
+        case .loraScaleEntry(let index):
+            handleLoRAScaleEntry(key, index)
         case .sweepEntry:
             switch key {
             case .enter:
@@ -72,6 +74,7 @@ extension AppController {
     }
 
     public func openPicker() {
+        pickerPurpose = .reference
         let selected = settings.referencePath.map { URL(fileURLWithPath: $0).lastPathComponent }
         picker = FileBrowser(folder: browseFolder, selecting: selected)
         pickerFiltering = false
@@ -108,7 +111,7 @@ extension AppController {
 
     /// Asks for the highlighted photo once, prepared with the crop picking it would give.
     func previewHighlightedPhoto() {
-        guard overlay == .picker, let entry = picker?.selected, entry.kind == .image else { return }
+        guard overlay == .picker, pickerPurpose == .reference, let entry = picker?.selected, entry.kind == .image else { return }
         guard entry.url.path != pickerPreviewRequested else { return }
         pickerPreviewRequested = entry.url.path
         services.previewPhoto(entry.url.path, isShippedReference(entry.url) ? .none : .auto)
@@ -119,6 +122,7 @@ extension AppController {
         if let chosen = browser.activate() {
             overlay = nil
             picker = nil
+            if pickerPurpose == .lora { return addLoRA(chosen) }
             chooseReference(chosen)
         } else {
             picker = browser
@@ -127,7 +131,8 @@ extension AppController {
 
     func closePicker() {
         overlay = nil
-        if let folder = picker?.folder { browseFolder = folder }
+        guard let folder = picker?.folder else { return }
+        if pickerPurpose == .lora { loraBrowseFolder = folder } else { browseFolder = folder }
     }
 
     func openHelp() {
@@ -135,10 +140,17 @@ extension AppController {
         overlay = .help
     }
 
+    /// Up and down over the fields, then the LoRA files, then the "add a LoRA" row.
     func moveSelection(by offset: Int) {
         let fields = ParameterField.allCases
-        let index = fields.firstIndex(of: selectedField) ?? 0
-        selectedField = fields[min(max(index + offset, 0), fields.count - 1)]
+        let index = selectedLoRA.map { fields.count + $0 } ?? fields.firstIndex(of: selectedField) ?? 0
+        let next = min(max(index + offset, 0), fields.count + settings.request.loras.count)
+        if next < fields.count {
+            selectedField = fields[next]
+            selectedLoRA = nil
+        } else {
+            selectedLoRA = next - fields.count
+        }
     }
 
     func toggleSeedLock() {
@@ -147,6 +159,7 @@ extension AppController {
     }
 
     func startValueEntry() {
+        if let index = selectedLoRA { return startLoRAEntry(index) }
         guard fieldIsEnabled(selectedField) else { return explainDisabled(selectedField) }
         valueEditor = TextEditor(selectedField.editableValue(in: settings))
         valueEntryFresh = true
@@ -160,6 +173,7 @@ extension AppController {
     }
 
     func adjustSelected(by direction: Int, coarse: Bool) {
+        if let index = selectedLoRA { return adjustLoRA(index, by: direction, coarse: coarse) }
         guard fieldIsEnabled(selectedField) else { return explainDisabled(selectedField) }
         selectedField.adjust(&settings, by: direction, coarse: coarse)
     }

@@ -49,6 +49,13 @@ public final class AppController {
     public var negativeHistory: PromptHistory
     public var settings: GenerationSettings
     public var selectedField: ParameterField = .guidance
+    /// The selection is on the LoRA list below the fields: a file's row (0..<count), or the
+    /// "add" row (count); nil while it is on `selectedField`.
+    public var selectedLoRA: Int?
+    /// What the open file picker chooses.
+    public var pickerPurpose = PickerPurpose.reference
+    /// Where the LoRA picker last was.
+    var loraBrowseFolder: URL?
     public var picker: FileBrowser?
     /// True while typing a filter in the picker (`/`).
     public var pickerFiltering = false

@@ -1,16 +1,20 @@
 import Foundation
 
-/// The reference picker's state: one folder's sub-folders and image files (PNG, JPEG),
-/// a selection, and a typed filter that narrows the list by name.
+/// The file picker's state: one folder's sub-folders and the files it offers (image files
+/// for a reference, `.safetensors` for a LoRA), a selection, and a typed filter that narrows
+/// the list by name.
 public struct FileBrowser: Equatable {
     public struct Entry: Equatable {
-        public enum Kind: Equatable { case parent, folder, image }
+        /// `image`: a PNG/JPEG; `file`: another offered file (a LoRA's safetensors).
+        public enum Kind: Equatable { case parent, folder, image, file }
         public let name: String
         public let kind: Kind
         public let url: URL
     }
 
     public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
+    /// The file name extensions offered (lower case).
+    public let extensions: Set<String>
 
     public private(set) var folder: URL
     public private(set) var entries: [Entry] = []
@@ -19,8 +23,9 @@ public struct FileBrowser: Equatable {
     public private(set) var problem: String?
     private var all: [Entry] = []
 
-    public init(folder: URL, selecting name: String? = nil) {
+    public init(folder: URL, selecting name: String? = nil, extensions: Set<String> = imageExtensions) {
         self.folder = folder.standardizedFileURL
+        self.extensions = extensions
         reload(selecting: name)
     }
 
@@ -41,8 +46,9 @@ public struct FileBrowser: Equatable {
                 guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { continue }
                 if isDirectory.boolValue {
                     folders.append(Entry(name: name, kind: .folder, url: url))
-                } else if Self.imageExtensions.contains(url.pathExtension.lowercased()) {
-                    images.append(Entry(name: name, kind: .image, url: url))
+                } else if extensions.contains(url.pathExtension.lowercased()) {
+                    let isImage = Self.imageExtensions.contains(url.pathExtension.lowercased())
+                    images.append(Entry(name: name, kind: isImage ? .image : .file, url: url))
                 }
             }
             let byName: (Entry, Entry) -> Bool = { $0.name.localizedStandardCompare($1.name) == .orderedAscending }
@@ -85,11 +91,11 @@ public struct FileBrowser: Equatable {
         applyFilter()
     }
 
-    /// Enter: opens a folder (returns nil) or returns the chosen image.
+    /// Enter: opens a folder (returns nil) or returns the chosen file.
     public mutating func activate() -> URL? {
         guard let entry = selected else { return nil }
         switch entry.kind {
-        case .image:
+        case .image, .file:
             return entry.url
         case .parent:
             goUp()

@@ -81,7 +81,7 @@ final class FrameRenderer {
             guard let browser = app.picker else { return nil }
             let box = CellRect(x: 0, y: layout.reference.y, width: layout.reference.width,
                                height: layout.parameters.maxY - layout.reference.y)
-            FilePickerView.draw(browser, filtering: app.pickerFiltering, in: box, on: canvas)
+            FilePickerView.draw(browser, filtering: app.pickerFiltering, purpose: app.pickerPurpose, in: box, on: canvas)
             return box
         case .confirmQuit?:
             return ConfirmView.draw("A run is going. Quit anyway?", columns: columns, rows: rows, on: canvas)
@@ -89,7 +89,7 @@ final class FrameRenderer {
             return ConfirmView.draw("Move \(url.lastPathComponent) to the trash?", columns: columns, rows: rows, on: canvas)
         case .sweepEntry?:
             return SweepView.drawEntry(app, columns: columns, rows: rows, on: canvas)
-        case .valueEntry?, nil:
+        case .valueEntry?, .loraScaleEntry?, nil:
             return nil
         }
     }

@@ -15,7 +15,7 @@ struct KeyBinding {
             case .prompt: return "Prompt"
             case .parameters: return "Parameters"
             case .gallery: return "Gallery"
-            case .picker: return "Photo picker"
+            case .picker: return "File picker (photos, LoRA files)"
             case .sweep: return "Sweep (while its grid is shown)"
             }
         }
@@ -104,7 +104,13 @@ enum KeyBindings {
             app.startValueEntry()
         },
         KeyBinding(scope: .parameters, keys: [.character(" ")], label: "Space", help: "on Seed: lock or unlock it",
-                   hint: "Space lock", applies: { $0.selectedField == .seed }) { app, _ in app.toggleSeedLock() },
+                   hint: "Space lock", applies: { $0.selectedField == .seed && $0.selectedLoRA == nil }) { app, _ in app.toggleSeedLock() },
+        KeyBinding(scope: .parameters, keys: [.character("a")], label: "a",
+                   help: "add a LoRA file (kohya or diffusers/peft .safetensors) to the list below the knobs; ←→ set its scale",
+                   hint: "a add LoRA") { app, _ in app.openLoRAPicker() },
+        KeyBinding(scope: .parameters, keys: [.character("x"), .delete, .backspace], label: "x",
+                   help: "on a LoRA file: remove it from the list", hint: "x remove LoRA",
+                   applies: { $0.selectedLoRAFile != nil }) { app, _ in app.removeSelectedLoRA() },
     ]
 
     static let gallery: [KeyBinding] = [

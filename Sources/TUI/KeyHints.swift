@@ -6,7 +6,7 @@ enum KeyHints {
         case .picker?:
             return app.pickerFiltering ? "type to filter  Backspace erase  Enter choose  Esc done"
                 : KeyBindings.hints(for: [.picker], app: app).joined(separator: "  ")
-        case .valueEntry?: return "type a value  Enter set  Esc cancel"
+        case .valueEntry?, .loraScaleEntry?: return "type a value  Enter set  Esc cancel"
         case .sweepEntry?: return "x KNOB=V1,V2,... [y KNOB=...]  Enter run  Esc cancel"
         case .confirmQuit?: return "y quit (stops the run)  n stay"
         case .confirmDelete?: return "y move to trash  n keep"
@@ -19,7 +19,7 @@ enum KeyHints {
             return KeyBindings.hints(for: [.sweep, .anywhere], app: app).joined(separator: "  ")
         }
         if app.focus == .parameters {
-            return app.selectedField.hint + "  │ " + KeyBindings.hints(for: [.parameters, .anywhere], app: app).joined(separator: "  ")
+            return (app.selectedLoRAHint ?? app.selectedField.hint) + "  │ " + KeyBindings.hints(for: [.parameters, .anywhere], app: app).joined(separator: "  ")
         }
         return KeyBindings.hints(for: [app.focus.keyScope, .anywhere], app: app).joined(separator: "  ")
     }

@@ -41,6 +41,16 @@ final class BadInputCatalogueTests: XCTestCase {
         return path(name)
     }
 
+    /// A kohya LoRA for the tiny UNet's first to_q (16 -> 16) with the given factor shapes.
+    func loraFile(_ name: String, down: [Int], up: [Int], poison: Float? = nil) throws -> String {
+        let key = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q"
+        let downTensor = Tensor(shape: down, repeating: 0.1)
+        if let poison { downTensor.data[0] = poison }
+        try SafetensorsWriter.write([key + ".lora_down.weight": downTensor, key + ".lora_up.weight": Tensor(shape: up, repeating: 0.1)],
+                                    to: URL(fileURLWithPath: path(name)))
+        return path(name)
+    }
+
     /// The tiny model with one weight of the UNet's output turned into NaN.
     func poisonedModel() throws -> String {
         let copy = dir.appendingPathComponent("poisoned")
@@ -152,6 +162,23 @@ final class BadInputCatalogueTests: XCTestCase {
             Case(arguments: base + adapter + ["--reference", escapeName], mentions: "\\e[31mred\\u{7}.png"),
             Case(arguments: base + ["--reference", reference], mentions: "no PhotoVerse adapter"),
             Case(arguments: base + adapter, mentions: "need at least one --reference"),
+            // LoRA files (--lora FILE[:SCALE])
+            Case(arguments: base + ["--lora", path("missing-lora.safetensors")], mentions: "missing-lora.safetensors: cannot open"),
+            Case(arguments: base + ["--lora", fifo("lora.fifo")], mentions: "lora.fifo: is a named pipe"),
+            Case(arguments: base + ["--lora", notes], mentions: "notes.txt"),
+            Case(arguments: base + ["--lora", try loraFile("good.safetensors", down: [4, 16], up: [16, 4]) + ":nan"],
+                 mentions: "good.safetensors: scale nan is not a finite number"),
+            Case(arguments: base + ["--lora", path("good.safetensors") + ":11"], mentions: "good.safetensors: scale 11.0 is outside -10.0...10.0"),
+            Case(arguments: base + ["--lora", path("good.safetensors"), "--lora", path("good.safetensors") + ":0.5"],
+                 mentions: "good.safetensors is given twice"),
+            Case(arguments: base + ["--lora", try loraFile("rank.safetensors", down: [4, 16], up: [16, 3])],
+                 mentions: "rank.safetensors: 'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_up.weight' has shape [16, 3]"),
+            Case(arguments: base + ["--lora", try loraFile("wide.safetensors", down: [4, 32], up: [16, 4])],
+                 mentions: "wide.safetensors: 'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_down.weight' has shape [4, 32]"),
+            Case(arguments: base + ["--lora", try loraFile("nan-lora.safetensors", down: [4, 16], up: [16, 4], poison: .nan)],
+                 mentions: "nan-lora.safetensors: 'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_down.weight' holds 1 non-finite value"),
+            Case(arguments: base + ["--lora", try noiseFile("not-lora.safetensors", shape: [1, 4, 8, 8])],
+                 mentions: "not-lora.safetensors: 'latents' is not a LoRA tensor"),
             // models and outputs
             Case(arguments: ["generate", "--model", path("missing-model"), "--prompt", "x"], mentions: "missing-model"),
             Case(arguments: ["generate", "--model", notes, "--prompt", "x"], mentions: "notes.txt"),

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import Terminal
 @testable import TUI
 import XCTest
@@ -33,6 +34,10 @@ extension AppControllerTests {
             let app = makeApp()
             queue.busy = binding.hint == "Esc stop"
             if binding.scope == .parameters && binding.keys.contains(.character(" ")) { app.selectedField = .seed }
+            if binding.hint == "x remove LoRA" {
+                app.settings.request.loras = [LoRAChoice(path: "/a.safetensors")]
+                app.selectedLoRA = 0
+            }
             let found = KeyBindings.binding(for: binding.keys[0], in: binding.scope == .anywhere ? [.anywhere] : [binding.scope], app: app)
             XCTAssertEqual(found?.label, binding.label, "\(binding.scope) \(binding.label)")
         }

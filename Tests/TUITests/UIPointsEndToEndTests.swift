@@ -45,9 +45,9 @@ final class UIPointsEndToEndTests: XCTestCase {
         try ui.waitFor("╔═ Gallery 1/2")
         try ui.send("?")
         let help = try ui.waitFor("↑↓ scroll")
-        XCTAssertFalse(help.contains("Photo picker"), "the end is below:\n\(help)")
+        XCTAssertFalse(help.contains("File picker"), "the end is below:\n\(help)")
         try ui.send("PageDown", "PageDown", "PageDown")
-        try ui.waitFor("Photo picker")
+        try ui.waitFor("File picker")
         try ui.send("x")
         try ui.wait("the help to close") { !$0.contains("Keys (any key closes)") }
         try ui.send("q")

@@ -18,6 +18,7 @@ Tests/Fixtures (regenerate.py-style, one script run per family, ~5-20 s each on 
                                                                tiny-sd-golden (values)
   photoverse-golden   make_photoverse_fixtures.py --out        every file (values)
   img2img-golden      make_img2img_fixtures.py --out           every file (values)
+  lora-golden         make_lora_fixtures.py --out              every file (values)
   mini-golden         make_mini_golden.py --out                every file (values), against Models/mini
   ip-adapter-variants make_ip_adapter_variants.py --out        every file (values): each IP-Adapter SD1.5
                                                                variant in both layouts, diffusers' goldens
@@ -227,6 +228,11 @@ def test_img2img_goldens_regenerate(tmp_path):
 def test_ip_adapter_variant_fixtures_regenerate(tmp_path):
     _run("make_ip_adapter_variants.py", "--out", tmp_path / "ip-adapter-variants")
     assert _compare(tmp_path, ["ip-adapter-variants"]) == 19
+
+
+def test_lora_files_and_goldens_regenerate(tmp_path):
+    _run("make_lora_fixtures.py", "--out", tmp_path / "lora-golden")
+    assert _compare(tmp_path, ["lora-golden"]) == 6
 
 
 def test_mini_goldens_regenerate_from_the_embedded_model(tmp_path):

@@ -13,9 +13,9 @@ struct CLIPAttention {
         self.heads = heads
     }
 
-    func callAsFunction(_ x: Tensor, causal: Bool) -> Tensor {
-        let attended = Attention.scaledDotProduct(query: query(x), key: key(x), value: value(x),
+    func callAsFunction(_ x: Tensor, causal: Bool, deltas: LayerDeltas = .none) -> Tensor {
+        let attended = Attention.scaledDotProduct(query: query(x, deltas), key: key(x, deltas), value: value(x, deltas),
                                                   heads: heads, causal: causal)
-        return output(attended)
+        return output(attended, deltas)
     }
 }

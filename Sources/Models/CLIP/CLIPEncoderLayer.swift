@@ -15,8 +15,8 @@ struct CLIPEncoderLayer {
         self.activation = activation
     }
 
-    func callAsFunction(_ x: Tensor, causal: Bool) -> Tensor {
-        let h = x + attention(norm1(x), causal: causal)
-        return h + fc2(activation(fc1(norm2(h))))
+    func callAsFunction(_ x: Tensor, causal: Bool, deltas: LayerDeltas = .none) -> Tensor {
+        let h = x + attention(norm1(x), causal: causal, deltas: deltas)
+        return h + fc2(activation(fc1(norm2(h), deltas)), deltas)
     }
 }

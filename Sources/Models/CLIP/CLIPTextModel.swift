@@ -8,6 +8,8 @@ public struct CLIPTextModel {
     let positionEmbedding: Tensor   // [positions, width]
     let layers: [CLIPEncoderLayer]
     let finalNorm: LayerNorm
+    /// The Linear layers a LoRA file may adapt, by module name below `text_model.`.
+    public let loraTargets: LoRATargets
 
     public init(config: CLIPTextConfig, weights: WeightPath) throws {
         self.config = config
@@ -20,6 +22,10 @@ public struct CLIPTextModel {
                                  heads: config.numAttentionHeads, activation: config.hiddenAct, eps: config.layerNormEps)
         }
         finalNorm = try LayerNorm(text("final_layer_norm"), features: w, eps: config.layerNormEps)
+        // Files name these layers with `text_model.` or without it (diffusers strips it); kohya's
+        // `lora_te_text_model_...` names keep it.
+        loraTargets = LoRATargets(layers: text.adaptableLayers(), kohyaPrefix: "lora_te_text_model_",
+                                  optionalPrefix: "text_model.")
     }
 
     /// Token embeddings [batch, length, width] for ids; the PhotoVerse text branch
@@ -39,15 +45,17 @@ public struct CLIPTextModel {
     }
 
     /// The last hidden state [batch, length, width] for token ids.
-    public func callAsFunction(_ ids: [[Int]]) -> Tensor { encode(embeddings: tokenEmbeddings(ids)) }
+    public func callAsFunction(_ ids: [[Int]], deltas: LayerDeltas = .none) -> Tensor {
+        encode(embeddings: tokenEmbeddings(ids), deltas: deltas)
+    }
 
-    /// Runs the encoder on token embeddings (positions are added here).
-    public func encode(embeddings: Tensor) -> Tensor {
+    /// Runs the encoder on token embeddings (positions are added here), with this run's LoRA deltas.
+    public func encode(embeddings: Tensor, deltas: LayerDeltas = .none) -> Tensor {
         let length = embeddings.shape[1]
         precondition(length <= config.maxPositionEmbeddings, "\(length) tokens exceed \(config.maxPositionEmbeddings) positions")
         let positions = positionEmbedding.slice(axis: 0, start: 0, length: length)
         var h = embeddings + positions
-        for layer in layers { h = layer(h, causal: true) }
+        for layer in layers { h = layer(h, causal: true, deltas: deltas) }
         return finalNorm(h)
     }
 }

@@ -20,20 +20,21 @@ struct CrossAttention {
     }
 
     /// Self-attention.
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        output(Attention.scaledDotProduct(query: query(x), key: key(x), value: value(x), heads: heads))
+    func callAsFunction(_ x: Tensor, deltas: LayerDeltas) -> Tensor {
+        output(Attention.scaledDotProduct(query: query(x, deltas), key: key(x, deltas), value: value(x, deltas),
+                                          heads: heads), deltas)
     }
 
     /// Cross-attention: γ · Attn(Q, K_T, V_T) + σ · Attn(Q, K_S, V_S).
-    func callAsFunction(_ x: Tensor, conditioning c: CrossAttentionConditioning) -> Tensor {
-        let q = query(x)
-        let kv = c.keysValues(for: path, key: key, value: value)
+    func callAsFunction(_ x: Tensor, conditioning c: CrossAttentionConditioning, deltas: LayerDeltas) -> Tensor {
+        let q = query(x, deltas)
+        let kv = c.keysValues(for: path, key: key, value: value, deltas: deltas)
         var attended = Attention.scaledDotProduct(query: q, key: kv.key, value: kv.value, heads: heads)
         if c.textWeight != 1 { attended = attended * c.textWeight }
         if c.imageWeight != 0, let imageK = kv.imageKey, let imageV = kv.imageValue {
             let image = Attention.scaledDotProduct(query: q, key: imageK, value: imageV, heads: heads)
             attended = attended + image * c.imageWeight
         }
-        return output(attended)
+        return output(attended, deltas)
     }
 }

@@ -41,11 +41,12 @@ public final class CrossAttentionConditioning {
 
     var batch: Int { text.shape[0] }
 
-    /// The keys and values for the layer at `path`, computed on first use.
-    func keysValues(for path: String, key: Linear, value: Linear) -> KeysValues {
+    /// The keys and values for the layer at `path`, computed on first use (a run's LoRA deltas
+    /// do not change between its steps either).
+    func keysValues(for path: String, key: Linear, value: Linear, deltas: LayerDeltas) -> KeysValues {
         if let cached = cache[path] { return cached }
         let adapter = adapters[path]
-        var k = key(text), v = value(text)
+        var k = key(text, deltas), v = value(text, deltas)
         if let lora = adapter?.keyLoRA, loraScale != 0 { k = k + lora.delta(text, scale: loraScale) }
         if let lora = adapter?.valueLoRA, loraScale != 0 { v = v + lora.delta(text, scale: loraScale) }
         var imageK: Tensor?, imageV: Tensor?

@@ -11,8 +11,8 @@ struct FeedForward {
         output = try Linear(path("net")(2), in: inner, out: dim)
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        let both = projection(x)
+    func callAsFunction(_ x: Tensor, deltas: LayerDeltas) -> Tensor {
+        let both = projection(x, deltas)
         let rows = both.count / (2 * inner)
         let gated = Tensor(uninitializedShape: Array(both.shape.dropLast()) + [inner])
         let src = both.data, dst = gated.data, width = inner
@@ -23,7 +23,7 @@ struct FeedForward {
                 out[i] = value[i] * 0.5 * g * (1 + erff(g * 0.70710678118654752))
             }
         }
-        return output(gated)
+        return output(gated, deltas)
     }
 }
 

@@ -12,8 +12,8 @@ struct Downsample2D {
         self.asymmetricPadding = asymmetricPadding
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        asymmetricPadding ? conv(x.padded(bottom: 1, right: 1)) : conv(x)
+    func callAsFunction(_ x: Tensor, deltas: LayerDeltas = .none) -> Tensor {
+        asymmetricPadding ? conv(x.padded(bottom: 1, right: 1), deltas) : conv(x, deltas)
     }
 }
 
@@ -26,8 +26,8 @@ struct Upsample2D {
         conv = try Conv2d(path("conv"), in: channels, out: channels, kernel: 3, padding: 1)
     }
 
-    func callAsFunction(_ x: Tensor, to size: (height: Int, width: Int)? = nil) -> Tensor {
-        guard let size else { return conv(x.upsampleNearest2x()) }
-        return conv(x.upsampleNearest(height: size.height, width: size.width))
+    func callAsFunction(_ x: Tensor, to size: (height: Int, width: Int)? = nil, deltas: LayerDeltas = .none) -> Tensor {
+        guard let size else { return conv(x.upsampleNearest2x(), deltas) }
+        return conv(x.upsampleNearest(height: size.height, width: size.width), deltas)
     }
 }

@@ -20,13 +20,13 @@ struct ResnetBlock2D {
     }
 
     /// `timeEmbedding` is the already SiLU-activated embedding [N, timeChannels].
-    func callAsFunction(_ x: Tensor, timeEmbedding: Tensor? = nil) -> Tensor {
-        var h = conv1.afterNormSiLU(norm1, x)
+    func callAsFunction(_ x: Tensor, timeEmbedding: Tensor? = nil, deltas: LayerDeltas = .none) -> Tensor {
+        var h = conv1.afterNormSiLU(norm1, x, deltas)
         if let timeProjection, let timeEmbedding {
-            let t = timeProjection(timeEmbedding)
+            let t = timeProjection(timeEmbedding, deltas)
             h = h + t.reshaped([t.shape[0], t.shape[1], 1, 1])
         }
-        h = conv2.afterNormSiLU(norm2, h)
-        return (shortcut?(x) ?? x) + h
+        h = conv2.afterNormSiLU(norm2, h, deltas)
+        return (shortcut?(x, deltas) ?? x) + h
     }
 }

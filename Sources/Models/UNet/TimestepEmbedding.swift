@@ -34,7 +34,7 @@ struct TimestepEmbedding {
     }
 
     /// The embedding [batch, embeddingDim] (not yet SiLU-activated).
-    func callAsFunction(_ timesteps: [Float]) -> Tensor {
-        linear2(linear1(sinusoid(timesteps)).silu())
+    func callAsFunction(_ timesteps: [Float], deltas: LayerDeltas) -> Tensor {
+        linear2(linear1(sinusoid(timesteps), deltas).silu(), deltas)
     }
 }

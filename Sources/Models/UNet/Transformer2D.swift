@@ -17,10 +17,10 @@ struct BasicTransformerBlock {
         feedForward = try FeedForward(path("ff"), dim: dim)
     }
 
-    func callAsFunction(_ x: Tensor, conditioning: CrossAttentionConditioning) -> Tensor {
-        var h = x + selfAttention(norm1(x))
-        h = h + crossAttention(norm2(h), conditioning: conditioning)
-        return h + feedForward(norm3(h))
+    func callAsFunction(_ x: Tensor, conditioning: CrossAttentionConditioning, deltas: LayerDeltas) -> Tensor {
+        var h = x + selfAttention(norm1(x), deltas: deltas)
+        h = h + crossAttention(norm2(h), conditioning: conditioning, deltas: deltas)
+        return h + feedForward(norm3(h), deltas: deltas)
     }
 }
 
@@ -44,11 +44,11 @@ struct Transformer2D {
         }
     }
 
-    func callAsFunction(_ x: Tensor, conditioning: CrossAttentionConditioning) -> Tensor {
+    func callAsFunction(_ x: Tensor, conditioning: CrossAttentionConditioning, deltas: LayerDeltas) -> Tensor {
         let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
-        var sequence = projectIn(norm(x).reshaped([n, c, h * w]).transposedLastTwo())
-        for block in blocks { sequence = block(sequence, conditioning: conditioning) }
-        let spatial = projectOut(sequence).transposedLastTwo().reshaped([n, c, h, w])
+        var sequence = projectIn(norm(x).reshaped([n, c, h * w]).transposedLastTwo(), deltas)
+        for block in blocks { sequence = block(sequence, conditioning: conditioning, deltas: deltas) }
+        let spatial = projectOut(sequence, deltas).transposedLastTwo().reshaped([n, c, h, w])
         return spatial + x
     }
 }

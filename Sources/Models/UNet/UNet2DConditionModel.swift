@@ -11,6 +11,8 @@ public struct UNet2DConditionModel {
     let upBlocks: [UpBlock]
     let normOut: GroupNorm
     let convOut: Conv2d
+    /// The Linear and Conv2d layers a LoRA file may adapt, by module name.
+    public let loraTargets: LoRATargets
 
     public init(config: UNetConfig, weights path: WeightPath) throws {
         self.config = config
@@ -47,6 +49,12 @@ public struct UNet2DConditionModel {
         upBlocks = up
         normOut = try GroupNorm(path("conv_norm_out"), groups: config.normNumGroups, channels: channels[0], eps: config.normEps)
         convOut = try Conv2d(path("conv_out"), in: channels[0], out: config.outChannels, kernel: 3, padding: 1)
+        let layers = path.adaptableLayers()
+        var original: [String: String] = [:]
+        for name in layers.keys {
+            if let key = LDMKeyMapping.unetKey(name + ".weight", config: config) { original[name] = String(key.dropLast(".weight".count)) }
+        }
+        loraTargets = LoRATargets(layers: layers, kohyaPrefix: "lora_unet_", originalNames: original)
     }
 
     /// Predicts the noise for `sample` [N, C, H, W] at `timestep`, conditioned on
@@ -63,13 +71,14 @@ public struct UNet2DConditionModel {
     }
 
     /// As above, checking `stop` between layers: throws `ForwardStopped` when it is raised.
+    /// `deltas`: this run's LoRA updates (`LoRAFile.deltas`), added beside the frozen weights.
     public func callAsFunction(_ sample: Tensor, timestep: Float, conditioning: CrossAttentionConditioning,
-                               stop: StopFlag?) throws -> Tensor {
+                               stop: StopFlag?, deltas: LayerDeltas = .none) throws -> Tensor {
         let n = sample.shape[0]
         precondition(conditioning.batch == n, "unet: \(n) samples but \(conditioning.batch) text conditionings")
-        let context = UNetContext(time: timeEmbedding(Array(repeating: timestep, count: n)).silu(),
-                                  conditioning: conditioning, stop: stop)
-        var h = convIn(sample)
+        let context = UNetContext(time: timeEmbedding(Array(repeating: timestep, count: n), deltas: deltas).silu(),
+                                  conditioning: conditioning, stop: stop, deltas: deltas)
+        var h = convIn(sample, deltas)
         var skips = [h]
         for block in downBlocks {
             let (out, blockSkips) = try block(h, context)
@@ -78,7 +87,7 @@ public struct UNet2DConditionModel {
         }
         h = try midBlock(h, context)
         for block in upBlocks { h = try block(h, skips: &skips, context) }
-        return convOut(normOut(h, silu: true))
+        return convOut(normOut(h, silu: true), deltas)
     }
 
     /// Weight paths of every attn2, in diffusers' `attn_processors` order (down blocks,

@@ -5,6 +5,7 @@ struct UNetContext {
     let time: Tensor      // SiLU(time embedding) [N, timeChannels]
     let conditioning: CrossAttentionConditioning   // text states [N, L, crossAttentionDim] and adapters
     let stop: StopFlag?   // checked after every resnet and transformer
+    let deltas: LayerDeltas   // this run's LoRA deltas, by layer path
 }
 
 /// `CrossAttnDownBlock2D` / `DownBlock2D`: resnets (each optionally followed by a
@@ -36,16 +37,16 @@ struct DownBlock {
         var h = x
         var skips: [Tensor] = []
         for (i, resnet) in resnets.enumerated() {
-            h = resnet(h, timeEmbedding: context.time)
+            h = resnet(h, timeEmbedding: context.time, deltas: context.deltas)
             try context.stop?.check()
             if !attentions.isEmpty {
-                h = attentions[i](h, conditioning: context.conditioning)
+                h = attentions[i](h, conditioning: context.conditioning, deltas: context.deltas)
                 try context.stop?.check()
             }
             skips.append(h)
         }
         if let downsampler {
-            h = downsampler(h)
+            h = downsampler(h, deltas: context.deltas)
             skips.append(h)
         }
         return (h, skips)
@@ -67,11 +68,11 @@ struct MidBlock {
     }
 
     func callAsFunction(_ x: Tensor, _ context: UNetContext) throws -> Tensor {
-        let h = first(x, timeEmbedding: context.time)
+        let h = first(x, timeEmbedding: context.time, deltas: context.deltas)
         try context.stop?.check()
-        let attended = attention(h, conditioning: context.conditioning)
+        let attended = attention(h, conditioning: context.conditioning, deltas: context.deltas)
         try context.stop?.check()
-        return second(attended, timeEmbedding: context.time)
+        return second(attended, timeEmbedding: context.time, deltas: context.deltas)
     }
 }
 
@@ -104,16 +105,16 @@ struct UpBlock {
         var h = x
         for (i, resnet) in resnets.enumerated() {
             let skip = skips.removeLast()
-            h = resnet(Tensor.concat([h, skip], axis: 1), timeEmbedding: context.time)
+            h = resnet(Tensor.concat([h, skip], axis: 1), timeEmbedding: context.time, deltas: context.deltas)
             try context.stop?.check()
             if !attentions.isEmpty {
-                h = attentions[i](h, conditioning: context.conditioning)
+                h = attentions[i](h, conditioning: context.conditioning, deltas: context.deltas)
                 try context.stop?.check()
             }
         }
         // The next block concatenates the next skip: upsample to its size (2x, or 2x-1 on a side
         // that was odd on the way down).
-        if let upsampler { h = upsampler(h, to: skips.last.map { ($0.shape[2], $0.shape[3]) }) }
+        if let upsampler { h = upsampler(h, to: skips.last.map { ($0.shape[2], $0.shape[3]) }, deltas: context.deltas) }
         return h
     }
 }

@@ -54,6 +54,8 @@ public final class WeightLoader {
     public private(set) var problems: [WeightProblem] = []
     public private(set) var used: Set<String> = []
     public private(set) var parameterCount = 0
+    /// Every Linear and Conv2d built from this loader, by weight path: what a LoRA file may adapt.
+    public private(set) var adaptableLayers: [String: AdaptableLayer] = [:]
     /// Also record tensors holding NaN or Inf (`photoverse inspect` does; it reads every value).
     public var checksFiniteValues = false
     /// Keep F16-stored layer weights (Linear, Conv2d) in half precision, widened per product
@@ -142,6 +144,8 @@ public final class WeightLoader {
         return Tensor(shape: shape)
     }
 
+    func recordAdaptable(_ layer: AdaptableLayer) { adaptableLayers[layer.path] = layer }
+
     /// Names the source holds under `prefix` that no module asked for. `position_ids`
     /// is a buffer some exports save beside the weights, not a weight, so it never counts.
     public func unused(under prefix: String) -> [String] {
@@ -196,6 +200,20 @@ public struct WeightPath {
     /// below the component that every such model has.
     public func optionalLevel(_ component: String, probe: String) -> WeightPath {
         !self(component).has(probe) && has(probe) ? self : self(component)
+    }
+
+    /// Records a Linear or Conv2d at this path (their initialisers do).
+    func recordAdaptable(_ layer: AdaptableLayer) { loader.recordAdaptable(layer) }
+
+    /// The Linear and Conv2d layers built under this path so far, by their names relative to it
+    /// (`down_blocks.0.resnets.0.conv1` under the UNet's root).
+    public func adaptableLayers() -> [String: AdaptableLayer] {
+        guard !prefix.isEmpty else { return loader.adaptableLayers }
+        var below: [String: AdaptableLayer] = [:]
+        for (path, layer) in loader.adaptableLayers where path.hasPrefix(prefix + ".") {
+            below[String(path.dropFirst(prefix.count + 1))] = layer
+        }
+        return below
     }
 
     /// Whether the source holds `prefix.name` (always false for random weights).
