@@ -29,6 +29,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
+import torch
+from onnx import helper, numpy_helper
+from safetensors.torch import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from photoverse_train.identity.arcface import depth_name, infer_layers, infer_widths, load_arcface  # noqa: E402
@@ -44,7 +48,6 @@ class OnnxLayoutError(ValueError):
 
 
 def _state_dict_from_pth(src):
-    import torch
 
     obj = torch.load(str(src), map_location="cpu", weights_only=True)
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
@@ -58,7 +61,6 @@ class _OnnxGraph:
     """Initializers (through Identity aliases), producers and consumers of an ONNX graph."""
 
     def __init__(self, model):
-        from onnx import numpy_helper
 
         graph = model.graph
         self.constants = {t.name: numpy_helper.to_array(t).astype(np.float32) for t in graph.initializer}
@@ -67,7 +69,6 @@ class _OnnxGraph:
             if node.op_type == "Identity" and node.input[0] in self.constants:
                 self.constants[node.output[0]] = self.constants[node.input[0]]
             elif node.op_type == "Constant":
-                from onnx import helper
 
                 self.constants[node.output[0]] = numpy_helper.to_array(helper.get_attribute_value(node.attribute[0])).astype(np.float32)
             else:
@@ -98,7 +99,6 @@ class _OnnxGraph:
 
     @staticmethod
     def attr(node, name, default=None):
-        from onnx import helper
 
         for a in node.attribute:
             if a.name == name:
@@ -155,7 +155,6 @@ def _stride(conv):
 
 
 def _state_dict_from_onnx(src):
-    import onnx
 
     g = _OnnxGraph(onnx.load(str(src)))
     sd = {}
@@ -260,8 +259,6 @@ def read_weights(src):
 
 
 def convert(src, dst, input_size: int = 112) -> str:
-    import torch
-    from safetensors.torch import save_file
 
     sd, mean, std = read_weights(src)
     tensors = {k: torch.from_numpy(v).contiguous() for k, v in sd.items()}
