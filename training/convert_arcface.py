@@ -54,7 +54,11 @@ def _state_dict_from_pth(src):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not any(isinstance(v, torch.Tensor) for v in obj.values()):
         raise SystemExit(f"{src}: not a state dict of tensors (save backbone.state_dict(), not the module)")
-    return {k: v.detach().float().numpy() for k, v in obj.items() if isinstance(v, torch.Tensor)}, 127.5, 127.5
+    sd = {k: v.detach().float().numpy() for k, v in obj.items() if isinstance(v, torch.Tensor)}
+    for prefix in ("module.", "backbone."):  # DataParallel and some exports prefix every key
+        if sd and all(k.startswith(prefix) for k in sd):
+            sd = {k[len(prefix):]: v for k, v in sd.items()}
+    return sd, 127.5, 127.5
 
 
 class _OnnxGraph:
