@@ -124,6 +124,7 @@ extension FaceMeshConfig: ValidatedConfig {
         try r.require(roi.rotationKeypoints.count == 2 && roi.rotationKeypoints.allSatisfy { (0...31).contains($0) },
                       "roi.rotation_keypoints", roi.rotationKeypoints, "must name two detection keypoints")
         try r.positive("roi.scale", Double(roi.scale), below: 100)
+        try r.require(roi.squareLong, "roi.square_long", roi.squareLong, "only square regions (square_long: true) are supported")
         try r.finite("roi.target_angle_degrees", Double(roi.targetAngleDegrees))
         try r.require(presenceThreshold.isFinite && (0...1).contains(presenceThreshold), "presence_threshold",
                       Double(presenceThreshold), "must lie in 0...1")

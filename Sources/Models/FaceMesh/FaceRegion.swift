@@ -24,7 +24,7 @@ public struct FaceRegion: Equatable, Sendable {
         let start = detection.keypoints[options.rotationKeypoints[0]], end = detection.keypoints[options.rotationKeypoints[1]]
         let target = options.targetAngleDegrees * .pi / 180
         rotation = FaceRegion.normalized(target - atan2(-(end.y - start.y), end.x - start.x))
-        side = (options.squareLong ? max(box.width, box.height) : box.width) * options.scale
+        side = max(box.width, box.height) * options.scale  // square_long (the config insists)
         centerX = box.centerX
         centerY = box.centerY
     }
