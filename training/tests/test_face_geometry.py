@@ -33,6 +33,7 @@ import blazeface_reference  # noqa: E402
 import convert_arcface  # noqa: E402
 import convert_face_mesh  # noqa: E402
 import face_mesh_reference  # noqa: E402
+import make_face_geometry_fixtures  # noqa: E402  (training/fixtures, on the path through conftest.py)
 import tflite_numpy  # noqa: E402
 from photoverse_train.identity.arcface import IResNet, load_arcface  # noqa: E402
 from test_blazeface_mediapipe import _mediapipe  # noqa: E402
@@ -44,8 +45,6 @@ FACES = ROOT / "Tests" / "Fixtures" / "faces"
 
 
 def _tflite():
-    import make_face_geometry_fixtures
-
     return make_face_geometry_fixtures.mediapipe_tflite()
 
 
