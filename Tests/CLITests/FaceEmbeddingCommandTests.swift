@@ -18,10 +18,10 @@ final class FaceEmbeddingCommandTests: XCTestCase {
                                                "--aligned-out", crop.path], in: dir)
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout, out.path + "\n")
-        XCTAssertTrue(result.stderr.contains("grace_hopper.jpg: 1 face · points from the face mesh · 16-d"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("grace_hopper.jpg: 1 face · points from the face mesh · 64-d"), result.stderr)
         let file = try SafetensorsFile(url: out)
         let embedding = try file.tensor("embedding")
-        XCTAssertEqual(embedding.shape, [1, 16])
+        XCTAssertEqual(embedding.shape, [1, 64])
         XCTAssertEqual(embedding.scalars.reduce(0) { $0 + $1 * $1 }, 1, accuracy: 1e-5)
         XCTAssertGreaterThan(try file.tensor("norm").scalars[0], 0)
         // PyTorch's embedding of insightface's own crop of the same face (cv2 norm_crop).
@@ -35,6 +35,34 @@ final class FaceEmbeddingCommandTests: XCTestCase {
         XCTAssertEqual(again.status, 1)
         XCTAssertTrue(again.stderr.contains("hopper.safetensors: already exists"), again.stderr)
         XCTAssertEqual(try SafetensorsFile(url: out).tensor("embedding").scalars, embedding.scalars)
+    }
+
+    /// The file feeds `generate --face-embedding` (IP-Adapter FaceID; its tiny fixture takes 64
+    /// values, as the tiny ArcFace gives): the run goes through and the face changes the result.
+    func testTheEmbeddingDrivesIPAdapterFaceID() throws {
+        let dir = Fixtures.temporaryDirectory("cli-face-embedding-faceid")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let embedding = dir.appendingPathComponent("hopper.safetensors")
+        let made = try PhotoverseBinary.run(["face-embedding", "--arcface", arcface, photo, "-o", embedding.path], in: dir)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let variants = Fixtures.url("ip-adapter-variants")
+        let noise = dir.appendingPathComponent("noise.safetensors")
+        try SafetensorsWriter.write(["latents": try SafetensorsFile(url: variants.appendingPathComponent("faceid-golden.safetensors")).tensor("noise")],
+                                    to: noise)
+        func generate(_ face: String, _ name: String) throws -> Tensor {
+            let latents = dir.appendingPathComponent("\(name)-latents.safetensors")
+            let result = try PhotoverseBinary.run(["generate", "--model", Fixtures.url("tiny-sd").path,
+                                                   "--adapter", variants.appendingPathComponent("faceid.safetensors").path,
+                                                   "--face-embedding", face, "--prompt", "a photo of a person", "--steps", "2",
+                                                   "--scheduler", "ddim", "--noise", noise.path, "--latents-out", latents.path,
+                                                   "--out", dir.appendingPathComponent("\(name).png").path], in: dir)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return try SafetensorsFile(url: latents).tensor("latents")
+        }
+        let ours = try generate(embedding.path, "hopper")
+        let theirs = try generate(variants.appendingPathComponent("face_embedding.safetensors").path, "fixture")
+        XCTAssertTrue(ours.isAllFinite)
+        XCTAssertGreaterThan(ours.maxAbsDifference(theirs), 1e-3, "another face, another image")
     }
 
     func testWithoutTheMeshTheDetectorKeypointsAreUsed() throws {

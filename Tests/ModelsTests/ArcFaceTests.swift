@@ -7,7 +7,7 @@ import XCTest
 
 /// ArcFace (insightface's IResNet) and its five-point alignment against insightface's own
 /// recipe, on fixtures by training/fixtures/make_face_geometry_fixtures.py:
-/// - a tiny random IResNet (layers 2/1/2/1, widths 8/16/16/32, 16-d) converted from a .pth by
+/// - a tiny random IResNet (layers 2/1/2/1, widths 8/16/16/16, 64-d) converted from a .pth by
 ///   training/convert_arcface.py, against PyTorch and against onnxruntime running the same
 ///   weights exported to ONNX;
 /// - norm_crop on Grace Hopper's portrait: skimage's Umeyama estimate and cv2.warpAffine.
@@ -22,10 +22,10 @@ final class ArcFaceTests: XCTestCase {
     func testTinyIResNetMatchesPyTorchAndOnnxRuntime() throws {
         let arcface = try ArcFace(folder: Self.folder)
         XCTAssertEqual(arcface.config.layers, [2, 1, 2, 1])
-        XCTAssertEqual(arcface.config.widths, [8, 16, 16, 32])
+        XCTAssertEqual(arcface.config.widths, [8, 16, 16, 16])
         let golden = try SafetensorsFile(url: Fixtures.url("face-geometry/arcface_golden.safetensors"))
         let output = arcface.network(try golden.tensor("input"))
-        XCTAssertEqual(output.shape, [1, 16])
+        XCTAssertEqual(output.shape, [1, 64])
         for reference in ["embedding", "embedding_onnxruntime"] {
             let expected = try golden.tensor(reference)
             let scale = max(1, expected.scalars.map(abs).max()!)

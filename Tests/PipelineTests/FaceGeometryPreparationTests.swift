@@ -79,7 +79,7 @@ final class FaceGeometryPreparationTests: XCTestCase {
         let found = try embedder.embed(image, file: "grace_hopper.jpg")
         XCTAssertEqual(found.pointsSource, "face mesh")
         XCTAssertEqual(found.faceCount, 1)
-        XCTAssertEqual(found.values.count, 16)
+        XCTAssertEqual(found.values.count, 64)
         XCTAssertEqual(found.values.reduce(0) { $0 + $1 * $1 }, 1, accuracy: 1e-5)
         // The same face, points and crop as the fixture's norm_crop: the embedding agrees with
         // PyTorch's on the cv2 crop up to the crops' grey-level differences.
