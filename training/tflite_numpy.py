@@ -2,7 +2,7 @@
 
 An oracle that does not share code or layout with the converted PyTorch model: if the
 converter mis-transposes a kernel or drops a skip connection, the two disagree. Only the
-ops MediaPipe's BlazeFace uses are implemented; any other op is refused by name.
+ops MediaPipe's BlazeFace and face mesh use are implemented; any other op is refused by name.
 """
 
 import numpy as np
@@ -76,6 +76,9 @@ def run(model: TFLiteModel, image: np.ndarray) -> dict:
             out = _activation(args[0] + args[1], o["activation"])
         elif op.op == "RELU":
             out = np.maximum(args[0], 0)
+        elif op.op == "PRELU":
+            x, alpha = args  # alpha [1, 1, C]: one slope per channel
+            out = np.where(x >= 0, x, x * alpha)
         elif op.op == "RESHAPE":
             out = args[0].reshape(model.tensor(op.outputs[0]).shape)
         elif op.op == "CONCATENATION":

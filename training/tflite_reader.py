@@ -24,7 +24,7 @@ TENSOR_TYPES = {0: np.float32, 1: np.float16, 2: np.int32, 3: np.uint8, 4: np.in
 BUILTIN_OPS = {0: "ADD", 1: "AVERAGE_POOL_2D", 2: "CONCATENATION", 3: "CONV_2D", 4: "DEPTHWISE_CONV_2D",
                6: "DEQUANTIZE", 9: "FULLY_CONNECTED", 14: "LOGISTIC", 17: "MAX_POOL_2D", 18: "MUL",
                19: "RELU", 21: "RELU6", 22: "RESHAPE", 23: "RESIZE_BILINEAR", 34: "PAD", 41: "SUB",
-               49: "SPLIT", 53: "CAST", 67: "TRANSPOSE_CONV", 83: "PACK", 97: "RESIZE_NEAREST_NEIGHBOR",
+               49: "SPLIT", 53: "CAST", 54: "PRELU", 67: "TRANSPOSE_CONV", 83: "PACK", 97: "RESIZE_NEAREST_NEIGHBOR",
                98: "LEAKY_RELU", 117: "HARD_SWISH", 118: "IF", 119: "WHILE", 120: "NON_MAX_SUPPRESSION_V4"}
 
 # Builtin option tables: field order of schema.fbs, as (name, struct format or None for enum byte).

@@ -26,7 +26,11 @@ final class ReferencePreparationTests: XCTestCase {
     }
 
     func testAstronautFaceCroppedAndMasked() throws {
-        let reference = try ReferencePreparation.prepare(file: photo("astronaut.png"), outputSize: 224)
+        // Without the face mesh: the upright crop and the ellipse (FaceGeometryPreparationTests
+        // cover the mesh's levelled crop and outline mask).
+        var upright = ReferencePreparation.Options()
+        upright.useFaceMesh = false
+        let reference = try ReferencePreparation.prepare(file: photo("astronaut.png"), outputSize: 224, options: upright)
         XCTAssertEqual(reference.faceCount, 1)
         XCTAssertEqual(reference.summary, "1 face · crop 1.3x")
         let face = try XCTUnwrap(reference.faceBox)
@@ -69,7 +73,7 @@ final class ReferencePreparationTests: XCTestCase {
         let reference = try ReferencePreparation.prepare(file: photo("two_faces.png"), outputSize: 64)
         XCTAssertEqual(reference.faceCount, 2)
         XCTAssertEqual(reference.detections.count, 2)
-        XCTAssertEqual(reference.summary, "2 faces, largest used · crop 1.3x")
+        XCTAssertEqual(reference.summary, "2 faces, largest used · crop 1.3x · outline mask")
         let face = try XCTUnwrap(reference.faceBox)
         XCTAssertLessThan(face.centerX, 180, "the larger face is the left one")
         XCTAssertEqual(face.width, 107, accuracy: 3)

@@ -15,11 +15,17 @@ public enum FaceDetectorLocator {
 
     /// The folders tried, in order.
     public static func candidates() -> [URL] {
+        candidates(folderName: FaceDetector.folderName, environmentVariable: environmentVariable)
+    }
+
+    /// `$environmentVariable` alone when set; else `Models/folderName` under the working
+    /// directory, under the executable's folder and its ancestors, and under the checkout.
+    static func candidates(folderName: String, environmentVariable: String) -> [URL] {
         var found: [URL] = []
         if let path = ProcessInfo.processInfo.environment[environmentVariable], !path.isEmpty {
             return [URL(fileURLWithPath: path, isDirectory: true)]
         }
-        let relative = "Models/\(FaceDetector.folderName)"
+        let relative = "Models/\(folderName)"
         found.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(relative))
         var folder = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<4 {

@@ -16,6 +16,11 @@ public struct PreparedReference: Equatable, Sendable {
     public let detections: [FaceDetection]
     /// The mask applied to `image`, or nil when none was.
     public let mask: ReferenceMask?
+    /// The face mesh's landmarks of the face used (auto with Models/face-mesh only), in
+    /// source pixels; they gave the mask's outline and the crop's rotation.
+    public let landmarks: FaceLandmarks?
+    /// How far the crop was turned to level the eyes, radians clockwise on screen (0: not turned).
+    public let rotation: Float
     /// One line for the UI and the CLI: "1 face · crop 1.3x", "2 faces, largest used · crop 1.3x",
     /// "crop 10,20,200,200", "whole image".
     public let summary: String

@@ -1,8 +1,9 @@
 import Formats
 
-/// A soft elliptical foreground mask for a square face crop (1 = keep, 0 = background).
+/// A soft foreground mask for a square face crop (1 = keep, 0 = background): the face mesh's
+/// outline when the mesh is available (`outline`), else a fixed ellipse (`ellipse`).
 ///
-/// Not a segmenter: it assumes what `CropMode.auto` produces, the face centred and filling
+/// The ellipse is not a segmenter: it assumes what `CropMode.auto` produces, the face centred and filling
 /// 1/1.3 of the crop. The kept ellipse is centred, `keepWidth` x `keepHeight` of the side
 /// (the face box is 0.77 of it: cheeks and chin stay, the corners and the background at the
 /// sides go). Outside it the mask falls to 0 with a smoothstep over `feather` of the
@@ -44,6 +45,42 @@ public struct ReferenceMask: Equatable, Sendable {
         }
         return ReferenceMask(width: width, height: height, values: values)
     }
+
+    /// The face outline (the mesh's FACEMESH_FACE_OVAL polygon, in this crop's pixel
+    /// coordinates, pixel centres at +0.5): 1 inside, falling to 0 with a smoothstep over
+    /// `outlineFeather` of the side outside it, so the jaw and forehead edge stay soft.
+    public static func outline(_ polygon: [SIMD2<Float>], width: Int, height: Int) -> ReferenceMask {
+        precondition(polygon.count >= 3, "an outline needs three or more points")
+        let feather = max(outlineFeather * Float(max(width, height)), 1e-3)
+        var values = [Float](repeating: 0, count: width * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let p = SIMD2<Float>(Float(x) + 0.5, Float(y) + 0.5)
+                var inside = false, nearest = Float.infinity
+                var j = polygon.count - 1
+                for i in 0..<polygon.count {
+                    let a = polygon[i], b = polygon[j]
+                    // Even-odd rule: count crossings of the ray to the right of p.
+                    if (a.y > p.y) != (b.y > p.y), p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x { inside.toggle() }
+                    let edge = b - a, length = (edge * edge).sum()
+                    let t = length > 0 ? min(max(((p - a) * edge).sum() / length, 0), 1) : 0
+                    let d = p - (a + t * edge)
+                    nearest = min(nearest, (d * d).sum())
+                    j = i
+                }
+                if inside {
+                    values[y * width + x] = 1
+                } else {
+                    let t = min(nearest.squareRoot() / feather, 1)
+                    values[y * width + x] = 1 - t * t * (3 - 2 * t)
+                }
+            }
+        }
+        return ReferenceMask(width: width, height: height, values: values)
+    }
+
+    /// The outline mask's soft edge, as a fraction of the crop's side (about the ellipse's 7%).
+    public static let outlineFeather: Float = 0.06
 
     /// `image` blended towards `background` where the mask is below 1 (rounded to bytes).
     public func apply(to image: RGBImage, background: RGBColor = backgroundColor) -> RGBImage {

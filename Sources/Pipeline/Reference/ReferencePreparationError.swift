@@ -10,6 +10,8 @@ public enum ReferencePreparationError: Error, Equatable, CustomStringConvertible
     case noFace(file: String)
     case faceTooSmall(file: String, width: Int, height: Int, minimum: Int)
     case detectorUnavailable(String)
+    case meshUnavailable(String)
+    case noFaceForEmbedding(file: String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,11 @@ public enum ReferencePreparationError: Error, Equatable, CustomStringConvertible
                 + "use a larger photo of the face, or force it with --crop x,y,w,h"
         case let .detectorUnavailable(reason):
             return "face detector unavailable: \(reason); use --crop none or --crop x,y,w,h to skip detection"
+        case let .meshUnavailable(reason):
+            return "face mesh unavailable: \(reason); remove Models/face-mesh or set PHOTOVERSE_FACE_MESH=none to use the elliptical mask"
+        case let .noFaceForEmbedding(file):
+            return "\(file): no face found to embed (the detector needs a face of at least about a tenth of the photo); "
+                + "crop the photo closer to the face"
         }
     }
 

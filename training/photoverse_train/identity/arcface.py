@@ -55,22 +55,24 @@ class IBasicBlock(nn.Module):
 
 
 class IResNet(nn.Module):
-    def __init__(self, layers=DEPTHS["r50"], num_features: int = 512, input_size: int = 112, dropout: float = 0.0):
+    def __init__(self, layers=DEPTHS["r50"], num_features: int = 512, input_size: int = 112, dropout: float = 0.0,
+                 widths=WIDTHS):
         super().__init__()
         self.layers_per_stage = tuple(int(n) for n in layers)
+        self.widths = tuple(int(w) for w in widths)  # insightface's 64..512; narrower for test fixtures
         self.input_size = int(input_size)
-        self.conv1 = _conv(3, WIDTHS[0], 3)
-        self.bn1 = nn.BatchNorm2d(WIDTHS[0], eps=1e-5)
-        self.prelu = nn.PReLU(WIDTHS[0])
-        cin = WIDTHS[0]
-        for i, (c, n) in enumerate(zip(WIDTHS, self.layers_per_stage)):
+        self.conv1 = _conv(3, self.widths[0], 3)
+        self.bn1 = nn.BatchNorm2d(self.widths[0], eps=1e-5)
+        self.prelu = nn.PReLU(self.widths[0])
+        cin = self.widths[0]
+        for i, (c, n) in enumerate(zip(self.widths, self.layers_per_stage)):
             setattr(self, f"layer{i + 1}", nn.Sequential(*[IBasicBlock(cin if j == 0 else c, c, 2 if j == 0 else 1)
                                                            for j in range(n)]))
             cin = c
-        self.bn2 = nn.BatchNorm2d(WIDTHS[-1], eps=1e-5)
+        self.bn2 = nn.BatchNorm2d(self.widths[-1], eps=1e-5)
         self.dropout = nn.Dropout(dropout)
         side = self.input_size // 16
-        self.fc = nn.Linear(WIDTHS[-1] * side * side, num_features)
+        self.fc = nn.Linear(self.widths[-1] * side * side, num_features)
         self.features = nn.BatchNorm1d(num_features, eps=1e-5)
 
     def forward(self, x):
@@ -118,8 +120,8 @@ def read_state_dict(path) -> dict:
     if path.suffix.lower() in (".pth", ".pt", ".pkl", ".bin", ".ckpt"):
         _fail(path, f"a pickle is never loaded here; {CONVERT_HINT}")
     if path.suffix.lower() == ".onnx":
-        _fail(path, "an ONNX graph, not weights this trainer reads; use the PyTorch backbone (arcface_torch) and "
-              + CONVERT_HINT)
+        _fail(path, "an ONNX graph, not weights this trainer reads; convert it once: "
+              "python training/convert_arcface.py FILE.onnx FILE.safetensors")
     if not path.is_file():
         _fail(path, "no such file (identity.weights)")
     from safetensors import SafetensorError
@@ -146,6 +148,14 @@ def infer_layers(sd: dict, path) -> tuple:
     return tuple(layers)
 
 
+def infer_widths(sd: dict) -> tuple:
+    """The stage widths from the first block of each layer (insightface's are 64, 128, 256, 512)."""
+    key = "layer{}.0.conv1.weight"
+    if all(key.format(i) in sd and sd[key.format(i)].dim() == 4 for i in range(1, 5)):
+        return tuple(int(sd[key.format(i)].shape[0]) for i in range(1, 5))
+    return WIDTHS
+
+
 def load_arcface(path, input_size: int = 112, enlarge: float = 1.3) -> ArcFaceIdentity:
     """IResNet weights from a safetensors file -> a frozen ArcFaceIdentity in eval mode (float32)."""
     path = Path(path)
@@ -153,14 +163,15 @@ def load_arcface(path, input_size: int = 112, enlarge: float = 1.3) -> ArcFaceId
     if "fc.weight" not in sd:
         _fail(path, "missing key fc.weight (not an insightface IResNet state dict)")
     layers = infer_layers(sd, path)
+    widths = infer_widths(sd)
     fc = sd["fc.weight"]
     if fc.dim() != 2:
         _fail(path, f"key fc.weight has shape {tuple(fc.shape)}, expected (features, 512 * side * side)")
     side = int(input_size) // 16
-    if input_size % 16 or fc.shape[1] != WIDTHS[-1] * side * side:
-        _fail(path, f"key fc.weight has shape {tuple(fc.shape)}: its input {fc.shape[1]} is not 512 x {side} x {side} "
+    if input_size % 16 or fc.shape[1] != widths[-1] * side * side:
+        _fail(path, f"key fc.weight has shape {tuple(fc.shape)}: its input {fc.shape[1]} is not {widths[-1]} x {side} x {side} "
               f"(identity.input_size {input_size})")
-    net = IResNet(layers, int(fc.shape[0]), int(input_size))
+    net = IResNet(layers, int(fc.shape[0]), int(input_size), widths=widths)
     expected = net.state_dict()
     for k, v in expected.items():
         if k not in sd:
