@@ -24,6 +24,9 @@ public final class GenerationPipeline {
     let componentsFolder: URL
     /// An adapter loaded for a request (`IdentitySettings.adapter`), not the model's own.
     var loadedAdapterPath: String?
+    /// The tiny autoencoder (TAESD) the front end handed in, and its folder (`useTinyAutoencoder`).
+    public internal(set) var tinyAutoencoder: AutoencoderTiny?
+    public internal(set) var tinyAutoencoderFolder: URL?
 
     public init(modelFolder url: URL) throws {
         origin = url
@@ -147,6 +150,7 @@ public final class GenerationPipeline {
             throw ModelError.invalidInput("noise has shape \(noise.shape), expected \(latentShape) for \(request.width)x\(request.height)")
         }
         let plan = try conditioningPlan(request)
+        let previewMaker = try previewMaker(request.preview, width: request.width, height: request.height)
         var latents = initLatents.map { scheduler.addNoise(original: $0, noise: noise, stepIndex: startIndex) }
             ?? noise * scheduler.initNoiseSigma
         let start = Date()
@@ -170,24 +174,12 @@ public final class GenerationPipeline {
             }
             let event = StepProgress(step: index - startIndex + 1, total: total,
                                      elapsed: Date().timeIntervalSince(start), latents: latents,
-                                     predictedClean: stepped.predOriginalSample, previewMaker: previewMaker(width: request.width,
-                                                                                                              height: request.height))
+                                     predictedClean: stepped.predOriginalSample, previewMaker: previewMaker)
             stepsDone(event.step, total)
             if !progress(event) || stop?.isRaised == true { throw GenerationCancelled(step: event.step, total: total) }
         }
-        let decoded = try vae.decode(latents / vae.config.scalingFactor, stop: stop)
-        let image = decoded.map { min(max($0 / 2 + 0.5, 0), 1) }
+        let image = try decodeFinal(latents, with: request.decoder, stop: stop)
         return GenerationResult(latents: latents, image: image)
-    }
-
-    /// Decoding x₀ with the model's own VAE shows the real picture; it is worth it per step
-    /// only when the VAE is small and the image too (PhotoVerse-mini: milliseconds). SD1.5's
-    /// decoder (512 wide, seconds per decode) gets the latent projection.
-    func previewMaker(width: Int, height: Int) -> (Tensor) -> Tensor {
-        let widest = vae.config.blockOutChannels.max() ?? 0
-        guard widest <= 128, width * height <= 256 * 256 else { return { LatentPreview.project($0) } }
-        let vae = self.vae
-        return { latents in vae.decode(latents / vae.config.scalingFactor).map { min(max($0 / 2 + 0.5, 0), 1) } }
     }
 
     struct ConditioningPlan {

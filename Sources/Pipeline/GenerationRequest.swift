@@ -29,6 +29,11 @@ public struct GenerationRequest: Codable, Equatable, Sendable {
     /// so that a result names its model; the front end decides which model to load.
     public var model: String?
     public var configFolder: String?
+    /// The final decode (the model's VAE, or TAESD) and each step's preview; `taesd` names the
+    /// TAESD folder used (recorded like `model`: the front end locates and loads it).
+    public var decoder: FinalDecoder = .full
+    public var preview: PreviewDecoder = .auto
+    public var taesd: String?
 
     public init(prompt: String) { self.prompt = prompt }
 

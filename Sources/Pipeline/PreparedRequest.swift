@@ -21,6 +21,9 @@ public struct PreparedRequest {
     public var strength: Double = 0.75
     /// Reference faces and PhotoVerse's knobs; nil for plain text-to-image.
     public var personalization: Personalization?
+    /// The final decode and the step previews (`taesd` needs the pipeline's TAESD).
+    public var decoder: FinalDecoder = .full
+    public var preview: PreviewDecoder = .auto
     /// What preparing the request found worth telling (a reference's face box, an unused `S*`).
     public var notes: [String] = []
 

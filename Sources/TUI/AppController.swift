@@ -184,7 +184,7 @@ public final class AppController {
             run?.step = step
             run?.total = total
             run?.elapsed = elapsed
-            livePreview = ShownImage(image: preview, version: ImageVersion.next())
+            if let preview { livePreview = ShownImage(image: preview, version: ImageVersion.next()) }
         case .runFinished(let id, let url, let image, let record, let seconds):
             if let cell = sweep?.cell(ofJob: id) {
                 sweep?.images[cell] = ShownImage(image: image, version: ImageVersion.next())

@@ -9,7 +9,8 @@ public enum EngineEvent {
     case modelLoaded(LoadedModel)
     case modelFailed(String)
     case runStarted(id: Int, seed: UInt64)
-    case runProgress(id: Int, step: Int, total: Int, elapsed: Double, preview: RGBImage)
+    /// `preview` is nil when the request asks for none (`PreviewDecoder.none`).
+    case runProgress(id: Int, step: Int, total: Int, elapsed: Double, preview: RGBImage?)
     case runFinished(id: Int, url: URL, image: RGBImage, record: GenerationRequest, seconds: Double)
     case runCancelled(id: Int)
     case runFailed(id: Int, message: String)

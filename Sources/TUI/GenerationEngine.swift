@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import Models
 import Pipeline
 
 /// Runs the pipeline on its own serial Dispatch queue, one job after another, and reports
@@ -34,6 +35,10 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
             let started = Date()
             do {
                 let pipeline = try GenerationPipeline(modelFolder: modelFolder)
+                // The folder's TAESD draws the previews (a broken one is reported, not skipped).
+                if let taesd = ModelFolder.tinyAutoencoderFolder(in: modelFolder) {
+                    try pipeline.useTinyAutoencoder(folder: taesd)
+                }
                 self.pipeline = pipeline
                 let summary = ModelFolderSummary(folder: modelFolder)
                 let metadata = pipeline.identity?.adapter.metadata
@@ -141,7 +146,7 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
             let request = self.request(for: job, modelHasIdentity: pipeline.identity != nil)
             let result = try pipeline.generate(request, stop: stop) { [self] progress in
                 mailbox.post(.runProgress(id: job.id, step: progress.step, total: progress.total, elapsed: progress.elapsed,
-                                          preview: RGBImage(tensor: progress.preview, range: .zeroToOne)))
+                                          preview: progress.preview.map { RGBImage(tensor: $0, range: .zeroToOne) }))
                 return true
             }
             let image = RGBImage(tensor: result.image, range: .zeroToOne)

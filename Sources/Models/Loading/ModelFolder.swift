@@ -107,6 +107,12 @@ public struct ModelFolder {
         return nil
     }
 
+    /// The folder's own TAESD (`taesd/` with a config.json), if it has one.
+    public static func tinyAutoencoderFolder(in folder: URL) -> URL? {
+        let url = folder.appendingPathComponent(AutoencoderTiny.folderName, isDirectory: true)
+        return FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) ? url : nil
+    }
+
     /// The PhotoVerse adapter file shipped in the folder, if any.
     public var adapterFile: URL? {
         let file = url.appendingPathComponent(Self.adapterFileName)
