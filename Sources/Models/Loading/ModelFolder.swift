@@ -47,7 +47,8 @@ public struct ModelFolder {
     /// formats are refused, never loaded.
     public func weights(of name: String) throws -> SafetensorsWeightSource {
         let folder = component(name)
-        let files = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
+        // A linked component folder (taesd -> ../shared-taesd) is listed through its link.
+        let files = (try? FileManager.default.contentsOfDirectory(at: folder.resolvingSymlinksInPath(), includingPropertiesForKeys: nil)) ?? []
         let safetensors = files.filter { $0.pathExtension == "safetensors" }.sorted { $0.path < $1.path }
         guard !safetensors.isEmpty else {
             if let pickled = files.first(where: { ["bin", "ckpt", "pt", "pth"].contains($0.pathExtension) }) {
