@@ -173,7 +173,8 @@ public final class AppController {
                 }
                 wasFreshConfig = false
             }
-            say("model \(loaded.name) ready" + (loaded.hasIdentity ? "" : " (no PhotoVerse adapter: plain text-to-image)"))
+            say("model \(loaded.name) ready" + (loaded.hasIdentity ? "" : " (no PhotoVerse adapter: plain text-to-image)")
+                + (loaded.hasTinyAutoencoder ? "; previews through its TAESD" : ""))
         case .modelFailed(let text):
             model = .failed(text)
             fail(text)

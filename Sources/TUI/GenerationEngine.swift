@@ -45,7 +45,8 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
                 mailbox.post(.modelLoaded(LoadedModel(name: summary.name, hasIdentity: pipeline.identity != nil,
                                                       nativeSize: summary.nativeSize,
                                                       loadSeconds: Date().timeIntervalSince(started),
-                                                      examplePrompt: metadata?.examplePrompt, domain: metadata?.domain)))
+                                                      examplePrompt: metadata?.examplePrompt, domain: metadata?.domain,
+                                                      hasTinyAutoencoder: pipeline.tinyAutoencoder != nil)))
             } catch {
                 loadFailure = "cannot load the model: \(error)"
                 mailbox.post(.modelFailed(loadFailure!))
@@ -143,7 +144,11 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
         trace?.mark("run-start")
         let started = Date()
         do {
-            let request = self.request(for: job, modelHasIdentity: pipeline.identity != nil)
+            var request = self.request(for: job, modelHasIdentity: pipeline.identity != nil)
+            // The TAESD decoder where the folder has one (a loaded setting may ask for it elsewhere),
+            // and the record names it.
+            if pipeline.tinyAutoencoder == nil, request.decoder == .taesd { request.decoder = .full }
+            if request.decoder == .taesd { request.taesd = pipeline.tinyAutoencoderFolder?.path }
             let result = try pipeline.generate(request, stop: stop) { [self] progress in
                 mailbox.post(.runProgress(id: job.id, step: progress.step, total: progress.total, elapsed: progress.elapsed,
                                           preview: progress.preview.map { RGBImage(tensor: $0, range: .zeroToOne) }))

@@ -55,6 +55,8 @@ final class TinyAutoencoderEngineTests: XCTestCase {
             return nil
         }
         XCTAssertEqual(previews.map(\.width), [64, 64, 64], "\(withTAESD)")
+        guard case .modelLoaded(let loaded) = withTAESD.first else { return XCTFail("model first: \(withTAESD)") }
+        XCTAssertTrue(loaded.hasTinyAutoencoder)
         XCTAssertTrue(withTAESD.contains { if case .runFinished = $0 { return true }; return false }, "\(withTAESD)")
 
         let bare = try model(taesd: nil, in: dir.appendingPathComponent("bare"))
@@ -62,6 +64,28 @@ final class TinyAutoencoderEngineTests: XCTestCase {
         let failure = without.compactMap { event -> String? in if case .runFailed(1, let message) = event { return message }; return nil }
         XCTAssertEqual(failure.count, 1, "\(without)")
         XCTAssertTrue(failure.first?.hasPrefix("--preview taesd: no TAESD is loaded") ?? false, "\(failure)")
+        guard case .modelLoaded(let bareModel) = without.first else { return XCTFail("model first: \(without)") }
+        XCTAssertFalse(bareModel.hasTinyAutoencoder)
+    }
+
+    /// A record asking for the TAESD decoder (a CLI result reloaded) uses the folder's TAESD and
+    /// names it; on a folder without one it falls back to the VAE rather than failing.
+    func testTheDecoderSettingUsesTheFoldersTAESD() throws {
+        let dir = Fixtures.temporaryDirectory("engine-taesd")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func record(_ model: URL, _ out: URL) throws -> GenerationRequest {
+            let got = events(model: model, request: { $0.decoder = .taesd }, out: out)
+            let files = got.compactMap { event -> URL? in if case .runFinished(_, let url, _, _, _) = event { return url }; return nil }
+            XCTAssertEqual(files.count, 1, "\(got)")
+            return try GenerationRequest.load(from: try XCTUnwrap(files.first))
+        }
+        let withTAESD = try record(Fixtures.url("tiny-sd"), dir.appendingPathComponent("a"))
+        XCTAssertEqual(withTAESD.decoder, .taesd)
+        XCTAssertEqual(withTAESD.taesd.map { URL(fileURLWithPath: $0).lastPathComponent }, "taesd")
+        let bare = try model(taesd: nil, in: dir.appendingPathComponent("bare"))
+        let without = try record(bare, dir.appendingPathComponent("b"))
+        XCTAssertEqual(without.decoder, .full)
+        XCTAssertNil(without.taesd)
     }
 
     func testPreviewNoneSendsNoPicture() throws {
