@@ -79,4 +79,22 @@ final class TinyAutoencoderCommandTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue((try PNGCodec.readText(out)["photoverse"] ?? "").contains("tiny-taesd"))
     }
+
+    /// `inspect` checks a model folder's taesd/ like its other parts.
+    func testInspectChecksTheFoldersTAESD() throws {
+        let ok = try PhotoverseBinary.run(["inspect", Fixtures.url("tiny-sd").path], in: dir)
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertTrue(ok.stdout.contains("taesd: AutoencoderTiny (TAESD): width 8, 4 latent channels, factor 8, scale 1.0"), ok.stdout)
+        let model = try modelWithoutTAESD()
+        let taesd = model.appendingPathComponent("taesd")
+        try FileManager.default.createDirectory(at: taesd, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Fixtures.url("tiny-taesd/config.json"), to: taesd.appendingPathComponent("config.json"))
+        let file = try SafetensorsFile(url: Fixtures.url("tiny-taesd/diffusion_pytorch_model.safetensors"))
+        var tensors: [String: Tensor] = [:]
+        for name in file.tensorNames where name != "encoder.layers.0.bias" { tensors[name] = try file.tensor(name) }
+        try SafetensorsWriter.write(tensors, to: taesd.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+        let bad = try PhotoverseBinary.run(["inspect", model.path], in: dir)
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stdout.contains("missing encoder.layers.0.bias [8]"), bad.stdout)
+    }
 }
