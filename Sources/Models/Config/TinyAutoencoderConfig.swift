@@ -38,9 +38,13 @@ public struct TinyAutoencoderConfig: Decodable, Equatable {
         }
     }
 
-    /// Pixels per latent along each side of a decode (8 for TAESD).
+    /// Pixels per latent along each side of a decode (8 for TAESD); Int.max when it overflows
+    /// (only an unvalidated config can: validation bounds the factor and the levels).
     public var upscale: Int {
-        (0..<max(decoderBlockOutChannels.count - 1, 0)).reduce(1) { product, _ in product * upsamplingScalingFactor }
+        (0..<max(decoderBlockOutChannels.count - 1, 0)).reduce(1) { product, _ in
+            let (next, overflow) = product.multipliedReportingOverflow(by: upsamplingScalingFactor)
+            return overflow ? Int.max : next
+        }
     }
 
     /// Pixels per latent of an encode: every level after the first halves the size.
