@@ -57,7 +57,8 @@ struct GenerateCommand: ParsableCommand {
             throw UserFacingError("--preview-dir with --preview none: there would be nothing to write")
         }
         let pipeline = try Self.loadPipeline(for: request)
-        try TinyAutoencoderLocation.attach(to: pipeline, for: &request, wantsPreviews: previewDir != nil)
+        try TinyAutoencoderLocation.attach(to: pipeline, for: &request, wantsPreviews: previewDir != nil,
+                                          named: self.request.taesd)
         // A fresh request takes the model's own size.
         let nativeSize = pipeline.unet.config.sampleSize * pipeline.vae.config.downscale
         if self.request.load == nil {

@@ -10,17 +10,18 @@ extension PreviewDecoder: ExpressibleByArgument {}
 /// Where a run's TAESD comes from: --taesd FOLDER (or the one a loaded record names), else the
 /// model folder's own taesd/. Located here, once, and handed to the pipeline.
 enum TinyAutoencoderLocation {
-    /// Loads the TAESD into `pipeline` when the request can use it: as the final decoder, for
-    /// the previews it asks for, or because a folder was named. The request then records the
-    /// folder. Asking for TAESD where there is none is left to the pipeline's one-line refusal.
-    static func attach(to pipeline: GenerationPipeline, for request: inout GenerationRequest, wantsPreviews: Bool) throws {
+    /// Loads the TAESD into `pipeline` when the request can use it (as the final decoder, or for
+    /// the previews it asks for), or when `--taesd` names one (checked even if unused). The record
+    /// names the folder when it decoded the image, and only then (a preview-only TAESD is not
+    /// needed to rerun it). Asking for TAESD where there is none is the pipeline's one-line refusal.
+    static func attach(to pipeline: GenerationPipeline, for request: inout GenerationRequest, wantsPreviews: Bool,
+                       named: String?) throws {
         let uses = request.decoder == .taesd || request.preview == .taesd || (wantsPreviews && request.preview == .auto)
-        guard uses || request.taesd != nil else { return }
-        let folder = request.taesd.map { URL(fileURLWithPath: $0, isDirectory: true) }
-            ?? ModelFolder.tinyAutoencoderFolder(in: modelFolder(of: request))
-        guard let folder else { return }
-        try pipeline.useTinyAutoencoder(folder: folder)
-        request.taesd = folder.path
+        let path = uses ? request.taesd : named
+        let folder = path.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? (uses ? ModelFolder.tinyAutoencoderFolder(in: modelFolder(of: request)) : nil)
+        if let folder { try pipeline.useTinyAutoencoder(folder: folder) }
+        request.taesd = request.decoder == .taesd ? folder?.path : nil
     }
 
     /// The folder whose taesd/ counts: the model folder, or a single file's config folder.

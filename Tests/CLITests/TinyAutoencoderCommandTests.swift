@@ -80,6 +80,36 @@ final class TinyAutoencoderCommandTests: XCTestCase {
         XCTAssertTrue((try PNGCodec.readText(out)["photoverse"] ?? "").contains("tiny-taesd"))
     }
 
+    /// Previews alone (the VAE decodes the image) leave the record without a TAESD folder: a rerun
+    /// does not need one. A --taesd given but unused is still checked.
+    func testAPreviewOnlyTAESDIsNotRecorded() throws {
+        let out = dir.appendingPathComponent("vae.png")
+        let run = try PhotoverseBinary.run(["generate", "--model", Fixtures.url("tiny-sd").path, "--prompt", "a fox", "--steps", "2",
+                                            "--preview-dir", dir.appendingPathComponent("previews").path, "--out", out.path], in: dir)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("previews").path).sorted(),
+                       ["step-1.png", "step-2.png"])
+        let record = try PNGCodec.readText(out)["photoverse"] ?? ""
+        XCTAssertTrue(record.contains("\"decoder\":\"full\""), record)
+        XCTAssertFalse(record.contains("\"taesd\":"), record)
+        let unused = try PhotoverseBinary.run(["generate", "--model", Fixtures.url("tiny-sd").path, "--prompt", "a fox", "--steps", "2",
+                                               "--taesd", dir.appendingPathComponent("nowhere").path], in: dir)
+        XCTAssertEqual(unused.status, 1)
+        XCTAssertTrue(unused.stderr.contains("nowhere: no such TAESD folder"), unused.stderr)
+    }
+
+    /// `sweep` shares the request options: every cell decoded by TAESD, and its record says so.
+    func testSweepCellsDecodeThroughTAESD() throws {
+        let cells = dir.appendingPathComponent("sweep")
+        let run = try PhotoverseBinary.run(["sweep", "--model", Fixtures.url("tiny-sd").path, "--prompt", "a fox", "--steps", "2",
+                                            "--decoder", "taesd", "--x", "seed=1,2", "--out-dir", cells.path], in: dir)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        for cell in ["x1-y1.png", "x2-y1.png"] {
+            let record = try PNGCodec.readText(cells.appendingPathComponent(cell))["photoverse"] ?? ""
+            XCTAssertTrue(record.contains("\"decoder\":\"taesd\""), "\(cell): \(record)")
+        }
+    }
+
     /// `inspect` checks a model folder's taesd/ like its other parts.
     func testInspectChecksTheFoldersTAESD() throws {
         let ok = try PhotoverseBinary.run(["inspect", Fixtures.url("tiny-sd").path], in: dir)
