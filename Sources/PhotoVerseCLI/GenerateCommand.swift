@@ -90,7 +90,9 @@ struct GenerateCommand: ParsableCommand {
             progress.finish()
             if let previewFailure { throw previewFailure }
             let signal = InterruptWatch.received
-            FileHandle.standardError.write(Data("photoverse generate: \(stopped) (\(InterruptWatch.signalName(signal))); nothing written\n".utf8))
+            // The previews of the steps done stay (each a whole file); the image is not written.
+            let kept = previews.map { "; the previews so far are in \($0.folder.path.terminalSafe); no image written" } ?? "; nothing written"
+            FileHandle.standardError.write(Data("photoverse generate: \(stopped) (\(InterruptWatch.signalName(signal)))\(kept)\n".utf8))
             InterruptWatch.die(of: signal)
         }
         progress.finish()
