@@ -39,13 +39,15 @@ struct TinyDecoder {
         for layer in layers {
             switch layer {
             case .conv(let conv): h = conv(h)
-            case .activation(let activation): h = activation(h)
+            case .activation(let activation): h = TinyAutoencoderBlock.activated(h, activation)   // after a conv: fresh
             case .block(let block): h = block(h)
             case .upsample(let factor): h = h.upsampleNearest(height: factor * h.shape[2], width: factor * h.shape[3])
             }
             try stop?.check()
         }
-        // TAESD's [0, 1] image to diffusers' [-1, 1].
-        return h.map { $0 * 2 - 1 }
+        // TAESD's [0, 1] image to diffusers' [-1, 1], in the last convolution's fresh output.
+        let values = h.data
+        Parallel.forRanges(h.count) { range in for i in range { values[i] = values[i] * 2 - 1 } }
+        return h
     }
 }
