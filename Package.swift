@@ -50,7 +50,7 @@ let package = Package(
 
         // Layer 7: front ends (terminal output: sixel images, ncurses).
         .target(name: "Terminal", dependencies: ["CSixel", "CNcursesw", "Formats"], swiftSettings: optimisedInDebug),
-        .target(name: "TUI", dependencies: ["Terminal", "Pipeline", "Formats", "Sampling", "CNcursesw"],
+        .target(name: "TUI", dependencies: ["Terminal", "Pipeline", "Models", "Formats", "Sampling", "CNcursesw"],
                 swiftSettings: optimisedInDebug),
         .executableTarget(name: "PhotoVerseCLI", dependencies: [
             "TensorCore", "Formats", "Tokenizer", "Models", "Sampling", "Pipeline", "TUI",

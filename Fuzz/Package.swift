@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["Models", "Sampling", "Tokenizer", "Formats", "TensorCore"],
                 path: "Engine/Pipeline"),
         .target(name: "Terminal", dependencies: ["CSixel", "CNcursesw", "Formats"], path: "Engine/Terminal"),
-        .target(name: "TUI", dependencies: ["Terminal", "Pipeline", "Formats", "Sampling", "CNcursesw"], path: "Engine/TUI"),
+        .target(name: "TUI", dependencies: ["Terminal", "Pipeline", "Models", "Formats", "Sampling", "CNcursesw"], path: "Engine/TUI"),
 
         // libFuzzer's driver, called from each target's top-level code (see FuzzDriver.h), and
         // what every fuzz target checks about an error: one clear, terminal-safe line.

@@ -7,11 +7,11 @@ import TensorCore
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure engine speed: gemm, conv, or a full-size SD1.5 unet, vae, text pass.",
+        abstract: "Measure engine speed: gemm, conv, or a full-size SD1.5 unet, vae, taesd, text pass.",
         discussion: "Compare against PyTorch with training/bench/bench_torch.py, run in the same session.")
 
     enum Subject: String, ExpressibleByArgument, CaseIterable {
-        case gemm, conv, unet, vae, text
+        case gemm, conv, unet, vae, taesd, text
     }
 
     @Argument(help: "What to measure: \(Subject.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -23,7 +23,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Batch size (conv and unet; 2 is a guided SD step).")
     var batch: Int = 2
 
-    @Option(help: "Image size in pixels for unet and vae (latents are 1/8).")
+    @Option(help: "Image size in pixels for unet, vae and taesd (latents are 1/8).")
     var size: Int = 512
 
     @Flag(help: "conv: time the im2col + GEMM path instead of Winograd F(4x4, 3x3).")
@@ -40,6 +40,7 @@ struct BenchCommand: ParsableCommand {
         case .conv: benchConv()
         case .unet: try benchUNet()
         case .vae: try benchVAE()
+        case .taesd: try benchTAESD()
         case .text: try benchText()
         }
     }
@@ -84,6 +85,14 @@ struct BenchCommand: ParsableCommand {
         let latents = Tensor.seededUniform(shape: [1, 4, size / 8, size / 8], seed: 8)
         let seconds = Stopwatch.median(repeats: repeats) { _ = vae.decode(latents) }
         report("SD1.5 vae decode \(size)x\(size)", seconds: seconds, flops: nil)
+    }
+
+    /// One TAESD decode (madebyollin/taesd's config, random weights): SD1.5 latents to pixels.
+    private func benchTAESD() throws {
+        let tiny = try AutoencoderTiny(config: .taesd, weights: WeightLoader(randomSeed: 4).root)
+        let latents = Tensor.seededUniform(shape: [1, 4, size / 8, size / 8], seed: 9)
+        let seconds = Stopwatch.median(repeats: repeats) { _ = try! tiny.decode(latents) }
+        report("TAESD decode \(size)x\(size)", seconds: seconds, flops: nil)
     }
 
     /// One SD1.5 text-encoder pass (batch 2, 77 tokens) with random weights.

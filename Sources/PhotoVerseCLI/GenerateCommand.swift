@@ -22,6 +22,7 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var request: RequestOptions
     @Option(help: "Write the final latents (tensor 'latents') to this safetensors file.") var latentsOut: String?
     @Option(help: "Output PNG (never overwritten; default: a new numbered file in ./out).") var out: String?
+    @Option(help: "Write each step's preview of the predicted image (see --preview) as DIR/step-NN.png (DIR must not exist).") var previewDir: String?
 
     func run() throws {
         do {
@@ -50,25 +51,49 @@ struct GenerateCommand: ParsableCommand {
         if let latentsOut, FileManager.default.fileExists(atPath: latentsOut) {
             throw UserFacingError("\(latentsOut): already exists; choose another --latents-out")
         }
+        if let previewDir, FileManager.default.fileExists(atPath: previewDir) {
+            throw UserFacingError("\(previewDir): already exists; choose another --preview-dir (previews are never overwritten)")
+        }
+        if previewDir != nil, request.preview == .none {
+            throw UserFacingError("--preview-dir with --preview none: there would be nothing to write")
+        }
         let pipeline = try Self.loadPipeline(for: request)
+        try TinyAutoencoderLocation.attach(to: pipeline, for: &request, wantsPreviews: previewDir != nil,
+                                          named: self.request.taesd)
         // A fresh request takes the model's own size.
         let nativeSize = pipeline.unet.config.sampleSize * pipeline.vae.config.downscale
         if self.request.load == nil {
             request.width = self.request.width ?? nativeSize
             request.height = self.request.height ?? nativeSize
         }
-        let prepared = try pipeline.prepare(request)
+        var prepared = try pipeline.prepare(request)
         for note in prepared.notes { FileHandle.standardError.write(Data("\(note)\n".utf8)) }
+        // Without --preview-dir nothing reads the previews: none are drawn.
+        if previewDir == nil { prepared.preview = .none }
+        let previews = try previewDir.map { try PreviewWriter(creating: $0) }
         let progress = ProgressReporter()
         InterruptWatch.install()
         let stop = StopFlag(poll: { InterruptWatch.received != 0 })
         let result: GenerationResult
+        var previewFailure: Error?
         do {
-            result = try pipeline.generate(prepared, stop: stop) { progress.report($0); return true }
+            result = try pipeline.generate(prepared, stop: stop) { step in
+                progress.report(step)
+                do {
+                    try previews?.write(step)
+                } catch {
+                    previewFailure = error
+                    return false
+                }
+                return true
+            }
         } catch let stopped as GenerationCancelled {
             progress.finish()
+            if let previewFailure { throw previewFailure }
             let signal = InterruptWatch.received
-            FileHandle.standardError.write(Data("photoverse generate: \(stopped) (\(InterruptWatch.signalName(signal))); nothing written\n".utf8))
+            // The previews of the steps done stay (each a whole file); the image is not written.
+            let kept = previews.map { "; the previews so far are in \($0.folder.path.terminalSafe); no image written" } ?? "; nothing written"
+            FileHandle.standardError.write(Data("photoverse generate: \(stopped) (\(InterruptWatch.signalName(signal)))\(kept)\n".utf8))
             InterruptWatch.die(of: signal)
         }
         progress.finish()

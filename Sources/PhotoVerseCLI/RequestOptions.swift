@@ -38,6 +38,11 @@ struct RequestOptions: ParsableArguments {
     @Option(help: "IP-Adapter FaceID / FaceID-Plus: the face's ArcFace embedding (.npy or .safetensors, [512] or [1, 512], insightface's normed_embedding).") var faceEmbedding: String?
     @Option(help: "IP-Adapter FaceID-Plus-v2: turn the shortcut on with this scale (default: off, plain FaceID-Plus).") var shortcutScale: Float?
 
+    // Decoding: TAESD, the tiny autoencoder.
+    @Option(help: "Final decode: full (the model's VAE) or taesd (the tiny autoencoder: far less work, a little softer; default full).") var decoder: FinalDecoder?
+    @Option(help: "Step previews (generate --preview-dir, the TUI): auto (TAESD if there is one, else the VAE if small, else the latent projection), taesd, latent, vae, none (default auto).") var preview: PreviewDecoder?
+    @Option(help: "TAESD folder (diffusers AutoencoderTiny: config.json + diffusion_pytorch_model.safetensors; default: the model folder's taesd/).") var taesd: String?
+
     /// The request these options describe: --load's, or a fresh one, with every option given applied.
     func edited() throws -> GenerationRequest {
         var request: GenerationRequest
@@ -67,6 +72,9 @@ struct RequestOptions: ParsableArguments {
         if let initImage { request.initImage = initImage }
         if let strength { request.strength = strength }
         if !loras.isEmpty { request.loras = try loras.map(LoRAChoice.init(argument:)) }
+        if let decoder { request.decoder = decoder }
+        if let preview { request.preview = preview }
+        if let taesd { request.taesd = taesd }
         // A fresh img2img run without --strength uses diffusers' default.
         if load == nil, initImage != nil, strength == nil { request.strength = 0.75 }
         let modelURL = URL(fileURLWithPath: modelPath)

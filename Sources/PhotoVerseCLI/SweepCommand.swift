@@ -35,6 +35,7 @@ struct SweepCommand: ParsableCommand {
         try base.validateFiles()
         let folder = try Self.makeFolder(outDir)
         let pipeline = try GenerateCommand.loadPipeline(for: base)
+        try TinyAutoencoderLocation.attach(to: pipeline, for: &base, wantsPreviews: false, named: request.taesd)
         if request.load == nil {
             let native = pipeline.unet.config.sampleSize * pipeline.vae.config.downscale
             base.width = request.width ?? native

@@ -27,6 +27,9 @@ public final class GenerationPipeline {
     /// LoRA files read for earlier requests, by path, with the size and date they had: a run
     /// with other scales reuses them (the scales apply at run time, see `LayerDeltas`).
     var loraFiles: [String: (file: LoRAFile, stamp: FileStamp)] = [:]
+    /// The tiny autoencoder (TAESD) the front end handed in, and its folder (`useTinyAutoencoder`).
+    public internal(set) var tinyAutoencoder: AutoencoderTiny?
+    public internal(set) var tinyAutoencoderFolder: URL?
 
     public init(modelFolder url: URL) throws {
         origin = url
@@ -151,6 +154,7 @@ public final class GenerationPipeline {
         }
         let deltas = LoRAFile.deltas(request.loras)
         let plan = try conditioningPlan(request, lora: TextEncoderLoRA(request.loras, deltas: deltas.textEncoder))
+        let previewMaker = try previewMaker(request.preview, width: request.width, height: request.height)
         var latents = initLatents.map { scheduler.addNoise(original: $0, noise: noise, stepIndex: startIndex) }
             ?? noise * scheduler.initNoiseSigma
         let start = Date()
@@ -174,24 +178,12 @@ public final class GenerationPipeline {
             }
             let event = StepProgress(step: index - startIndex + 1, total: total,
                                      elapsed: Date().timeIntervalSince(start), latents: latents,
-                                     predictedClean: stepped.predOriginalSample, previewMaker: previewMaker(width: request.width,
-                                                                                                              height: request.height))
+                                     predictedClean: stepped.predOriginalSample, previewMaker: previewMaker)
             stepsDone(event.step, total)
             if !progress(event) || stop?.isRaised == true { throw GenerationCancelled(step: event.step, total: total) }
         }
-        let decoded = try vae.decode(latents / vae.config.scalingFactor, stop: stop)
-        let image = decoded.map { min(max($0 / 2 + 0.5, 0), 1) }
+        let image = try decodeFinal(latents, with: request.decoder, stop: stop)
         return GenerationResult(latents: latents, image: image)
-    }
-
-    /// Decoding x₀ with the model's own VAE shows the real picture; it is worth it per step
-    /// only when the VAE is small and the image too (PhotoVerse-mini: milliseconds). SD1.5's
-    /// decoder (512 wide, seconds per decode) gets the latent projection.
-    func previewMaker(width: Int, height: Int) -> (Tensor) -> Tensor {
-        let widest = vae.config.blockOutChannels.max() ?? 0
-        guard widest <= 128, width * height <= 256 * 256 else { return { LatentPreview.project($0) } }
-        let vae = self.vae
-        return { latents in vae.decode(latents / vae.config.scalingFactor).map { min(max($0 / 2 + 0.5, 0), 1) } }
     }
 
     struct ConditioningPlan {

@@ -10,16 +10,17 @@ public struct StepProgress {
     /// `latents` look like noise for most of a run; x₀ shows the picture from the first steps.
     public let predictedClean: Tensor
 
-    /// Draws the preview of x₀ (see `preview`), as the pipeline chose for the model.
-    let previewMaker: (Tensor) -> Tensor
+    /// Draws the preview of x₀ (see `preview`), as the request's `PreviewDecoder` chose; nil for none.
+    let previewMaker: ((Tensor) -> Tensor)?
 
-    /// An RGB preview [1, 3, h, w] in [0, 1] of x₀: decoded by the model's VAE when that is
-    /// cheap (a small VAE at a small size, e.g. PhotoVerse-mini), else the latent projection
-    /// at latent resolution. Computed only when asked for (the CLI never asks).
-    public var preview: Tensor { previewMaker(predictedClean) }
+    /// An RGB preview [1, 3, h, w] in [0, 1] of x₀: through TAESD when the pipeline has one, by
+    /// the model's VAE when that is cheap (a small VAE at a small size, e.g. PhotoVerse-mini), or
+    /// the latent projection at latent resolution, as the request asked (`PreviewDecoder`); nil
+    /// when it asked for none. Computed only when read (the CLI reads it only for --preview-dir).
+    public var preview: Tensor? { previewMaker?(predictedClean) }
 
     public init(step: Int, total: Int, elapsed: Double, latents: Tensor, predictedClean: Tensor,
-                previewMaker: @escaping (Tensor) -> Tensor = { LatentPreview.project($0) }) {
+                previewMaker: ((Tensor) -> Tensor)? = { LatentPreview.project($0) }) {
         self.step = step
         self.total = total
         self.elapsed = elapsed

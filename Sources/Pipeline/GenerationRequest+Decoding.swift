@@ -6,7 +6,7 @@ import Sampling
 extension GenerationRequest {
     enum CodingKeys: String, CodingKey {
         case prompt, negativePrompt, steps, guidance, sampler, seed, width, height, noiseFile, initImage, strength
-        case identity, model, configFolder, loras
+        case identity, model, configFolder, loras, decoder, preview, taesd
     }
 
     enum LegacyKeys: String, CodingKey {
@@ -31,6 +31,9 @@ extension GenerationRequest {
         if model == "" { model = nil }
         configFolder = try c.decodeIfPresent(String.self, forKey: .configFolder)
         loras = try c.decodeIfPresent([LoRAChoice].self, forKey: .loras) ?? []
+        self.decoder = try c.decodeIfPresent(FinalDecoder.self, forKey: .decoder) ?? self.decoder
+        preview = try c.decodeIfPresent(PreviewDecoder.self, forKey: .preview) ?? preview
+        taesd = try c.decodeIfPresent(String.self, forKey: .taesd)
         if let identity = try c.decodeIfPresent(IdentitySettings.self, forKey: .identity) {
             self.identity = identity
         } else {

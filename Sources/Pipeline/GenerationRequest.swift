@@ -31,6 +31,11 @@ public struct GenerationRequest: Codable, Equatable, Sendable {
     public var configFolder: String?
     /// LoRA files (kohya or diffusers/peft layout), each at its own scale, in order.
     public var loras: [LoRAChoice] = []
+    /// The final decode (the model's VAE, or TAESD) and each step's preview; `taesd` names the
+    /// TAESD folder used (recorded like `model`: the front end locates and loads it).
+    public var decoder: FinalDecoder = .full
+    public var preview: PreviewDecoder = .auto
+    public var taesd: String?
 
     public init(prompt: String) { self.prompt = prompt }
 

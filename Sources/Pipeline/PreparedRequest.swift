@@ -24,6 +24,9 @@ public struct PreparedRequest {
     public var personalization: Personalization?
     /// LoRA files read and checked against the model, each with the request's scale.
     public var loras: [(file: LoRAFile, scale: Float)] = []
+    /// The final decode and the step previews (`taesd` needs the pipeline's TAESD).
+    public var decoder: FinalDecoder = .full
+    public var preview: PreviewDecoder = .auto
     /// What preparing the request found worth telling (a reference's face box, an unused `S*`).
     public var notes: [String] = []
 

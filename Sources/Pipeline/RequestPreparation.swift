@@ -20,6 +20,9 @@ extension GenerationPipeline {
         prepared.seed = request.seed
         prepared.width = request.width
         prepared.height = request.height
+        prepared.decoder = request.decoder
+        prepared.preview = request.preview
+        try checkDecoders(decoder: request.decoder, preview: request.preview)
         if let file = request.noiseFile {
             let noise = try SafetensorsFile(url: URL(fileURLWithPath: file)).tensor("latents")
             guard noise.isAllFinite else {

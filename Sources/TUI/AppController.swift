@@ -180,7 +180,8 @@ public final class AppController {
                 }
                 wasFreshConfig = false
             }
-            say("model \(loaded.name) ready" + (loaded.hasIdentity ? "" : " (no PhotoVerse adapter: plain text-to-image)"))
+            say("model \(loaded.name) ready" + (loaded.hasIdentity ? "" : " (no PhotoVerse adapter: plain text-to-image)")
+                + (loaded.hasTinyAutoencoder ? "; previews through its TAESD" : ""))
         case .modelFailed(let text):
             model = .failed(text)
             fail(text)
@@ -191,7 +192,7 @@ public final class AppController {
             run?.step = step
             run?.total = total
             run?.elapsed = elapsed
-            livePreview = ShownImage(image: preview, version: ImageVersion.next())
+            if let preview { livePreview = ShownImage(image: preview, version: ImageVersion.next()) }
         case .runFinished(let id, let url, let image, let record, let seconds):
             if let cell = sweep?.cell(ofJob: id) {
                 sweep?.images[cell] = ShownImage(image: image, version: ImageVersion.next())

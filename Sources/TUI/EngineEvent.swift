@@ -9,7 +9,8 @@ public enum EngineEvent {
     case modelLoaded(LoadedModel)
     case modelFailed(String)
     case runStarted(id: Int, seed: UInt64)
-    case runProgress(id: Int, step: Int, total: Int, elapsed: Double, preview: RGBImage)
+    /// `preview` is nil when the request asks for none (`PreviewDecoder.none`).
+    case runProgress(id: Int, step: Int, total: Int, elapsed: Double, preview: RGBImage?)
     case runFinished(id: Int, url: URL, image: RGBImage, record: GenerationRequest, seconds: Double)
     case runCancelled(id: Int)
     case runFailed(id: Int, message: String)
@@ -25,14 +26,17 @@ public struct LoadedModel: Equatable, Sendable {
     /// From the adapter's metadata: a prompt in the model's own words, and what it knows ("drawn faces").
     public var examplePrompt: String?
     public var domain: String?
+    /// The folder has a TAESD (taesd/), loaded for previews and the TAESD decoder.
+    public var hasTinyAutoencoder: Bool
 
     public init(name: String, hasIdentity: Bool, nativeSize: Int, loadSeconds: Double,
-                examplePrompt: String? = nil, domain: String? = nil) {
+                examplePrompt: String? = nil, domain: String? = nil, hasTinyAutoencoder: Bool = false) {
         self.name = name
         self.hasIdentity = hasIdentity
         self.nativeSize = nativeSize
         self.loadSeconds = loadSeconds
         self.examplePrompt = examplePrompt
         self.domain = domain
+        self.hasTinyAutoencoder = hasTinyAutoencoder
     }
 }

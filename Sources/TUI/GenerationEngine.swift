@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import Models
 import Pipeline
 
 /// Runs the pipeline on its own serial Dispatch queue, one job after another, and reports
@@ -34,13 +35,18 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
             let started = Date()
             do {
                 let pipeline = try GenerationPipeline(modelFolder: modelFolder)
+                // The folder's TAESD draws the previews (a broken one is reported, not skipped).
+                if let taesd = ModelFolder.tinyAutoencoderFolder(in: modelFolder) {
+                    try pipeline.useTinyAutoencoder(folder: taesd)
+                }
                 self.pipeline = pipeline
                 let summary = ModelFolderSummary(folder: modelFolder)
                 let metadata = pipeline.identity?.adapter.metadata
                 mailbox.post(.modelLoaded(LoadedModel(name: summary.name, hasIdentity: pipeline.identity != nil,
                                                       nativeSize: summary.nativeSize,
                                                       loadSeconds: Date().timeIntervalSince(started),
-                                                      examplePrompt: metadata?.examplePrompt, domain: metadata?.domain)))
+                                                      examplePrompt: metadata?.examplePrompt, domain: metadata?.domain,
+                                                      hasTinyAutoencoder: pipeline.tinyAutoencoder != nil)))
             } catch {
                 loadFailure = "cannot load the model: \(error)"
                 mailbox.post(.modelFailed(loadFailure!))
@@ -138,10 +144,14 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
         trace?.mark("run-start")
         let started = Date()
         do {
-            let request = self.request(for: job, modelHasIdentity: pipeline.identity != nil)
+            var request = self.request(for: job, modelHasIdentity: pipeline.identity != nil)
+            // The TAESD decoder where the folder has one (a loaded setting may ask for it elsewhere),
+            // and the record names it.
+            if pipeline.tinyAutoencoder == nil, request.decoder == .taesd { request.decoder = .full }
+            if request.decoder == .taesd { request.taesd = pipeline.tinyAutoencoderFolder?.path }
             let result = try pipeline.generate(request, stop: stop) { [self] progress in
                 mailbox.post(.runProgress(id: job.id, step: progress.step, total: progress.total, elapsed: progress.elapsed,
-                                          preview: RGBImage(tensor: progress.preview, range: .zeroToOne)))
+                                          preview: progress.preview.map { RGBImage(tensor: $0, range: .zeroToOne) }))
                 return true
             }
             let image = RGBImage(tensor: result.image, range: .zeroToOne)

@@ -90,6 +90,49 @@ final class BadInputCatalogueTests: XCTestCase {
         return copy.path
     }
 
+    /// The tiny model without its taesd/ (every other part linked), and TAESD folders whose config
+    /// has `changes` (the fixture's weights beside it).
+    func taesdCases(_ base: [String]) throws -> [Case] {
+        let bare = dir.appendingPathComponent("no-taesd")
+        try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
+        for part in ["model_index.json", "scheduler", "text_encoder", "tokenizer", "unet", "vae"] {
+            try FileManager.default.createSymbolicLink(at: bare.appendingPathComponent(part),
+                                                       withDestinationURL: URL(fileURLWithPath: model).appendingPathComponent(part).resolvingSymlinksInPath())
+        }
+        func taesd(_ name: String, _ changes: [String: Any]) throws -> String {
+            let folder = dir.appendingPathComponent(name), source = Fixtures.url("tiny-taesd")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: source.appendingPathComponent("diffusion_pytorch_model.safetensors"),
+                                             to: folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+            var object = try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("config.json"))) as! [String: Any]
+            for (key, value) in changes { object[key] = value }
+            try JSONSerialization.data(withJSONObject: object).write(to: folder.appendingPathComponent("config.json"))
+            return folder.path
+        }
+        let plain = ["generate", "--model", bare.path, "--prompt", "a fox", "--steps", "2"]
+        return [
+            Case(arguments: plain + ["--decoder", "taesd"], mentions: "--decoder taesd: no TAESD is loaded: the model folder has no taesd/"),
+            Case(arguments: plain + ["--preview", "taesd", "--preview-dir", path("previews")], mentions: "--preview taesd: no TAESD is loaded"),
+            Case(arguments: base + ["--decoder", "tiny"], mentions: "'tiny' is invalid for '--decoder", status: 64),
+            Case(arguments: base + ["--preview", "sixel"], mentions: "'sixel' is invalid for '--preview", status: 64),
+            Case(arguments: base + ["--decoder", "taesd", "--taesd", path("missing-taesd")], mentions: "missing-taesd: no such TAESD folder"),
+            Case(arguments: base + ["--decoder", "taesd", "--taesd", "\(model)/vae"],
+                 mentions: "vae/config.json: key '_class_name' = \"AutoencoderKL\": must be AutoencoderTiny"),
+            Case(arguments: base + ["--decoder", "taesd", "--taesd", try taesd("zero", ["latent_channels": 0])],
+                 mentions: "zero/config.json: key 'latent_channels' = 0"),
+            Case(arguments: base + ["--decoder", "taesd", "--taesd", try taesd("sd3", ["latent_channels": 16])],
+                 mentions: "sd3/config.json: TAESD latent_channels 16 does not match the model's 4"),
+            Case(arguments: base + ["--decoder", "taesd", "--taesd", try taesd("x4", ["upsampling_scaling_factor": 4])],
+                 mentions: "x4/config.json: this TAESD decodes 64 pixels per latent, the model's VAE 8"),
+            Case(arguments: base + ["--decoder", "taesd", "--taesd", try taesd("bilinear", ["upsample_fn": "bilinear"])],
+                 mentions: "bilinear/config.json: key 'upsample_fn' = \"bilinear\": must be nearest"),
+            Case(arguments: base + ["--decoder", "taesd", "--taesd", try taesd("widths", ["decoder_block_out_channels": [8, 8, 16, 8]])],
+                 mentions: "widths/config.json: key 'decoder_block_out_channels' = [8, 8, 16, 8]"),
+            Case(arguments: base + ["--preview-dir", model], mentions: "already exists; choose another --preview-dir"),
+            Case(arguments: base + ["--preview", "none", "--preview-dir", path("none")], mentions: "--preview-dir with --preview none"),
+        ]
+    }
+
     func testEveryBadInputIsOneClearLine() throws {
         let base = ["generate", "--model", model, "--prompt", "a fox", "--steps", "2"]
         let adapter = ["--adapter", golden.appendingPathComponent("adapter.safetensors").path, "--image-encoder", golden.path]
@@ -191,7 +234,7 @@ final class BadInputCatalogueTests: XCTestCase {
             Case(arguments: base + ["--latents-out", existing], mentions: "already exists"),
             Case(arguments: ["generate", "--load", plainPNG], mentions: "no PhotoVerse parameters in this PNG"),
             Case(arguments: ["generate", "--load", path("missing.png")], mentions: "missing.png"),
-        ]
+        ] + (try taesdCases(base))
         XCTAssertGreaterThanOrEqual(cases.count, 40)
         for item in cases {
             let run = try PhotoverseBinary.run(item.arguments, in: dir)

@@ -24,7 +24,8 @@ final class PersonalizedModelFolderTests: XCTestCase {
         XCTAssertNotNil(folder.adapterFile)
         XCTAssertEqual(folder.imageEncoderComponent, "image_encoder")
         let summaries = folder.inspect()
-        XCTAssertEqual(summaries.map(\.name), ["text_encoder", "tokenizer", "unet", "vae", "image_encoder", ModelFolder.adapterFileName])
+        XCTAssertEqual(summaries.map(\.name), ["text_encoder", "tokenizer", "unet", "vae", "image_encoder", "taesd",
+                                               ModelFolder.adapterFileName])
         for summary in summaries { XCTAssertEqual(summary.problems, [], summary.name) }
         let adapter = summaries.last!
         XCTAssertTrue(adapter.config.contains("branches text+image"), adapter.config)

@@ -223,7 +223,7 @@ final class PipelineBehaviourTests: XCTestCase {
         request.height = 64
         request.steps = 3
         var previews: [Tensor] = []
-        let result = try pipeline.generate(request) { previews.append($0.preview); return true }
+        let result = try pipeline.generate(request) { previews.append($0.preview!); return true }
         XCTAssertEqual(previews.count, 3)
         XCTAssertEqual(previews[0].shape, [1, 3, 64, 64])
         XCTAssertTrue(previews[0].scalars.allSatisfy { $0 >= 0 && $0 <= 1 })

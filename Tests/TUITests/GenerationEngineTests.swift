@@ -40,8 +40,8 @@ final class GenerationEngineTests: XCTestCase {
         guard case .modelLoaded(let model) = events.first else { return XCTFail("model first: \(events)") }
         XCTAssertFalse(model.hasIdentity)
         XCTAssertEqual(model.nativeSize, 64)
-        let steps = events.compactMap { event -> Int? in if case .runProgress(1, let step, 4, _, let preview) = event, preview.width == 64 { return step }; return nil }
-        XCTAssertEqual(steps, [1, 2, 3, 4], "a preview (x₀ decoded at 64x64 by the small VAE) at every step")
+        let steps = events.compactMap { event -> Int? in if case .runProgress(1, let step, 4, _, let preview) = event, preview?.width == 64 { return step }; return nil }
+        XCTAssertEqual(steps, [1, 2, 3, 4], "a preview (x₀ decoded at 64x64 by the folder's TAESD) at every step")
         let files = events.compactMap { event -> URL? in if case .runFinished(_, let url, _, _, _) = event { return url }; return nil }
         XCTAssertEqual(files.map(\.lastPathComponent), ["photoverse-0001.png", "photoverse-0002.png"], "never overwritten")
         XCTAssertEqual(try GenerationRequest.load(from: files[1]).seed, 2)

@@ -22,6 +22,8 @@ Tests/Fixtures (regenerate.py-style, one script run per family, ~5-20 s each on 
   mini-golden         make_mini_golden.py --out                every file (values), against Models/mini
   ip-adapter-variants make_ip_adapter_variants.py --out        every file (values): each IP-Adapter SD1.5
                                                                variant in both layouts, diffusers' goldens
+  tiny-taesd,         make_taesd_fixtures.py --out             weights and config (exact), taesd-golden
+  taesd-golden                                                 (values)
 
 "Values": safetensors with the same names, shapes, dtypes and metadata and every float within
 1e-4 of the tensor's largest magnitude (at least 1); JSON equal with the same relative slack on
@@ -233,6 +235,12 @@ def test_ip_adapter_variant_fixtures_regenerate(tmp_path):
 def test_lora_files_and_goldens_regenerate(tmp_path):
     _run("make_lora_fixtures.py", "--out", tmp_path / "lora-golden")
     assert _compare(tmp_path, ["lora-golden"]) == 6
+
+
+def test_taesd_fixtures_regenerate(tmp_path):
+    _run("make_taesd_fixtures.py", "--out", tmp_path)
+    assert _compare(tmp_path, ["tiny-taesd"], exact=True) == 2
+    assert _compare(tmp_path, ["taesd-golden"]) == 2
 
 
 def test_mini_goldens_regenerate_from_the_embedded_model(tmp_path):

@@ -47,7 +47,8 @@ public struct ModelFolder {
     /// formats are refused, never loaded.
     public func weights(of name: String) throws -> SafetensorsWeightSource {
         let folder = component(name)
-        let files = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
+        // A linked component folder (taesd -> ../shared-taesd) is listed through its link.
+        let files = (try? FileManager.default.contentsOfDirectory(at: folder.resolvingSymlinksInPath(), includingPropertiesForKeys: nil)) ?? []
         let safetensors = files.filter { $0.pathExtension == "safetensors" }.sorted { $0.path < $1.path }
         guard !safetensors.isEmpty else {
             if let pickled = files.first(where: { ["bin", "ckpt", "pt", "pth"].contains($0.pathExtension) }) {
@@ -105,6 +106,12 @@ public struct ModelFolder {
             return name
         }
         return nil
+    }
+
+    /// The folder's own TAESD (`taesd/` with a config.json), if it has one.
+    public static func tinyAutoencoderFolder(in folder: URL) -> URL? {
+        let url = folder.appendingPathComponent(AutoencoderTiny.folderName, isDirectory: true)
+        return FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) ? url : nil
     }
 
     /// The PhotoVerse adapter file shipped in the folder, if any.

@@ -78,6 +78,14 @@ extension ModelFolder {
                 return ("CLIP vision: \(c.numHiddenLayers) layers, width \(c.hiddenSize), \(c.imageSize)px, patch \(c.patchSize)", loader)
             })
         }
+        if Self.tinyAutoencoderFolder(in: url) != nil {
+            summaries.append(summarise(AutoencoderTiny.folderName) {
+                let c = try config(TinyAutoencoderConfig.self, of: AutoencoderTiny.folderName)
+                let loader = try checkingLoader(AutoencoderTiny.folderName)
+                _ = try AutoencoderTiny(config: c, weights: loader.root)
+                return ("AutoencoderTiny (TAESD): width \(c.decoderBlockOutChannels[0]), \(c.latentChannels) latent channels, factor \(c.upscale), scale \(c.scalingFactor)", loader)
+            })
+        }
         if let adapterFile {
             summaries.append(summarise(Self.adapterFileName) {
                 // Checked against the UNet built above from the folder's own weights (never a
