@@ -51,7 +51,8 @@ static inline void input_1d(const float d[6], float out[6]) {
 /* Input transform of one H x W plane (zero padding `pad`), for tiles [first, first + count) of
  * the plane's tilesY x tilesX grid (tile t covers input rows 4·ty − pad ... +5, columns alike):
  * V[k·strideK + j] = (B^T d B)[k] of tile first + j. `mode` 1 reads x·scale + shift (a
- * GroupNorm folded in), 2 also applies SiLU; 0 reads the plane as it is. */
+ * GroupNorm folded in), 2 also applies SiLU; 0 reads the plane as it is. Adding 4 reads an
+ * (H/2) x (W/2) plane upsampled 2x by nearest neighbour (H and W even) without making it. */
 static inline float prepared(float x, float scale, float shift, int mode) {
     if (mode == 0) return x;
     float v = x * scale + shift;
@@ -61,6 +62,8 @@ static inline float prepared(float x, float scale, float shift, int mode) {
 void pv_wino43_input(const float *plane, long H, long W, long pad, long tilesX,
                      long first, long count, float *V, long strideK,
                      float scale, float shift, int mode) {
+    const int norm = mode & 3, upsampled = (mode & 4) != 0;
+    const long sourceW = upsampled ? W / 2 : W;
     for (long j = 0; j < count; j++) {
         long t = first + j, ty = t / tilesX, tx = t % tilesX;
         long y0 = 4 * ty - pad, x0 = 4 * tx - pad;
@@ -70,7 +73,9 @@ void pv_wino43_input(const float *plane, long H, long W, long pad, long tilesX,
             for (int c = 0; c < 6; c++) {
                 long x = x0 + c;
                 /* Padding is zero after the normalisation, as in the unfused layers. */
-                d[r][c] = (y >= 0 && y < H && x >= 0 && x < W) ? prepared(plane[y * W + x], scale, shift, mode) : 0.0f;
+                if (y < 0 || y >= H || x < 0 || x >= W) { d[r][c] = 0.0f; continue; }
+                float value = upsampled ? plane[(y >> 1) * sourceW + (x >> 1)] : plane[y * W + x];
+                d[r][c] = prepared(value, scale, shift, norm);
             }
         }
         float rows[6][6];  /* B^T d, column by column */

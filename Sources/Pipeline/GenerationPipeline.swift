@@ -182,6 +182,8 @@ public final class GenerationPipeline {
             stepsDone(event.step, total)
             if !progress(event) || stop?.isRaised == true { throw GenerationCancelled(step: event.step, total: total) }
         }
+        // The UNet's widened-weight scratch (up to 118 MB for SD1.5) is not needed by the decode.
+        LayerWeight.releaseScratch()
         let image = try decodeFinal(latents, with: request.decoder, stop: stop)
         return GenerationResult(latents: latents, image: image)
     }

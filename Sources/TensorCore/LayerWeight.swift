@@ -93,6 +93,12 @@ public final class LayerWeight: @unchecked Sendable {
     }
 }
 
+extension LayerWeight {
+    /// Frees the scratch buffers kept for widening (the next product makes one again): for
+    /// the end of a phase whose large weights the next phase does not use.
+    public static func releaseScratch() { WideningScratch.shared.releaseFree() }
+}
+
 /// Scratch buffers for widened weights, reused across products: one per concurrent product
 /// (the engine's run and a reference being encoded may overlap), each as large as the largest
 /// weight it has held, so steady-state runs allocate nothing and fault no pages.
@@ -122,6 +128,12 @@ final class WideningScratch: @unchecked Sendable {
             // Too small: drop it for one of the size needed (largest-first keeps this rare).
         }
         return Buffer(capacity: count)
+    }
+
+    func releaseFree() {
+        lock.wait()
+        free.removeAll()
+        lock.signal()
     }
 
     func give(_ buffer: Buffer) {

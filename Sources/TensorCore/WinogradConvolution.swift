@@ -21,9 +21,13 @@ extension Tensor {
 
     /// `normalized`: per-(image, channel) scale and shift (N·C each, a GroupNorm's
     /// coefficients) applied to the input as it is read, then SiLU when `silu`.
+    /// `upsampled`: convolve this tensor upsampled 2x by nearest neighbour, read in place.
     func winogradConv3x3(weight: Tensor, bias: Tensor?, padding: Int, blockBudget: Int = Tensor.winogradBlockBudget,
-                         normalized: (scale: [Float], shift: [Float], silu: Bool)? = nil) -> Tensor {
-        let n = shape[0], cin = shape[1], h = shape[2], w = shape[3], cout = weight.shape[0]
+                         normalized: (scale: [Float], shift: [Float], silu: Bool)? = nil,
+                         upsampled: Bool = false) -> Tensor {
+        let factor = upsampled ? 2 : 1
+        let n = shape[0], cin = shape[1], h = factor * shape[2], w = factor * shape[3], cout = weight.shape[0]
+        let sourcePlane = shape[2] * shape[3]
         let oh = h + 2 * padding - 2, ow = w + 2 * padding - 2
         let tilesY = (oh + 3) / 4, tilesX = (ow + 3) / 4, tiles = tilesY * tilesX
         let out = Tensor(uninitializedShape: [n, cout, oh, ow])
@@ -41,16 +45,17 @@ extension Tensor {
         let v = inputs.pointer, m = products.pointer
         let biases = bias.map { UnsafePointer($0.data) }
         for image in 0..<n {
-            let source = UnsafePointer(data + image * cin * h * w)
+            let source = UnsafePointer(data + image * cin * sourcePlane)
             let target = out.data + image * cout * oh * ow
             var first = 0
             while first < tiles {
                 let count = min(block, tiles - first)
                 Parallel.forEach(cin, costPerItem: 36 * count) { c in
                     let plane = image * cin + c
-                    pv_wino43_input(source + c * h * w, h, w, padding, tilesX, first, count, v + c * count, cin * count,
+                    let norm: Int32 = normalized == nil ? 0 : (normalized!.silu ? 2 : 1)
+                    pv_wino43_input(source + c * sourcePlane, h, w, padding, tilesX, first, count, v + c * count, cin * count,
                                     normalized?.scale[plane] ?? 1, normalized?.shift[plane] ?? 0,
-                                    normalized == nil ? 0 : (normalized!.silu ? 2 : 1))
+                                    norm + (upsampled ? 4 : 0))
                 }
                 DispatchQueue.concurrentPerform(iterations: 36) { k in
                     BLAS.sgemm(m: cout, n: count, k: cin, a: u + k * pairs, lda: cin,
@@ -84,5 +89,19 @@ extension Tensor {
         }
         return groupNorm(groups: groups, weight: normWeight, bias: normBias, eps: eps, silu: true)
             .conv2d(weight: weight, bias: bias, padding: (padding, padding))
+    }
+
+    /// conv3x3(nearest-2x upsample of self), stride 1, as UNet and VAE up blocks compute it: on
+    /// the Winograd path the upsampled tensor (268 MB at the SD VAE's last upsample) is read in
+    /// place and never made. The same values as upsampling first.
+    public func upsampleNearest2xConv3x3(weight: Tensor, bias: Tensor?, padding: Int) -> Tensor {
+        precondition(rank == 4 && weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3 && weight.shape[1] == shape[1],
+                     "upsampleNearest2xConv3x3: input \(shape), weight \(weight.shape)")
+        let oh = 2 * shape[2] + 2 * padding - 2, ow = 2 * shape[3] + 2 * padding - 2
+        if Tensor.prefersWinograd(cin: shape[1], cout: weight.shape[0], outHeight: oh, outWidth: ow, kh: 3, kw: 3,
+                                  stride: (1, 1), padding: (padding, padding), groups: 1) {
+            return winogradConv3x3(weight: weight, bias: bias, padding: padding, upsampled: true)
+        }
+        return upsampleNearest2x().conv2d(weight: weight, bias: bias, padding: (padding, padding))
     }
 }

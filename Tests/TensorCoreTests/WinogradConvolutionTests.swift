@@ -85,3 +85,18 @@ final class NormSiLUConvolutionTests: XCTestCase {
         }
     }
 }
+
+/// Up blocks' conv3x3(upsample2x(x)) reading the low-resolution input in place gives the same
+/// values as upsampling first, on both paths.
+final class UpsampleConvolutionTests: XCTestCase {
+    func testFusedUpsampleIsBitIdentical() {
+        for (n, c, h, w, cout) in [(2, 16, 16, 17, 16), (1, 24, 19, 16, 20), (1, 16, 3, 3, 16)] {
+            let x = random([n, c, h, w], seed: UInt64(h * w))
+            let weight = random([cout, c, 3, 3], seed: 31, scale: 0.1), bias = random([cout], seed: 32)
+            let fused = x.upsampleNearest2xConv3x3(weight: weight, bias: bias, padding: 1)
+            let separate = x.upsampleNearest2x().conv2d(weight: weight, bias: bias, padding: (1, 1))
+            XCTAssertEqual(fused.shape, [n, cout, 2 * h, 2 * w])
+            XCTAssertEqual(fused.scalars, separate.scalars, "\(n)x\(c)x\(h)x\(w)")
+        }
+    }
+}

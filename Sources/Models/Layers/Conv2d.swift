@@ -46,4 +46,11 @@ public struct Conv2d {
                               weight: $0, bias: bias, padding: padding)
         }
     }
+
+    /// self(nearest-2x upsample of x) without making the upsampled tensor where the Winograd
+    /// path can read it in place (up blocks' pattern); a LoRA delta needs it, so then it is made.
+    public func afterUpsample2x(_ x: Tensor, _ deltas: LayerDeltas = .none) -> Tensor {
+        guard storedWeight.shape[2] == 3, stride == 1, deltas[path] == nil else { return self(x.upsampleNearest2x(), deltas) }
+        return storedWeight.withFloat32 { x.upsampleNearest2xConv3x3(weight: $0, bias: bias, padding: padding) }
+    }
 }

@@ -27,7 +27,7 @@ struct Upsample2D {
     }
 
     func callAsFunction(_ x: Tensor, to size: (height: Int, width: Int)? = nil, deltas: LayerDeltas = .none) -> Tensor {
-        guard let size else { return conv(x.upsampleNearest2x(), deltas) }
+        guard let size, size != (2 * x.shape[2], 2 * x.shape[3]) else { return conv.afterUpsample2x(x, deltas) }
         return conv(x.upsampleNearest(height: size.height, width: size.width), deltas)
     }
 }
