@@ -54,7 +54,13 @@ public final class DlibFaceScorer: FaceScorer, @unchecked Sendable {
 
     public func score(_ generated: [Float], _ reference: [Float]) -> IdentityScore {
         let distance = zip(generated, reference).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }.squareRoot()
-        let threshold = Double(network.config.distanceThreshold)
-        return IdentityScore(match: max(0, min(1, 1 - distance / (2 * threshold))), scorer: name, distance: distance)
+        return IdentityScore(match: Self.match(distance: distance, threshold: Double(network.config.distanceThreshold)),
+                             scorer: name, distance: distance)
+    }
+
+    /// The displayed figure: 1 − distance / (2 · threshold), clamped to 0...1, so dlib's own
+    /// same-person threshold (0.6) reads 0.5 and identical descriptors 1.
+    public static func match(distance: Double, threshold: Double) -> Double {
+        max(0, min(1, 1 - distance / (2 * threshold)))
     }
 }
