@@ -4,7 +4,8 @@ files are the user's download, not committed) and a built `photoverse`:
 
     python training/check_dlib_face.py --photoverse .build/debug/photoverse [--work /tmp/dlib-check]
 
-1. converts the wheel's .dat files with convert_dlib_face.py into WORK/dlib-face;
+1. converts the wheel's .dat files with convert_dlib_face.py into WORK/dlib-face and writes them
+   back with its inverse (byte for byte dlib's files);
 2. the converter + reference (dlib_face_reference.py) against dlib on every face dlib's frontal
    detector finds: landmarks, chips and descriptors;
 3. the Swift port (`photoverse face-match --json`) against dlib run in the SAME face rectangle
@@ -67,7 +68,16 @@ def main(argv=None) -> int:
     bf_model, bf_config = blaze.load(str(ROOT / "Models" / "face-detector"))
     ok = True
 
-    print("## reference vs dlib (dlib's frontal detector boxes)")
+    print("## the converter's inverse writes dlib's files back byte for byte")
+    for dat, reader, writer in ((resnet_dat, conv.read_resnet, lambda p, c, t: conv.write_resnet(p, c, t)),
+                                (landmarks_dat, conv.read_landmarks, lambda p, c, t: conv.write_landmarks(p, t))):
+        again = args.work / ("again-" + dat.name)
+        writer(again, *reader(dat))
+        same = again.read_bytes() == dat.read_bytes()
+        print(f"{dat.name}: {'identical' if same else 'DIFFERENT'} ({dat.stat().st_size:,} bytes)")
+        ok &= same
+
+    print("\n## reference vs dlib (dlib's frontal detector boxes)")
     for name in PHOTOS:
         image = np.array(Image.open(FACES / name).convert("RGB"))
         for rect in detector(image, 1):

@@ -219,20 +219,29 @@ def write_resnet(path: Path, config: dict, tensors: dict) -> None:
             raw.append(("avg_pool", {"size": 0, "stride": 1}))
         else:
             raw.append((op, layer))
-    # one version per add_layer (2) plus tags and skips (1): dlib only reads them back
-    tags = sum(2 if l["op"] == "residual_add" and l["shortcut_pool"] else 1
-               for l in config["layers"] if l["op"] == "residual_add")
-    for _ in range(len(raw)):
-        w.int(2)
-    for _ in range(tags):
-        w.int(1)
-    w.int(3)  # the add_layer holding the input layer
+    # the nesting, outermost first: one version per add_layer (2; 3 for the one on the input),
+    # add_tag_layer and add_skip_layer (1)
+    versions = []
+    for layer in reversed(config["layers"]):
+        op = layer["op"]
+        if op == "residual_add":
+            versions += [2, 2, 1, 1] if layer["shortcut_pool"] else [2]  # add_prev<avg_pool<skip<tag
+        elif op == "residual_start":
+            versions.append(1)
+        else:
+            versions.append(2)
+    versions[-1] = 3
+    for v in versions:
+        w.int(v)
     w.string("input_rgb_image_sized")
     for m in config["input"]["mean"]:
         w.float(m)
     w.int(config["input"]["size"])
     w.int(config["input"]["size"])
-    for op, layer in raw:
+    for index, (op, layer) in enumerate(raw):
+        # dlib disables the stored output of an affine or add_prev layer that a relu follows
+        # (it runs in place): the third flag of its tail
+        in_place = op in ("affine", "add_prev") and index + 1 < len(raw) and raw[index + 1][0] == "relu"
         if op == "conv":
             wt, b = tensors[f"{layer['key']}.weight"], tensors[f"{layer['key']}.bias"]
             w.string("con_4")
@@ -242,8 +251,8 @@ def write_resnet(path: Path, config: dict, tensors: dict) -> None:
                 w.int(int(v))
             w.alias_tensor(wt.shape)
             w.alias_tensor([1, wt.shape[0], 1, 1])
-            for v in (1, 1, 1, 0):
-                w.float(v)
+            for v in (1, 1, 1, 0):  # learning rate and weight decay multipliers (doubles)
+                w.float(v, digits=53)
         elif op == "affine":
             g, b = tensors[f"{layer['key']}.gamma"], tensors[f"{layer['key']}.beta"]
             w.string("affine_")
@@ -264,13 +273,13 @@ def write_resnet(path: Path, config: dict, tensors: dict) -> None:
             w.string("fc_2")
             w.int(wt.shape[0])
             w.int(wt.shape[1])
-            w.tensor(wt.T.reshape(-1), [wt.size, 1, 1, 1])
+            w.tensor(wt.T.reshape(-1), [wt.shape[1], wt.shape[0], 1, 1])
             w.alias_tensor([wt.shape[1], wt.shape[0], 1, 1])
-            w.alias_tensor([1, wt.shape[0], 1, 1])
+            w.alias_tensor([0, 0, 0, 0])  # no biases
             w.int(1)
-            for v in (1, 1, 1, 0):
-                w.float(v)
-        w.bool(True), w.bool(True), w.bool(False)
+            for v in (1, 1, 1, 0):  # learning rate and weight decay multipliers (doubles)
+                w.float(v, digits=53)
+        w.bool(True), w.bool(True), w.bool(in_place)
         for _ in range(3):
             w.tensor(None)
         if layer is raw[0][1]:

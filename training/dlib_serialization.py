@@ -58,7 +58,11 @@ class DlibReader:
 
     def expect(self, name: str) -> None:
         start = self.pos
-        found = self.string()
+        try:
+            found = self.string()
+        except ValueError:
+            self.pos = start
+            self.fail(f"expected '{name}': not a dlib file of that kind")
         if found != name:
             self.pos = start
             self.fail(f"expected '{name}', found '{found}'")
@@ -106,15 +110,20 @@ class DlibWriter:
         body = magnitude.to_bytes(max(1, (magnitude.bit_length() + 7) // 8), "little")
         self.parts.append(bytes([len(body) | (0x80 if neg else 0)]) + body)
 
-    def float(self, value: float) -> None:
-        # dlib's float_details: the shortest integer mantissa of the float32 value
-        m, e = math.frexp(float(np.float32(value)))
-        mantissa, exponent = int(m * (1 << 24)), e - 24
-        while mantissa and mantissa % 2 == 0:
-            mantissa //= 2
-            exponent += 1
+    def float(self, value: float, digits: int = 24) -> None:
+        """dlib's float_details: frexp's mantissa scaled to `digits` bits (24: a C++ float,
+        53: a double), whole zero low bytes shifted off."""
+        if digits == 24:
+            value = float(np.float32(value))
+        m, e = math.frexp(value)
+        mantissa, exponent = int(m * (1 << digits)), e - digits
+        for _ in range(8):
+            if mantissa & 0xFF:
+                break
+            mantissa >>= 8
+            exponent += 8
         self.int(mantissa)
-        self.int(exponent if mantissa else 0)
+        self.int(exponent)
 
     def bool(self, value: bool) -> None:
         self.parts.append(b"1" if value else b"0")
