@@ -10,6 +10,11 @@ struct FaceScorerOption: ParsableArguments {
             help: "dlib face recognition folder for identity scores (default: $PHOTOVERSE_FACE_SCORER or Models/dlib-face when present).")
     var folder: String?
 
+    /// The scorer for a model folder, or nil when none fits it.
+    func scorer(modelFolder: URL) throws -> FaceScorer? {
+        try FaceScorerLocator.scorer(model: modelFolder, dlibFolder: folder.map { URL(fileURLWithPath: $0, isDirectory: true) })
+    }
+
     /// The scoring for a request's model, or nil when no scorer fits it.
     func scoring(for request: GenerationRequest) throws -> IdentityScoring? {
         let model = request.model.map { URL(fileURLWithPath: $0) }
