@@ -38,9 +38,12 @@ import dlib_face_reference as ref  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 FACES = ROOT / "Tests" / "Fixtures" / "faces"
 PHOTOS = ["astronaut.png", "grace_hopper.jpg", "two_faces.png"]
+# grace_hopper_x3.png (written into WORK): Grace Hopper's photo with every pixel repeated 3x3, a
+# face large enough for dlib's image pyramid
 # who is who (two_faces.png: the astronaut's head beside a smaller Grace Hopper; its most
 # confident BlazeFace face is Grace Hopper's, the one the Swift scorer takes)
-PERSON = {"astronaut.png": "Eileen Collins", "grace_hopper.jpg": "Grace Hopper", "two_faces.png": "Grace Hopper"}
+PERSON = {"astronaut.png": "Eileen Collins", "grace_hopper.jpg": "Grace Hopper", "two_faces.png": "Grace Hopper",
+          "grace_hopper_x3.png": "Grace Hopper"}
 
 
 def match(distance: float, threshold: float = 0.6) -> float:
@@ -94,12 +97,16 @@ def main(argv=None) -> int:
             ok &= np.array_equal(points, ours) and np.array_equal(chip, dchip) and np.abs(d - e).max() < 1e-5
 
     print("\n## Swift (photoverse face-match) vs dlib in the same rectangle (BlazeFace's box)")
-    out = subprocess.run([str(args.photoverse), "face-match", *[str(FACES / p) for p in PHOTOS],
+    big = np.array(Image.open(FACES / "grace_hopper.jpg").convert("RGB")).repeat(3, 0).repeat(3, 1)
+    Image.fromarray(big).save(args.work / "grace_hopper_x3.png")
+    photos = PHOTOS + ["grace_hopper_x3.png"]
+    where = {p: (FACES / p if (FACES / p).exists() else args.work / p) for p in photos}
+    out = subprocess.run([str(args.photoverse), "face-match", *[str(where[p]) for p in photos],
                           "--face-scorer", str(folder), "--json"], check=True, capture_output=True, text=True)
     swift = {Path(k).name: np.array(v) for k, v in json.loads(out.stdout)["embeddings"].items()}
     dlib_same_rect, dlib_own = {}, {}
-    for name in PHOTOS:
-        img = Image.open(FACES / name).convert("RGB")
+    for name in photos:
+        img = Image.open(where[name]).convert("RGB")
         image = np.array(img)
         face = blaze.detect(bf_model, bf_config, img)[0][0]
         x0, y0, x1, y1 = (int(np.floor(float(v) + 0.5)) for v in face[1])
@@ -114,13 +121,13 @@ def main(argv=None) -> int:
             dlib_own[name] = np.array(recogniser.compute_face_descriptor(image, predictor(image, rects[0])))
 
     print("\n## the detector swap: dlib in its own HOG box vs in BlazeFace's box (same photo)")
-    for name in PHOTOS:
+    for name in photos:
         if name in dlib_own:
             d = float(np.linalg.norm(dlib_own[name] - dlib_same_rect[name]))
             print(f"{name}: distance {d:.3f}")
 
     print("\n## same person close, different people apart (Swift descriptors; dlib's threshold 0.6 = match 0.5)")
-    for a, b in itertools.combinations(PHOTOS, 2):
+    for a, b in itertools.combinations(photos, 2):
         d = float(np.linalg.norm(swift[a] - swift[b]))
         same = PERSON[a] == PERSON[b]
         print(f"{a} vs {b} ({'same person' if same else 'different people'}): distance {d:.3f}, face match {match(d):.2f}")

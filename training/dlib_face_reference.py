@@ -1,6 +1,6 @@
 """A plain re-implementation (numpy + torch) of dlib's face descriptor pipeline on the files
 convert_dlib_face.py writes: the 5-point shape predictor, get_face_chip_details +
-extract_image_chip (bilinear, no pyramid: the face region at most twice the chip) and the
+extract_image_chip (bilinear, through dlib's image pyramid when the face is large) and the
 ResNet. check_dlib_face.py holds it to dlib itself on real photos; the tiny fixtures' goldens
 for the Swift port come from it (make_dlib_face_fixtures.py)."""
 
@@ -104,37 +104,84 @@ def shape_predict(tensors: dict, image: np.ndarray, rect) -> np.ndarray:
     return np.array([[dlib_round(left + x * sx), dlib_round(top + y * sy)] for x, y in current], np.int64)
 
 
-def chip_transform(parts: np.ndarray, size: int = 150, padding: float = 0.25):
-    """get_face_chip_details + extract_image_chips: the affine map from chip pixel (c, r) to
-    image coordinates, as (A 2x2, b)."""
+# ---------------------------------------------------------------- dlib's image pyramid
+
+
+def pyramid_down(image: np.ndarray) -> np.ndarray:
+    """dlib's pyramid_down<2> on an RGB image: a [1 4 6 4 1] filter along rows then columns in
+    integers, every other pixel, (H - 3) / 2 x (W - 3) / 2 out, the sum / 256 truncated."""
+    img = image.astype(np.int64)
+    h, w, _ = img.shape
+    tw = (w - 3) // 2
+    cols = 2 * np.arange(tw)
+    temp = img[:, cols] + 4 * img[:, cols + 1] + 6 * img[:, cols + 2] + 4 * img[:, cols + 3] + img[:, cols + 4]
+    rows = np.arange(2, h - 2, 2)
+    out = temp[rows - 2] + 4 * temp[rows - 1] + 6 * temp[rows] + 4 * temp[rows + 1] + temp[rows + 2]
+    return (out // 256).astype(np.uint8)[: (h - 3) // 2]
+
+
+def _rect_down(rect):
+    l, t, r, b = rect
+    return (l / 2 - 1.25, t / 2 - 0.75, r / 2 - 1.25, b / 2 - 0.75)
+
+
+def _area(rect):
+    l, t, r, b = rect
+    return max(0.0, r - l + 1) * max(0.0, b - t + 1)
+
+
+def face_chip(image: np.ndarray, parts: np.ndarray, size: int = 150, padding: float = 0.25) -> np.ndarray:
+    """get_face_chip_details + extract_image_chips as dlib runs them: the similarity transform
+    onto dlib's mean 5-point face, a rectangle around it (dlib's rectangles span width - 1),
+    bilinear samples (black where the 2x2 neighbourhood leaves the image, truncated to bytes).
+    When the face region is more than about twice the chip, the photo (cut to the region plus
+    a margin) is shrunk by pyramid_down first and the chip sampled from the level that is just
+    large enough."""
     template = (padding + CHIP_TEMPLATE) / (2 * padding + 1) * size
     m, t = similarity_transform(template, parts)
     angle = math.atan2(m[1, 0], m[0, 0])
     scale = math.hypot(m[0, 0], m[1, 0])
     centre = m @ np.array([size / 2, size / 2]) + t
-    # centered_drect(centre, size*scale, size*scale): dlib's rectangles hold (width - 1)
     half = (size * scale - 1) / 2
-    l, tp, r, b = centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half
+    rect = (centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half)
+    chip_area = size * size
+    depth, grow, r = 0, 2.0, _rect_down(rect)
+    while _area(r) > chip_area:
+        r = _rect_down(r)
+        depth += 1
+        grow = grow * 2 + 2
     cos, sin = math.cos(angle), math.sin(angle)
 
-    def rot(x, y):
-        dx, dy = x - centre[0], y - centre[1]
-        return np.array([centre[0] + cos * dx - sin * dy, centre[1] + sin * dx + cos * dy])
+    def rot(c, x, y):
+        dx, dy = x - c[0], y - c[1]
+        return np.array([c[0] + cos * dx - sin * dy, c[1] + sin * dx + cos * dy])
 
-    tl, tr, bl = rot(l, tp), rot(r, tp), rot(l, b)
-    a = np.stack([(tr - tl) / (size - 1), (bl - tl) / (size - 1)], 1)
-    return a, tl
+    cr = ((rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2)
+    corners = np.array([rot(cr, rect[0], rect[1]), rot(cr, rect[2], rect[1]), rot(cr, rect[0], rect[3]), rot(cr, rect[2], rect[3])])
+    h, w, _ = image.shape
+    gl, gt = max(corners[:, 0].min() - grow, 0), max(corners[:, 1].min() - grow, 0)
+    gr, gb = min(corners[:, 0].max() + grow, w - 1), min(corners[:, 1].max() + grow, h - 1)
+    bl, bt, br, bb = (int(math.floor(v + 0.5)) for v in (gl, gt, gr, gb))
+    levels = []
+    for _ in range(depth):
+        levels.append(pyramid_down(levels[-1] if levels else image[bt:bb + 1, bl:br + 1]))
+    rect2 = (rect[0] - bl, rect[1] - bt, rect[2] - bl, rect[3] - bt)
+    level = -1
+    while _area(_rect_down(rect2)) > chip_area:
+        level += 1
+        rect2 = _rect_down(rect2)
+    sample = image[bt:bb + 1, bl:br + 1] if level == -1 else levels[level]
+    c2 = ((rect2[0] + rect2[2]) / 2, (rect2[1] + rect2[3]) / 2)
+    tl, tr, bl_ = rot(c2, rect2[0], rect2[1]), rot(c2, rect2[2], rect2[1]), rot(c2, rect2[0], rect2[3])
+    a = np.stack([(tr - tl) / (size - 1), (bl_ - tl) / (size - 1)], 1)
+    return _bilinear(sample, a, tl, size)
 
 
-def face_chip(image: np.ndarray, parts: np.ndarray, size: int = 150, padding: float = 0.25) -> np.ndarray:
-    """dlib's bilinear chip: samples whose 2x2 neighbourhood leaves the image are black;
-    the result is truncated to uint8."""
-    a, b = chip_transform(parts, size, padding)
+def _bilinear(image, a, b, size):
     h, w, _ = image.shape
     rows, cols = np.mgrid[0:size, 0:size]
     pts = np.stack([cols.ravel(), rows.ravel()], 0).astype(np.float64)
-    src = a @ pts + b[:, None]
-    x, y = src
+    x, y = a @ pts + b[:, None]
     x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
     inside = (x0 >= 0) & (y0 >= 0) & (x0 + 1 < w) & (y0 + 1 < h)
     fx, fy = (x - x0)[:, None], (y - y0)[:, None]

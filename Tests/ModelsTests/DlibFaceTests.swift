@@ -8,8 +8,8 @@ import XCTest
 /// The Swift port of dlib's face descriptor pipeline (Sources/Models/FaceScoring) against
 /// Tests/Fixtures/dlib-face (training/fixtures/make_dlib_face_fixtures.py):
 /// - the shape predictor and the face chips against dlib itself (dlib runs the tiny predictor
-///   file the converter's inverse wrote; the chips are dlib.get_face_chip's), exactly: both
-///   are integer results (pixel positions, bytes);
+///   file the converter's inverse wrote; the chips are dlib.get_face_chip's, one through its
+///   image pyramid), exactly: both are integer results (pixel positions, bytes);
 /// - the ResNet, tiny and random, converted from dlib's file format, against the PyTorch
 ///   reference (training/dlib_face_reference.py, which matches dlib on the real model to
 ///   3e-7): 1e-4 absolute (descriptors around ±2; float32 with another summation order).
@@ -53,7 +53,7 @@ final class DlibFaceTests: XCTestCase {
     }
 
     struct ChipGolden: Decodable {
-        struct Chip: Decodable { let photo: String; let landmarks: [[Int]]; let chip: String }
+        struct Chip: Decodable { let photo: String; let `repeat`: Int; let landmarks: [[Int]]; let chip: String }
         let size: Int
         let padding: Double
         let chips: [Chip]
@@ -61,9 +61,10 @@ final class DlibFaceTests: XCTestCase {
 
     func testFaceChipsMatchDlib() throws {
         let golden = try JSONDecoder().decode(ChipGolden.self, from: Data(contentsOf: Self.folder.appendingPathComponent("chips-golden.json")))
-        XCTAssertEqual(golden.chips.count, 3)
+        XCTAssertEqual(golden.chips.count, 4)
+        XCTAssertTrue(golden.chips.contains { $0.`repeat` == 3 }, "a face large enough for dlib's pyramid")
         for entry in golden.chips {
-            let image = try ImageFile.load(Fixtures.url("faces/\(entry.photo)"))
+            let image = Self.repeated(try ImageFile.load(Fixtures.url("faces/\(entry.photo)")), entry.`repeat`)
             let chip = DlibFaceChip.extract(image, landmarks: entry.landmarks.map { SIMD2($0[0], $0[1]) },
                                             size: golden.size, padding: golden.padding)
             let expected = try ImageFile.load(Self.folder.appendingPathComponent(entry.chip))
@@ -71,6 +72,18 @@ final class DlibFaceTests: XCTestCase {
             let differing = zip(chip.pixels, expected.pixels).filter { $0 != $1 }.count
             XCTAssertEqual(differing, 0, "\(entry.chip): \(differing) bytes differ from dlib's chip")
         }
+    }
+
+    /// Every pixel as an n x n block (numpy's repeat along both axes).
+    static func repeated(_ image: RGBImage, _ n: Int) -> RGBImage {
+        guard n > 1 else { return image }
+        var pixels = [UInt8](repeating: 0, count: image.width * n * image.height * n * 3)
+        for y in 0..<(image.height * n) {
+            for x in 0..<(image.width * n) {
+                for k in 0..<3 { pixels[(y * image.width * n + x) * 3 + k] = image.pixels[((y / n) * image.width + x / n) * 3 + k] }
+            }
+        }
+        return RGBImage(width: image.width * n, height: image.height * n, pixels: pixels)
     }
 
     func testConfigErrorsNameTheKey() throws {
