@@ -249,7 +249,7 @@ def test_dlib_face_fixtures_regenerate(tmp_path):
     # the script itself asserts that dlib (the dlib-bin wheel) runs the tiny shape predictor
     # file as the reference does and that its face chips are dlib.get_face_chip's
     _run("make_dlib_face_fixtures.py", "--out", tmp_path / "dlib-face")
-    assert _compare(tmp_path, ["dlib-face"]) == 11
+    assert _compare(tmp_path, ["dlib-face"]) == 12
 
 
 def test_mini_evaluator_fixtures_regenerate(tmp_path):
