@@ -4,7 +4,7 @@ public domain) into a `dlib-face/` folder PhotoVerse's Swift side scores identit
     python training/convert_dlib_face.py --resnet dlib_face_recognition_resnet_model_v1.dat \
         --landmarks shape_predictor_5_face_landmarks.dat --out Models/dlib-face
 
-Writes (DESIGN: "face scorers"):
+Writes:
 - `resnet.safetensors` + `resnet.json`: the ResNet of dlib's dnn_face_recognition_ex.cpp
   (input_rgb_image_sized<150>, conv/affine/relu stem, residual blocks whose shortcut is the
   block input, average-pooled 2x2 and zero-padded in channels where the block downsamples, a
