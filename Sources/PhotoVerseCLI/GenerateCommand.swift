@@ -105,6 +105,9 @@ struct GenerateCommand: ParsableCommand {
         }
         let image = RGBImage(tensor: result.image, range: .zeroToOne)
         let score = scoring?.score(image, for: request)
+        if let scoring, score == nil, request.isPersonalized {
+            FileHandle.standardError.write(Data("no face match: \(scoring.scorer.name) found no face in the result or the references\n".utf8))
+        }
         let written = try request.save(image, to: out.map { URL(fileURLWithPath: $0) },
                                        inFolder: URL(fileURLWithPath: "out", isDirectory: true), score: score)
         print(json ? Self.record(file: written, request: request, score: score) : written.path)

@@ -61,7 +61,7 @@ struct SweepCommand: ParsableCommand {
                     try cell.save(image, to: folder.appendingPathComponent(name), inFolder: folder, score: score)
                     line.append(image)
                     lineCaptions.append(Self.caption(score, scoring: scoring))
-                    let labels = [sized.x.label(column)] + (sized.y.map { [$0.label(row)] } ?? []) + (score.map { [$0.description] } ?? [])
+                    let labels = [sized.x.label(column)] + (sized.y.map { [$0.label(row)] } ?? []) + (scoring == nil ? [] : [score?.description ?? "no face match"])
                     FileHandle.standardError.write(Data("\(name): \(labels.joined(separator: ", "))\n".utf8))
                 } catch let stopped as GenerationCancelled {
                     let signal = InterruptWatch.received
