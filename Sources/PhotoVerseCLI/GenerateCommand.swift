@@ -23,6 +23,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Write the final latents (tensor 'latents') to this safetensors file.") var latentsOut: String?
     @Option(help: "Output PNG (never overwritten; default: a new numbered file in ./out).") var out: String?
     @Option(help: "Write each step's preview of the predicted image (see --preview) as DIR/step-NN.png (DIR must not exist).") var previewDir: String?
+    @OptionGroup var faceScorer: FaceScorerOption
+    @Flag(help: "Print a JSON record (file, request, identity score) instead of the path.") var json = false
 
     func run() throws {
         do {
@@ -60,6 +62,7 @@ struct GenerateCommand: ParsableCommand {
         let pipeline = try Self.loadPipeline(for: request)
         try TinyAutoencoderLocation.attach(to: pipeline, for: &request, wantsPreviews: previewDir != nil,
                                           named: self.request.taesd)
+        let scoring = try faceScorer.scoring(for: request)
         // A fresh request takes the model's own size.
         let nativeSize = pipeline.unet.config.sampleSize * pipeline.vae.config.downscale
         if self.request.load == nil {
@@ -101,14 +104,29 @@ struct GenerateCommand: ParsableCommand {
             try SafetensorsWriter.write(["latents": result.latents], to: URL(fileURLWithPath: latentsOut))
         }
         let image = RGBImage(tensor: result.image, range: .zeroToOne)
+        let score = scoring?.score(image, for: request)
+        if let scoring, score == nil, request.isPersonalized {
+            FileHandle.standardError.write(Data("no face match: \(scoring.scorer.name) found no face in the result or the references\n".utf8))
+        }
         let written = try request.save(image, to: out.map { URL(fileURLWithPath: $0) },
-                                       inFolder: URL(fileURLWithPath: "out", isDirectory: true))
-        print(written.path)
+                                       inFolder: URL(fileURLWithPath: "out", isDirectory: true), score: score)
+        print(json ? Self.record(file: written, request: request, score: score) : written.path)
         // A signal during the save lets the (atomic) save finish, then ends the run as asked.
         if InterruptWatch.received != 0 {
             FileHandle.standardError.write(Data("photoverse generate: \(InterruptWatch.signalName(InterruptWatch.received)) after the image was saved\n".utf8))
             InterruptWatch.die(of: InterruptWatch.received)
         }
+    }
+
+    /// `--json`: one line, {"file", "request" (the PNG's photoverse record), "identity_score"
+    /// (absent when no scorer fits or no face was found)}.
+    static func record(file: URL, request: GenerationRequest, score: IdentityScore?) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let path = String(decoding: (try? encoder.encode(file.path)) ?? Data("null".utf8), as: UTF8.self)
+        var fields = ["\"file\":" + path, "\"request\":" + request.json]
+        if let score { fields.append("\"identity_score\":" + score.json) }
+        return "{" + fields.joined(separator: ",") + "}"
     }
 
     /// The model a request names: a diffusers folder, or a single file with its config folder.

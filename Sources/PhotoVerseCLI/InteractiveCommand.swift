@@ -19,16 +19,19 @@ struct InteractiveCommand: ParsableCommand {
     var load: String?
     @Option(help: "Folder for the results (remembered). Default: ~/Pictures/PhotoVerse.")
     var output: String?
+    @OptionGroup var faceScorer: FaceScorerOption
 
     func run() throws {
         let status: Int32
         do {
             let environment = ProcessInfo.processInfo.environment
+            let modelFolder = try ModelLocator.resolve(flag: model, environment: environment)
             let options = AppOptions(
-                modelFolder: try ModelLocator.resolve(flag: model, environment: environment),
+                modelFolder: modelFolder,
                 images: try ImageModeSetting.resolve(flag: images, environment: environment),
                 theme: theme, loadFile: load.map { URL(fileURLWithPath: $0) },
-                outputFolder: output.map { URL(fileURLWithPath: $0) }, environment: environment)
+                outputFolder: output.map { URL(fileURLWithPath: $0) }, environment: environment,
+                faceScorer: try faceScorer.scorer(modelFolder: modelFolder))
             status = try InteractiveApp.run(options)
         } catch {
             FileHandle.standardError.write(Data("photoverse: \(error)\n".utf8))

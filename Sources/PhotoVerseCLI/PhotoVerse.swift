@@ -12,7 +12,7 @@ struct PhotoVerse: ParsableCommand {
             `photoverse generate`.
             """,
         version: version,
-        subcommands: [InteractiveCommand.self, GenerateCommand.self, SweepCommand.self, InspectCommand.self, BenchCommand.self,
-                      FaceEmbeddingCommand.self],
+        subcommands: [InteractiveCommand.self, GenerateCommand.self, SweepCommand.self, FaceMatchCommand.self, InspectCommand.self,
+                      BenchCommand.self, FaceEmbeddingCommand.self],
         defaultSubcommand: InteractiveCommand.self)
 }

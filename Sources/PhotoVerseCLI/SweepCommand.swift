@@ -16,6 +16,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "The knob across the columns and its values: KNOB=V1,V2,...") var x: String
     @Option(help: "The knob down the rows and its values (optional).") var y: String?
     @Option(help: "Folder for the cells and sheet.png (must not exist; default: a new out/sweep-NNNN).") var outDir: String?
+    @OptionGroup var faceScorer: FaceScorerOption
 
     func run() throws {
         do {
@@ -36,6 +37,7 @@ struct SweepCommand: ParsableCommand {
         let folder = try Self.makeFolder(outDir)
         let pipeline = try GenerateCommand.loadPipeline(for: base)
         try TinyAutoencoderLocation.attach(to: pipeline, for: &base, wantsPreviews: false, named: request.taesd)
+        let scoring = try faceScorer.scoring(for: base)
         if request.load == nil {
             let native = pipeline.unet.config.sampleSize * pipeline.vae.config.downscale
             base.width = request.width ?? native
@@ -45,17 +47,21 @@ struct SweepCommand: ParsableCommand {
         InterruptWatch.install()
         let stop = StopFlag(poll: { InterruptWatch.received != 0 })
         var images: [[RGBImage]] = []
+        var captions: [[String]] = []
         for row in 0..<sized.rows {
             var line: [RGBImage] = []
+            var lineCaptions: [String] = []
             for column in 0..<sized.columns {
                 let cell = sized.request(row: row, column: column)
                 let name = "x\(column + 1)-y\(row + 1).png"
                 do {
                     let result = try pipeline.generate(cell, stop: stop)
                     let image = RGBImage(tensor: result.image, range: .zeroToOne)
-                    try cell.save(image, to: folder.appendingPathComponent(name), inFolder: folder)
+                    let score = scoring?.score(image, for: cell)
+                    try cell.save(image, to: folder.appendingPathComponent(name), inFolder: folder, score: score)
                     line.append(image)
-                    let labels = [sized.x.label(column)] + (sized.y.map { [$0.label(row)] } ?? [])
+                    lineCaptions.append(Self.caption(score, scoring: scoring))
+                    let labels = [sized.x.label(column)] + (sized.y.map { [$0.label(row)] } ?? []) + (scoring == nil ? [] : [score?.description ?? "no face match"])
                     FileHandle.standardError.write(Data("\(name): \(labels.joined(separator: ", "))\n".utf8))
                 } catch let stopped as GenerationCancelled {
                     let signal = InterruptWatch.received
@@ -64,14 +70,23 @@ struct SweepCommand: ParsableCommand {
                 }
             }
             images.append(line)
+            captions.append(lineCaptions)
         }
-        // No scorer fits these models yet: the cells carry no score rather than a made-up one.
+        // Each cell's identity score under it; with no scorer for this model, no captions
+        // rather than made-up numbers.
         let sheet = ContactSheet.render(cells: images, columnLabels: (0..<sized.columns).map(sized.x.label),
                                         rowLabels: sized.y.map { y in (0..<sized.rows).map(y.label) } ?? [""],
-                                        title: "seed \(base.seed)")
+                                        captions: scoring == nil ? [] : captions,
+                                        title: "seed \(base.seed)" + (scoring.map { ", face match by \($0.scorer.name)" } ?? ""))
         let sheetFile = folder.appendingPathComponent("sheet.png")
         try PNGCodec.write(sheet, to: sheetFile)
         print(sheetFile.path)
+    }
+
+    /// A cell's caption: "match 0.82", or "no face" when the scorer found none.
+    static func caption(_ score: IdentityScore?, scoring: IdentityScoring?) -> String {
+        guard scoring != nil else { return "" }
+        return score.map { "match \($0.shortText)" } ?? "no face"
     }
 
     /// The folder asked for (which must not exist yet), or the next free out/sweep-NNNN.

@@ -31,16 +31,28 @@ extension GenerationRequest {
 
     var textChunks: [String: String] { ["parameters": a1111Parameters, Self.jsonKey: json] }
 
+    /// The request's chunks plus what came of it: the identity score, when there is one, in
+    /// the `photoverse-result` chunk and the A1111 text ("Face match: 0.82 (dlib)").
+    func textChunks(score: IdentityScore?) -> [String: String] {
+        var chunks = textChunks
+        if let score {
+            chunks[ResultRecord.pngKey] = ResultRecord(identityScore: score).json
+            chunks["parameters"] = a1111Parameters + ", Face match: \(score.shortText) (\(score.scorer))"
+        }
+        return chunks
+    }
+
     /// Writes `image` atomically: to `file` (which must not exist) or to the next free
     /// `photoverse-NNNN.png` in `folder`. Returns where it went.
     @discardableResult
-    public func save(_ image: RGBImage, to file: URL? = nil, inFolder folder: URL) throws -> URL {
+    public func save(_ image: RGBImage, to file: URL? = nil, inFolder folder: URL, score: IdentityScore? = nil) throws -> URL {
+        let chunks = textChunks(score: score)
         if let file {
-            try PNGCodec.write(image, text: textChunks, to: file)
+            try PNGCodec.write(image, text: chunks, to: file)
             return file
         }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return try PNGCodec.writeNumbered(image, text: textChunks, in: folder, prefix: "photoverse")
+        return try PNGCodec.writeNumbered(image, text: chunks, in: folder, prefix: "photoverse")
     }
 
     /// Reads the request a PhotoVerse PNG carries (one line error when it has none).

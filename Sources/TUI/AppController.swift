@@ -193,13 +193,14 @@ public final class AppController {
             run?.total = total
             run?.elapsed = elapsed
             if let preview { livePreview = ShownImage(image: preview, version: ImageVersion.next()) }
-        case .runFinished(let id, let url, let image, let record, let seconds):
+        case .runFinished(let id, let url, let image, let record, let seconds, let score):
             if let cell = sweep?.cell(ofJob: id) {
                 sweep?.images[cell] = ShownImage(image: image, version: ImageVersion.next())
                 sweep?.files[cell] = url
+                sweep?.scores[cell] = score
             }
             images.store(image, for: url)
-            gallery.add(Gallery.Item(url: url, record: record))
+            gallery.add(Gallery.Item(url: url, record: record, score: score))
             lastRun = FinishedRun(file: url.lastPathComponent, seconds: seconds, steps: record.steps)
             lastStop = nil
             livePreview = nil

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import Terminal
 
 /// What the `ui` command line chose (flags over environment over config file).
@@ -12,9 +13,13 @@ public struct AppOptions {
     /// Where results go; nil = the config's, else ~/Pictures/PhotoVerse.
     public var outputFolder: URL?
     public var environment: [String: String]
+    /// What scores each result's likeness (picked by the front end: FaceScorerLocator); nil = no scores.
+    public var faceScorer: FaceScorer?
 
     public init(modelFolder: URL, images: ImageModeSetting, theme: String? = nil, loadFile: URL? = nil,
-                outputFolder: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+                outputFolder: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
+                faceScorer: FaceScorer? = nil) {
+        self.faceScorer = faceScorer
         self.modelFolder = modelFolder
         self.images = images
         self.theme = theme

@@ -11,7 +11,7 @@ public enum EngineEvent {
     case runStarted(id: Int, seed: UInt64)
     /// `preview` is nil when the request asks for none (`PreviewDecoder.none`).
     case runProgress(id: Int, step: Int, total: Int, elapsed: Double, preview: RGBImage?)
-    case runFinished(id: Int, url: URL, image: RGBImage, record: GenerationRequest, seconds: Double)
+    case runFinished(id: Int, url: URL, image: RGBImage, record: GenerationRequest, seconds: Double, score: IdentityScore? = nil)
     case runCancelled(id: Int)
     case runFailed(id: Int, message: String)
 }

@@ -7,6 +7,14 @@ public struct Gallery {
     public struct Item: Equatable {
         public let url: URL
         public let record: GenerationRequest?
+        /// The identity score the PNG records (none when no scorer fitted).
+        public let score: IdentityScore?
+
+        public init(url: URL, record: GenerationRequest?, score: IdentityScore? = nil) {
+            self.url = url
+            self.record = record
+            self.score = score
+        }
     }
 
     public private(set) var items: [Item] = []
@@ -24,7 +32,8 @@ public struct Gallery {
             .sorted { $0.localizedStandardCompare($1) == .orderedAscending }
             .map { name -> Item in
                 let url = folder.appendingPathComponent(name)
-                return Item(url: url, record: try? GenerationRequest.load(from: url))
+                return Item(url: url, record: try? GenerationRequest.load(from: url),
+                            score: ResultRecord.load(from: url)?.identityScore)
             }
         return Gallery(items: items)
     }

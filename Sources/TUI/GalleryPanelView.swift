@@ -52,7 +52,8 @@ enum GalleryPanelView {
     }
 
     static func describe(_ item: Gallery.Item) -> String {
-        var parts = [item.url.lastPathComponent]
+        // the score first: the line is cut at the panel's width
+        var parts = [item.url.lastPathComponent] + (item.score.map { [$0.description] } ?? [])
         if let r = item.record {
             parts.append("seed \(r.seed)")
             parts.append("\(r.steps) steps \(r.sampler.rawValue)")
@@ -63,6 +64,7 @@ enum GalleryPanelView {
             }
             parts.append("\(r.width)x\(r.height)")
         }
+
         return parts.joined(separator: " · ")
     }
 }

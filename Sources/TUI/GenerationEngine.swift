@@ -23,6 +23,8 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
     public let modelFolder: URL
     /// PHOTOVERSE_TRACE's log, when on: the engine marks when a run and a save start.
     var trace: LatencyTrace?
+    /// Scores each result against the request's references (set before `start`); nil = no scores.
+    public var scoring: IdentityScoring?
 
     public init(modelFolder: URL, mailbox: Mailbox<EngineEvent>) {
         self.modelFolder = modelFolder
@@ -155,10 +157,11 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
                 return true
             }
             let image = RGBImage(tensor: result.image, range: .zeroToOne)
+            let score = scoring?.score(image, for: request)
             trace?.mark("save-start")
-            let url = try request.save(image, inFolder: job.outputFolder)
+            let url = try request.save(image, inFolder: job.outputFolder, score: score)
             mailbox.post(.runFinished(id: job.id, url: url, image: image, record: request,
-                                      seconds: Date().timeIntervalSince(started)))
+                                      seconds: Date().timeIntervalSince(started), score: score))
         } catch is GenerationCancelled {
             mailbox.post(.runCancelled(id: job.id))
         } catch {

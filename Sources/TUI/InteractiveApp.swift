@@ -70,6 +70,7 @@ public enum InteractiveApp {
         let engine = GenerationEngine(modelFolder: options.modelFolder, mailbox: mailbox)
         let trace = LatencyTrace(environment: environment)
         engine.trace = trace
+        engine.scoring = options.faceScorer.map(IdentityScoring.init)
         let loader = ReferenceLoader(mailbox: mailbox)
         // Every way out stops the engine first, an error thrown below included.
         var workStopped = false

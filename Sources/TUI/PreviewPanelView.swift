@@ -25,13 +25,19 @@ enum PreviewPanelView {
         guard !inner.isEmpty else { return }
         let shown = app.previewImage
         if app.comparing, app.run == nil, let face = app.referenceFace, let shown {
+            // the identity score, when the result has one, on a line of its own under both
+            let score = app.gallery.selected?.score
+            let captionRow = inner.maxY - (score == nil ? 1 : 2)
             let half = (inner.width - 1) / 2
-            let boxes = [CellRect(x: inner.x, y: inner.y, width: half, height: inner.height - 1),
-                         CellRect(x: inner.x + half + 1, y: inner.y, width: inner.width - half - 1, height: inner.height - 1)]
+            let boxes = [CellRect(x: inner.x, y: inner.y, width: half, height: captionRow - inner.y),
+                         CellRect(x: inner.x + half + 1, y: inner.y, width: inner.width - half - 1, height: captionRow - inner.y)]
             canvas.image("preview-compare-reference", face, in: boxes[0], placeholder: "reference")
             canvas.image("preview", shown, in: boxes[1], placeholder: "result")
-            canvas.centred("reference", in: CellRect(x: boxes[0].x, y: inner.maxY - 1, width: boxes[0].width, height: 1))
-            canvas.centred("result (c: back)", in: CellRect(x: boxes[1].x, y: inner.maxY - 1, width: boxes[1].width, height: 1))
+            canvas.centred("reference", in: CellRect(x: boxes[0].x, y: captionRow, width: boxes[0].width, height: 1))
+            canvas.centred("result (c: back)", in: CellRect(x: boxes[1].x, y: captionRow, width: boxes[1].width, height: 1))
+            if let score {
+                canvas.centred(score.description, in: CellRect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1))
+            }
             return
         }
         if let shown {

@@ -11,6 +11,8 @@ public struct SweepState {
     public var images: [Int: ShownImage] = [:]
     public var files: [Int: URL] = [:]
     public var failed: Set<Int> = []
+    /// Each finished cell's identity score (absent without a scorer or a face).
+    public var scores: [Int: IdentityScore] = [:]
     public var selection = 0
 
     public var cellCount: Int { plan.rows * plan.columns }

@@ -33,12 +33,15 @@ enum SweepView {
             canvas.centred("too small for a \(columns)x\(rows) grid", in: inner)
             return
         }
-        let cellWidth = inner.width / columns, cellHeight = (inner.height - 1) / rows
+        // under the grid: the selected cell's settings, and its identity score once cells have one
+        // (the cells' captions carry the bare figure)
+        let footer = sweep.scores.isEmpty ? 1 : 2
+        let cellWidth = inner.width / columns, cellHeight = (inner.height - footer) / rows
         for index in 0..<sweep.cellCount {
             let row = index / columns, column = index % columns
             let box = CellRect(x: inner.x + column * cellWidth, y: inner.y + row * cellHeight, width: cellWidth - 1, height: cellHeight - 1)
             let selected = index == sweep.selection
-            let caption = (selected ? "▶ " : "") + sweep.values(index)
+            let caption = (selected ? "▶ " : "") + sweep.values(index) + (sweep.scores[index].map { " · \($0.shortText)" } ?? "")
             canvas.text(caption, x: box.x, y: box.maxY, role: selected ? .selected : .hint, width: box.width)
             let picture = CellRect(x: box.x, y: box.y, width: box.width, height: box.height)
             if let shown = sweep.images[index] {
@@ -47,6 +50,10 @@ enum SweepView {
                 canvas.centred(sweep.failed.contains(index) ? "failed" : "queued", in: picture)
             }
         }
-        canvas.text(sweep.label(sweep.selection) + "  (Enter loads it)", x: inner.x, y: inner.maxY - 1, role: .text, width: inner.width)
+        canvas.text(sweep.label(sweep.selection) + "  (Enter loads it)", x: inner.x, y: inner.maxY - footer, role: .text, width: inner.width)
+        if footer == 2 {
+            let score = sweep.scores[sweep.selection].map(\.description) ?? "no face match for this cell"
+            canvas.text(score, x: inner.x, y: inner.maxY - 1, role: .text, width: inner.width)
+        }
     }
 }

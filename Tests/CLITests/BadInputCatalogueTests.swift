@@ -133,6 +133,28 @@ final class BadInputCatalogueTests: XCTestCase {
         ]
     }
 
+    /// dlib-face folders made of the tiny fixtures: a good one, one whose resnet.json names an
+    /// unknown operation, one whose landmarks file is cut short.
+    func badFaceScorers() throws -> (good: String, badConfig: String, badLandmarks: String) {
+        let fixtures = Fixtures.url("dlib-face")
+        func folder(_ name: String) throws -> URL {
+            let url = dir.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            for (from, to) in [("tiny-resnet.json", "resnet.json"), ("tiny-resnet.safetensors", "resnet.safetensors"),
+                               ("tiny-landmarks.safetensors", "landmarks.safetensors")] {
+                try FileManager.default.copyItem(at: fixtures.appendingPathComponent(from), to: url.appendingPathComponent(to))
+            }
+            return url
+        }
+        let good = try folder("good-scorer"), badConfig = try folder("bad-config"), badLandmarks = try folder("bad-landmarks")
+        let config = try String(contentsOf: badConfig.appendingPathComponent("resnet.json"), encoding: .utf8)
+        try config.replacingOccurrences(of: "\"op\": \"affine\"", with: "\"op\": \"gelu\"")
+            .write(to: badConfig.appendingPathComponent("resnet.json"), atomically: true, encoding: .utf8)
+        let landmarks = badLandmarks.appendingPathComponent("landmarks.safetensors")
+        try Data(try Data(contentsOf: landmarks).prefix(200)).write(to: landmarks)
+        return (good.path, badConfig.path, badLandmarks.path)
+    }
+
     func testEveryBadInputIsOneClearLine() throws {
         let base = ["generate", "--model", model, "--prompt", "a fox", "--steps", "2"]
         let adapter = ["--adapter", golden.appendingPathComponent("adapter.safetensors").path, "--image-encoder", golden.path]
@@ -149,6 +171,7 @@ final class BadInputCatalogueTests: XCTestCase {
         let escapeName = path("\u{1B}[31mred\u{07}.png")
         let pickle = path("model.ckpt")
         try Data("not really".utf8).write(to: URL(fileURLWithPath: pickle))
+        let scorers = try badFaceScorers()
         let cases: [Case] = [
             // numbers
             Case(arguments: base + ["--guidance", "nan"], mentions: "--guidance nan is not a finite number"),
@@ -234,6 +257,12 @@ final class BadInputCatalogueTests: XCTestCase {
             Case(arguments: base + ["--latents-out", existing], mentions: "already exists"),
             Case(arguments: ["generate", "--load", plainPNG], mentions: "no PhotoVerse parameters in this PNG"),
             Case(arguments: ["generate", "--load", path("missing.png")], mentions: "missing.png"),
+            // face scorers
+            Case(arguments: base + ["--face-scorer", path("no-scorer")], mentions: "no-scorer/resnet.json: not found"),
+            Case(arguments: base + ["--face-scorer", scorers.badConfig], mentions: "key 'layers[1].op' = \"gelu\": unknown operation"),
+            Case(arguments: base + ["--face-scorer", scorers.badLandmarks], mentions: "landmarks.safetensors"),
+            Case(arguments: ["face-match", path("missing.png"), reference, "--face-scorer", scorers.good], mentions: "missing.png"),
+            Case(arguments: ["face-match", reference, reference], mentions: "no face scorer: give --face-scorer FOLDER"),
         ] + (try taesdCases(base))
         XCTAssertGreaterThanOrEqual(cases.count, 40)
         for item in cases {

@@ -42,7 +42,7 @@ final class GenerationEngineTests: XCTestCase {
         XCTAssertEqual(model.nativeSize, 64)
         let steps = events.compactMap { event -> Int? in if case .runProgress(1, let step, 4, _, let preview) = event, preview?.width == 64 { return step }; return nil }
         XCTAssertEqual(steps, [1, 2, 3, 4], "a preview (x₀ decoded at 64x64 by the folder's TAESD) at every step")
-        let files = events.compactMap { event -> URL? in if case .runFinished(_, let url, _, _, _) = event { return url }; return nil }
+        let files = events.compactMap { event -> URL? in if case .runFinished(_, let url, _, _, _, _) = event { return url }; return nil }
         XCTAssertEqual(files.map(\.lastPathComponent), ["photoverse-0001.png", "photoverse-0002.png"], "never overwritten")
         XCTAssertEqual(try GenerationRequest.load(from: files[1]).seed, 2)
         XCTAssertNotNil(firstPreview, "a preview arrived (how fast is scripts/bench-ui.sh's to measure, not a test's)")

@@ -80,7 +80,7 @@ final class OneRequestTests: XCTestCase {
         running.enqueue([job])
         running.waitUntilIdle()
         let finished = mailbox.takeAll().compactMap { event -> URL? in
-            if case .runFinished(_, let url, _, _, _) = event { return url }
+            if case .runFinished(_, let url, _, _, _, _) = event { return url }
             return nil
         }
         let file = try XCTUnwrap(finished.first, "the engine finished the run")

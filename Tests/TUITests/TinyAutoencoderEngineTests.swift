@@ -75,7 +75,7 @@ final class TinyAutoencoderEngineTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         func record(_ model: URL, _ out: URL) throws -> GenerationRequest {
             let got = events(model: model, request: { $0.decoder = .taesd }, out: out)
-            let files = got.compactMap { event -> URL? in if case .runFinished(_, let url, _, _, _) = event { return url }; return nil }
+            let files = got.compactMap { event -> URL? in if case .runFinished(_, let url, _, _, _, _) = event { return url }; return nil }
             XCTAssertEqual(files.count, 1, "\(got)")
             return try GenerationRequest.load(from: try XCTUnwrap(files.first))
         }

@@ -67,9 +67,11 @@ def write_references(folder: Path, identities, seed: int, size: int, encoder_siz
 EVALUATOR_FORMAT = "photoverse-evaluator"
 
 
-def export_evaluator(src: Path, dst: Path) -> dict:
+def export_evaluator(src: Path, dst: Path, face_box=None, image_size: int | None = None) -> dict:
     """<work>/nets/evaluator -> dst/{config.json, model.safetensors (fp16), golden.safetensors}
-    (FORMAT.md section 12). Returns the config written."""
+    (FORMAT.md section 12). face_box (x, y, w, h at image_size): where generations put the
+    face (the median held-out box), written as `face_box` so the app can score without a
+    detector. Returns the config written."""
     import torch
     from safetensors.torch import save_file
 
@@ -107,8 +109,22 @@ def export_evaluator(src: Path, dst: Path) -> dict:
         "output_dim": int(kw.get("dim", 128)),
         "metrics": saved.get("metrics", {}),
     }
+    if face_box is not None:
+        cfg["face_box"] = {"image_size": int(image_size), "box": [round(float(v), 3) for v in face_box]}
     write_json(dst / "config.json", cfg)
     return cfg
+
+
+def _heldout_face_box(work_dir: Path) -> tuple:
+    """(median face box, image size) of the held-out data cache, as the evaluation crops
+    generations; (None, None) without the cache."""
+    import numpy as np
+
+    path = Path(work_dir) / "data" / "heldout.npz"
+    if not path.exists():
+        return None, None
+    with np.load(path) as z:
+        return np.median(z["face_boxes"].astype(np.float32), axis=0), int(z["images"].shape[1])
 
 
 STAGE_FOLDERS = (("data", "data"), ("VAE", "stage1/vae"), ("CLIP text + vision", "stage1/clip"),
@@ -294,7 +310,7 @@ def export_mini(cfg: dict, base_dir, work_dir, out_dir, variant: str = "full", n
     ids = heldout_identities(cfg, work_dir)[:n_references]
     refs = write_references(tmp / "references", ids, seed, img_size, size)
     if (work_dir / "nets" / "evaluator" / "config.json").exists():
-        export_evaluator(work_dir / "nets" / "evaluator", tmp / "evaluator")
+        export_evaluator(work_dir / "nets" / "evaluator", tmp / "evaluator", *_heldout_face_box(work_dir))
     grid = work_dir / "eval" / "grid.png"
     if grid.exists():
         shutil.copyfile(grid, tmp / "samples.png")

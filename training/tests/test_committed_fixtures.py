@@ -24,6 +24,8 @@ Tests/Fixtures (regenerate.py-style, one script run per family, ~5-20 s each on 
                                                                variant in both layouts, diffusers' goldens
   tiny-taesd,         make_taesd_fixtures.py --out             weights and config (exact), taesd-golden
   taesd-golden                                                 (values)
+  dlib-face           make_dlib_face_fixtures.py --out         every file (values; the .dat files bytes)
+  mini-evaluator      make_evaluator_fixtures.py --out         every file (values)
 
 "Values": safetensors with the same names, shapes, dtypes and metadata and every float within
 1e-4 of the tensor's largest magnitude (at least 1); JSON equal with the same relative slack on
@@ -241,6 +243,18 @@ def test_taesd_fixtures_regenerate(tmp_path):
     _run("make_taesd_fixtures.py", "--out", tmp_path)
     assert _compare(tmp_path, ["tiny-taesd"], exact=True) == 2
     assert _compare(tmp_path, ["taesd-golden"]) == 2
+
+
+def test_dlib_face_fixtures_regenerate(tmp_path):
+    # the script itself asserts that dlib (the dlib-bin wheel) runs the tiny shape predictor
+    # file as the reference does and that its face chips are dlib.get_face_chip's
+    _run("make_dlib_face_fixtures.py", "--out", tmp_path / "dlib-face")
+    assert _compare(tmp_path, ["dlib-face"]) == 12
+
+
+def test_mini_evaluator_fixtures_regenerate(tmp_path):
+    _run("make_evaluator_fixtures.py", "--out", tmp_path / "mini-evaluator")
+    assert _compare(tmp_path, ["mini-evaluator"]) == 4
 
 
 def test_mini_goldens_regenerate_from_the_embedded_model(tmp_path):

@@ -228,6 +228,11 @@ def test_export_round_trip(trained):
     golden = load_file(str(out / "evaluator" / "golden.safetensors"))
     with torch.no_grad():
         assert torch.allclose(net(golden["crops"]), golden["embeddings"], atol=1e-6)
+    # where generations put the face (the app crops there: it has no detector for drawn faces)
+    with np.load(work / "data" / "heldout.npz") as z:
+        median, size = np.median(z["face_boxes"].astype(np.float32), axis=0), z["images"].shape[1]
+    assert ecfg["face_box"]["image_size"] == size
+    assert np.allclose(ecfg["face_box"]["box"], median, atol=1e-3)
     text = (out / "README.md").read_text()
     assert "| Stage | Ran on |" in text and "CPU, 1 thread(s)" in text
     card = (out / "README.md").stat().st_mtime_ns
