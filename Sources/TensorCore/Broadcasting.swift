@@ -64,6 +64,16 @@ extension Tensor {
     }
 
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.binary(rhs, "add") { $0 + $1 } }
+
+    /// self + other written into self's storage, returned: for a residual added to a tensor the
+    /// caller has just made and holds alone (the sum of two 134 MB VAE tensors then needs no
+    /// third). Same shapes only; the same values as `+`.
+    public func addingInPlace(_ other: Tensor) -> Tensor {
+        precondition(shape == other.shape, "addingInPlace: shapes \(shape) and \(other.shape) differ")
+        let a = data, b = other.data
+        Parallel.forRanges(count) { r in for i in r { a[i] = a[i] + b[i] } }
+        return self
+    }
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.binary(rhs, "subtract") { $0 - $1 } }
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.binary(rhs, "multiply") { $0 * $1 } }
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.binary(rhs, "divide") { $0 / $1 } }

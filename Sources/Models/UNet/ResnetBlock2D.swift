@@ -26,7 +26,7 @@ struct ResnetBlock2D {
             let t = timeProjection(timeEmbedding, deltas)
             h = h + t.reshaped([t.shape[0], t.shape[1], 1, 1])
         }
-        h = conv2.afterNormSiLU(norm2, h, deltas)
-        return (shortcut?(x, deltas) ?? x) + h
+        // conv2's output is fresh and ours alone: the residual is added into it.
+        return conv2.afterNormSiLU(norm2, h, deltas).addingInPlace(shortcut?(x, deltas) ?? x)
     }
 }
