@@ -53,7 +53,9 @@ struct InspectCommand: ParsableCommand {
             print("\(model.terminalSafe): \(kind.variant.title), \(kind.layout.rawValue) layout (--adapter)")
             print("  tensors \(file.tensorNames.count), needs \(kind.variant.needs)")
             if file.tensorNames.contains(where: { $0.contains("_lora.") }) {
-                print("  carries FaceID's companion LoRA (ip_adapter.*.to_*_lora.*), not applied yet")
+                print("  carries FaceID's companion LoRA (ip_adapter.*.to_*_lora.*), applied at scale 1 with the adapter")
+            } else if kind.layout == .diffusers, kind.variant.needsFaceEmbedding {
+                print("  FaceID's companion LoRA is not in diffusers' layout: give it with --lora FILE")
             }
             return true
         } catch {

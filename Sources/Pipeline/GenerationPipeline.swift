@@ -152,7 +152,9 @@ public final class GenerationPipeline {
         guard noise.shape == latentShape else {
             throw ModelError.invalidInput("noise has shape \(noise.shape), expected \(latentShape) for \(request.width)x\(request.height)")
         }
-        let deltas = LoRAFile.deltas(request.loras)
+        var deltas = LoRAFile.deltas(request.loras)
+        // FaceID's companion LoRA is part of the adapter: it runs whenever the adapter does.
+        if request.personalization != nil { identity?.adapter.addCompanionLoRA(to: &deltas.unet) }
         let plan = try conditioningPlan(request, lora: TextEncoderLoRA(request.loras, deltas: deltas.textEncoder))
         let previewMaker = try previewMaker(request.preview, width: request.width, height: request.height)
         var latents = initLatents.map { scheduler.addNoise(original: $0, noise: noise, stepIndex: startIndex) }

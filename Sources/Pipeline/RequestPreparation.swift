@@ -45,6 +45,10 @@ extension GenerationPipeline {
             if let adapter = identity?.adapter, adapter.hasTextBranch, !request.prompt.contains(adapter.metadata.placeholder) {
                 prepared.notes.append("note: the prompt has no \(adapter.metadata.placeholder); only the image branch carries the identity")
             }
+            if let adapter = identity?.adapter, let kind = adapter.ipAdapterKind, kind.variant.needsFaceEmbedding,
+               kind.layout == .diffusers, request.loras.isEmpty {
+                prepared.notes.append("note: \(adapter.origin.terminalSafe) is FaceID in diffusers' layout, which keeps its companion LoRA apart: without it (--lora FILE, scale 1 as diffusers loads it) the result is not FaceID's")
+            }
             if request.strength != nil, request.initImage == nil, !request.identity.references.isEmpty {
                 prepared.initImage = try referenceStart(request)
             }
@@ -122,9 +126,6 @@ extension GenerationPipeline {
         let norm = embedding.scalars.reduce(0) { $0 + $1 * $1 }.squareRoot()
         if abs(norm - 1) > 0.01 {
             notes.append("note: \(path.terminalSafe): the face embedding has length \(norm), not 1 (insightface's normed_embedding has 1); used as given")
-        }
-        if !adapter.companionLoRA.isEmpty {
-            notes.append("note: \(file) carries FaceID's companion LoRA (\(adapter.companionLoRA.count) updates); it is not applied yet, so results differ from IP-Adapter's own with it")
         }
         return embedding
     }

@@ -6,8 +6,9 @@ import XCTest
 
 /// The IP-Adapter SD1.5 variants through the real binary: `generate --adapter FILE` (with
 /// `--face-embedding`, `--shortcut-scale`) matches diffusers' pipeline given the same noise
-/// (goldens by training/fixtures/make_ip_adapter_variants.py), the PNG's record reruns it, bad
-/// inputs are one line, and `inspect FILE` names the variant.
+/// (goldens by training/fixtures/make_ip_adapter_variants.py), FaceID with its companion LoRA (carried
+/// by the published file; `--lora` with diffusers' saved copy beside the diffusers layout), the PNG's
+/// record reruns it, bad inputs are one line, and `inspect FILE` names the variant.
 final class IPAdapterVariantsCLITests: XCTestCase {
     let folder = Fixtures.url("ip-adapter-variants")
     let encoder = Fixtures.url("photoverse-golden/ip_image_encoder").path
@@ -35,12 +36,16 @@ final class IPAdapterVariantsCLITests: XCTestCase {
                 "--noise", noise.path, "--latents-out", latents.path, "--out", out.path] + extra
     }
 
-    func assertLatents(_ url: URL, _ variant: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// The largest difference from diffusers' latents, relative to the largest latent.
+    func difference(_ url: URL, _ variant: String, _ name: String) throws -> Float {
         let golden = try SafetensorsFile(url: URL(fileURLWithPath: self.file("\(variant)-golden.safetensors")))
         let expected = try golden.tensor(name)
         let scale = max(1, expected.scalars.map(abs).max() ?? 1)
-        XCTAssertLessThan(try SafetensorsFile(url: url).tensor("latents").maxAbsDifference(expected) / scale, 1e-3,
-                          "\(variant) \(name)", file: file, line: line)
+        return try SafetensorsFile(url: url).tensor("latents").maxAbsDifference(expected) / scale
+    }
+
+    func assertLatents(_ url: URL, _ variant: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertLessThan(try difference(url, variant, name), 1e-3, "\(variant) \(name)", file: file, line: line)
     }
 
     func testEveryVariantThroughTheCLIMatchesDiffusers() throws {
@@ -50,7 +55,8 @@ final class IPAdapterVariantsCLITests: XCTestCase {
             ("plus", "plus.safetensors", withPhoto, "latents"),
             ("full-face", "full-face-diffusers.safetensors", withPhoto, "latents"),
             ("faceid", "faceid.safetensors", ["--face-embedding", file("face_embedding.npy")], "latents"),
-            ("faceid-plus", "faceid-plus-diffusers.safetensors", withPhoto + ["--face-embedding", file("face_embedding.safetensors")], "latents"),
+            ("faceid-plus", "faceid-plus-diffusers.safetensors",
+             withPhoto + ["--face-embedding", file("face_embedding.safetensors"), "--lora", file("faceid-plus-lora.safetensors")], "latents"),
             ("faceid-plus", "faceid-plus.safetensors",
              withPhoto + ["--face-embedding", file("face_embedding.npy"), "--shortcut-scale", "0.8"], "latents_shortcut"),
         ]
@@ -59,8 +65,16 @@ final class IPAdapterVariantsCLITests: XCTestCase {
             let result = try PhotoverseBinary.run(try arguments(run.variant, adapter: run.adapter, extra: run.extra, latents: latents, out: out), in: dir)
             XCTAssertEqual(result.status, 0, "\(run.adapter): \(result.stderr)")
             try assertLatents(latents, run.variant, run.golden)
-            XCTAssertEqual(result.stderr.contains("companion LoRA"), run.variant.hasPrefix("faceid") && !run.adapter.contains("diffusers"), result.stderr)
+            XCTAssertFalse(result.stderr.contains("companion LoRA"), result.stderr)
         }
+        // diffusers' layout without its companion LoRA: a note, and a run far from diffusers' (the LoRA is applied above).
+        let bare = dir.appendingPathComponent("latents-bare.safetensors")
+        let result = try PhotoverseBinary.run(try arguments("faceid", adapter: "faceid-diffusers.safetensors",
+                                                            extra: ["--face-embedding", file("face_embedding.npy")],
+                                                            latents: bare, out: dir.appendingPathComponent("bare.png")), in: dir)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("companion LoRA") && result.stderr.contains("--lora"), result.stderr)
+        XCTAssertGreaterThan(try difference(bare, "faceid", "latents"), 0.1)
         // The PNG's record holds the new knobs, and --load reruns the Plus-v2 run bit for bit.
         let record = try XCTUnwrap(try PNGCodec.readText(dir.appendingPathComponent("out-5.png"))["photoverse"])
         XCTAssertTrue(record.contains("\"shortcutScale\":0.8") && record.contains("face_embedding.npy"), record)
@@ -113,6 +127,7 @@ final class IPAdapterVariantsCLITests: XCTestCase {
                 XCTAssertEqual(run.status, 0, run.stderr)
                 XCTAssertTrue(run.stdout.contains(title) && run.stdout.contains("\(layout) layout"), "\(name): \(run.stdout)")
                 XCTAssertEqual(run.stdout.contains("carries FaceID's companion LoRA"), variant.hasPrefix("faceid") && layout == "published", run.stdout)
+                XCTAssertEqual(run.stdout.contains("give it with --lora FILE"), variant.hasPrefix("faceid") && layout == "diffusers", run.stdout)
             }
         }
     }

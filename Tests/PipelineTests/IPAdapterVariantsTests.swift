@@ -11,7 +11,9 @@ import XCTest
 /// training/convert_checkpoint.py) and in diffusers' layout, against diffusers' own loader and
 /// pipeline on tiny random weights (goldens by training/fixtures/make_ip_adapter_variants.py).
 /// Tolerances as PhotoVerseParityTests: tokens 1e-4 absolute, generations 1e-3 relative to the
-/// largest latent. FaceID runs are without the companion LoRA (diffusers' too).
+/// largest latent. FaceID runs with its companion LoRA, as diffusers' `load_ip_adapter` applies it (peft
+/// adapter `faceid_0`, weight 1): the published file carries it; diffusers' layout does not, so those runs
+/// add it as the LoRA file diffusers saves from that adapter (`V-lora.safetensors`).
 final class IPAdapterVariantsTests: XCTestCase {
     static let folder = "ip-adapter-variants"
     static let imageEncoder = Fixtures.url("photoverse-golden/ip_image_encoder")
@@ -38,6 +40,16 @@ final class IPAdapterVariantsTests: XCTestCase {
         guard actual.shape == expected.shape else { return }
         let scale = relative ? max(1, expected.scalars.map(abs).max() ?? 1) : 1
         XCTAssertLessThan(actual.maxAbsDifference(expected) / scale, tolerance, message, file: file, line: line)
+    }
+
+    /// FaceID's companion LoRA as diffusers saves it (`save_lora_weights` of the adapter `faceid_0`).
+    func companionLoRAFile(_ variant: String, for pipeline: GenerationPipeline) throws -> LoRAFile {
+        try LoRAFile(url: Fixtures.url("\(Self.folder)/\(variant)-lora.safetensors"), unet: pipeline.unet.loraTargets,
+                     textEncoder: pipeline.textEncoder.loraTargets)
+    }
+
+    func relativeDifference(_ actual: Tensor, _ expected: Tensor) -> Float {
+        actual.maxAbsDifference(expected) / max(1, expected.scalars.map(abs).max() ?? 1)
     }
 
     func pipeline(_ adapter: String) throws -> GenerationPipeline {
@@ -81,7 +93,8 @@ final class IPAdapterVariantsTests: XCTestCase {
     }
 
     /// A whole DDIM generation (4 steps, guidance 5, σ 0.6) against diffusers' StableDiffusionPipeline
-    /// with the adapter loaded: final latents and the latents after every step.
+    /// with the adapter loaded: final latents and the latents after every step. FaceID in diffusers'
+    /// layout gets its companion LoRA as a file; without it the run ends far from diffusers'.
     func testGenerationsMatchDiffusersInBothLayouts() throws {
         let reference = try Self.reference(), face = try Self.faceEmbedding()
         for (name, variant) in Self.variants {
@@ -90,6 +103,8 @@ final class IPAdapterVariantsTests: XCTestCase {
             if variant == .faceIDPlus { runs.append(("latents_shortcut", Self.shortcutScale)) }
             for file in ["\(name).safetensors", "\(name)-diffusers.safetensors"] {
                 let pipeline = try pipeline(file)
+                let separateLoRA = variant.needsFaceEmbedding && file.contains("diffusers")
+                let loras = separateLoRA ? [(file: try companionLoRAFile(name, for: pipeline), scale: Float(1))] : []
                 for (latentsName, shortcut) in runs {
                     var request = PreparedRequest(prompt: "a photo of an astronaut riding a horse")
                     request.negativePrompt = "blurry, low quality"
@@ -103,9 +118,17 @@ final class IPAdapterVariantsTests: XCTestCase {
                     p.faceEmbedding = variant.needsFaceEmbedding ? face : nil
                     p.shortcutScale = shortcut
                     request.personalization = p
+                    request.loras = loras
                     var steps: [Tensor] = []
                     let result = try pipeline.generate(request) { steps.append($0.latents); return true }
                     assertClose(result.latents, try golden.tensor(latentsName), 1e-3, relative: true, "\(file): \(latentsName)")
+                    if separateLoRA {
+                        // The companion LoRA matters far beyond the tolerance: without it the run is not diffusers'.
+                        request.loras = []
+                        let noLoRA = try pipeline.generate(request).latents
+                        XCTAssertGreaterThan(relativeDifference(noLoRA, try golden.tensor(latentsName)), 0.1, "\(file): the LoRA changes nothing")
+                        request.loras = loras
+                    }
                     // The adapter matters: without its image attention the run ends elsewhere.
                     p.imageWeight = 0
                     request.personalization = p
@@ -123,9 +146,12 @@ final class IPAdapterVariantsTests: XCTestCase {
         }
     }
 
-    /// FaceID's published files carry its LoRA on every attention (attn1 and attn2): kept, by target, for the LoRA support.
-    func testFaceIDCompanionLoRAIsCollectedByTarget() throws {
-        let unet = try pipeline("plain.safetensors").unet
+    /// FaceID's published files carry its LoRA on every attention (attn1 and attn2): read by target, the same
+    /// factors diffusers' peft adapter `faceid_0` holds; runs with the adapter add it, and taking it away again
+    /// (the diffusers-saved file at scale -1) gives the run without it.
+    func testFaceIDCompanionLoRAIsCollectedByTargetAndApplied() throws {
+        let plain = try pipeline("plain.safetensors")
+        let unet = plain.unet
         for name in ["faceid", "faceid-plus"] {
             let adapter = try PhotoVerseAdapter.load(Fixtures.url("\(Self.folder)/\(name).safetensors"), for: unet)
             let file = try Self.file("\(name).safetensors")
@@ -138,6 +164,49 @@ final class IPAdapterVariantsTests: XCTestCase {
             XCTAssertNotNil(adapter.companionLoRA.first { $0.target == "\(first).to_k" }, name)
             let diffusers = try PhotoVerseAdapter.load(Fixtures.url("\(Self.folder)/\(name)-diffusers.safetensors"), for: unet)
             XCTAssertTrue(diffusers.companionLoRA.isEmpty)
+            // diffusers' own copy of the LoRA (from its peft adapter) has the same factors for the same layers.
+            let saved = try companionLoRAFile(name, for: plain)
+            XCTAssertEqual(saved.textEncoder.count, 0)
+            XCTAssertEqual(Set(saved.unet.map(\.path)), Set(adapter.companionLoRA.map(\.target)), name)
+            for layer in saved.unet {
+                let update = try XCTUnwrap(adapter.companionLoRA.first { $0.target == layer.path })
+                XCTAssertEqual(layer.scale, 1)
+                XCTAssertEqual(layer.down.scalars, update.down.scalars, layer.path)
+                XCTAssertEqual(layer.up.scalars, update.up.scalars, layer.path)
+            }
+        }
+        // The published FaceID run minus the saved LoRA (scale -1) is the diffusers-layout run without it.
+        let face = try Self.faceEmbedding(), golden = try Self.file("faceid-golden.safetensors")
+        func run(_ file: String, loraScale: Float?) throws -> Tensor {
+            let pipeline = try pipeline(file)
+            var request = PreparedRequest(prompt: "a photo of an astronaut riding a horse")
+            request.negativePrompt = "blurry, low quality"
+            request.guidance = 5
+            request.steps = 4
+            request.width = 64
+            request.height = 64
+            request.noise = try golden.tensor("noise")
+            var p = Personalization(references: [])
+            p.imageWeight = 0.6
+            p.faceEmbedding = face
+            request.personalization = p
+            request.loras = try loraScale.map { [(try companionLoRAFile("faceid", for: pipeline), $0)] } ?? []
+            return try pipeline.generate(request).latents
+        }
+        let cancelled = try run("faceid.safetensors", loraScale: -1)
+        let bare = try run("faceid-diffusers.safetensors", loraScale: nil)
+        XCTAssertLessThan(relativeDifference(cancelled, bare), 1e-4)
+        XCTAssertGreaterThan(relativeDifference(bare, try golden.tensor("latents")), 0.1)
+        // A companion factor that does not fit its layer is refused by name.
+        let source = try Self.file("faceid.safetensors")
+        var tensors: [String: Tensor] = [:]
+        for name in source.tensorNames { tensors[name] = try source.tensor(name) }
+        tensors["ip_adapter.1.to_v_lora.up.weight"] = Tensor(shape: [7, 2])
+        let broken = Fixtures.temporaryDirectory("ip-variants").appendingPathComponent("faceid-bad-lora.safetensors")
+        try SafetensorsWriter.write(tensors, to: broken)
+        XCTAssertThrowsError(try PhotoVerseAdapter.load(broken, for: unet)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("faceid-bad-lora.safetensors") && text.contains("ip_adapter.1.to_v_lora.up.weight"), text)
         }
     }
 
@@ -242,7 +311,7 @@ final class IPAdapterVariantsTests: XCTestCase {
         try SafetensorsWriter.write(["embedding": Tensor(shape: [512])], to: wide)
         let width = refusal { $0.identity.adapter = faceID; $0.identity.faceEmbedding = wide.path }
         XCTAssertTrue(width.contains("wide.safetensors") && width.contains("512 values") && width.contains("reads 64"), width)
-        // A good FaceID request prepares, with a note that the companion LoRA is not applied.
+        // A good FaceID request prepares; diffusers' layout without a LoRA file gets a note that its companion LoRA is apart.
         var request = GenerationRequest(prompt: "a photo")
         request.steps = 1
         request.width = 64
@@ -251,7 +320,12 @@ final class IPAdapterVariantsTests: XCTestCase {
         request.identity.faceEmbedding = embedding
         let prepared = try pipeline.prepare(request)
         XCTAssertEqual(prepared.personalization?.faceEmbedding?.shape, [1, 64])
-        XCTAssertTrue(prepared.notes.contains { $0.contains("companion LoRA") }, "\(prepared.notes)")
+        XCTAssertFalse(prepared.notes.contains { $0.contains("companion LoRA") }, "\(prepared.notes)")
+        request.identity.adapter = Fixtures.url("\(Self.folder)/faceid-diffusers.safetensors").path
+        let apart = try pipeline.prepare(request).notes
+        XCTAssertTrue(apart.contains { $0.contains("companion LoRA") && $0.contains("--lora") }, "\(apart)")
+        request.loras = [LoRAChoice(path: Fixtures.url("\(Self.folder)/faceid-lora.safetensors").path, scale: 1)]
+        XCTAssertFalse(try pipeline.prepare(request).notes.contains { $0.contains("companion LoRA") })
     }
 
     /// The new knobs are part of the PNG's record; a record written before them still loads.

@@ -21,7 +21,8 @@ Tests/Fixtures (regenerate.py-style, one script run per family, ~5-20 s each on 
   lora-golden         make_lora_fixtures.py --out              every file (values)
   mini-golden         make_mini_golden.py --out                every file (values), against Models/mini
   ip-adapter-variants make_ip_adapter_variants.py --out        every file (values): each IP-Adapter SD1.5
-                                                               variant in both layouts, diffusers' goldens
+                                                               variant in both layouts, diffusers' goldens,
+                                                               FaceID's companion LoRA as diffusers saves it
   tiny-taesd,         make_taesd_fixtures.py --out             weights and config (exact), taesd-golden
   taesd-golden                                                 (values)
   dlib-face           make_dlib_face_fixtures.py --out         every file (values; the .dat files bytes)
@@ -231,7 +232,7 @@ def test_img2img_goldens_regenerate(tmp_path):
 
 def test_ip_adapter_variant_fixtures_regenerate(tmp_path):
     _run("make_ip_adapter_variants.py", "--out", tmp_path / "ip-adapter-variants")
-    assert _compare(tmp_path, ["ip-adapter-variants"]) == 19
+    assert _compare(tmp_path, ["ip-adapter-variants"]) == 21
 
 
 def test_lora_files_and_goldens_regenerate(tmp_path):

@@ -107,7 +107,8 @@ public enum IPAdapterProjection {
 }
 
 /// A low-rank update of one UNet projection as FaceID's file carries it (IP-Adapter's
-/// `LoRAAttnProcessor`: no alpha, scale 1 in diffusers): W' = W + scale · up · down.
+/// `LoRAAttnProcessor`: no alpha). diffusers' `load_ip_adapter` loads these as the peft adapter
+/// `faceid_0` at weight 1; here they join the run's `LayerDeltas` the same way (`companionDeltas`).
 public struct IPAdapterLoRAUpdate {
     /// The Linear's weight path, e.g. `down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out.0`.
     public let target: String

@@ -101,7 +101,7 @@ extension ModelFolder {
                     if let shape = source.shape(of: name) { _ = try loader.load(name, shape: shape, fill: nil) }
                 }
                 if let kind = adapter.ipAdapterKind {
-                    let lora = adapter.companionLoRA.isEmpty ? "" : ", companion LoRA (\(adapter.companionLoRA.count) updates, not applied)"
+                    let lora = adapter.companionLoRA.isEmpty ? "" : ", companion LoRA (\(adapter.companionLoRA.count) updates, applied at scale 1)"
                     return ("\(kind.variant.title), \(kind.layout.rawValue) layout, \(adapter.layers.count) attn2 layers\(lora); needs \(kind.variant.needs)", loader)
                 }
                 let m = adapter.metadata

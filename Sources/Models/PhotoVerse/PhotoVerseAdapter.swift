@@ -21,8 +21,8 @@ public struct PhotoVerseAdapter {
     /// IP-Adapter's image projection (nil for the PhotoVerse layout) and what the file is.
     public let ipAdapter: IPAdapterProjection?
     public let ipAdapterKind: IPAdapterKind?
-    /// FaceID's LoRA on the UNet's attention, carried in its published file (`ip_adapter.{k}.to_*_lora`);
-    /// not applied here: the LoRA support applies it (scale 1, as diffusers' `load_ip_adapter` does).
+    /// FaceID's LoRA on the UNet's attention, carried in its published file (`ip_adapter.{k}.to_*_lora`),
+    /// checked against the UNet's layers; runs with the adapter add it (`addCompanionLoRA`).
     public let companionLoRA: [IPAdapterLoRAUpdate]
     /// Per attn2 weight path.
     public let layers: [String: CrossAttentionAdapter]
@@ -104,8 +104,8 @@ public struct PhotoVerseAdapter {
                 let p = root("ip_adapter")(2 * j + 1)
                 projection = { p($0) }
                 let selfAttention = path.hasSuffix("attn2") ? String(path.dropLast()) + "1" : path
-                lora += try companionLoRA(root("ip_adapter")(2 * j), target: selfAttention)
-                lora += try companionLoRA(p, target: path)
+                lora += try companionLoRA(root("ip_adapter")(2 * j), target: selfAttention, unet: unet, origin: origin)
+                lora += try companionLoRA(p, target: path, unet: unet, origin: origin)
             } else {
                 let p = path.split(separator: ".").reduce(root) { $0(String($1)) }("processor")
                 projection = { p($0)("0") }
@@ -123,8 +123,9 @@ public struct PhotoVerseAdapter {
     }
 
     /// The `to_{q,k,v,out}_lora.{down,up}` of one attention processor in a FaceID file, with the
-    /// Linear each updates; none when the file has no LoRA there.
-    static func companionLoRA(_ p: WeightPath, target attention: String) throws -> [IPAdapterLoRAUpdate] {
+    /// Linear each updates; none when the file has no LoRA there. The factors must fit that Linear.
+    static func companionLoRA(_ p: WeightPath, target attention: String, unet: UNet2DConditionModel,
+                              origin: String) throws -> [IPAdapterLoRAUpdate] {
         try [("to_q", "to_q"), ("to_k", "to_k"), ("to_v", "to_v"), ("to_out", "to_out.0")].compactMap { name, linear in
             let lora = p("\(name)_lora")
             // A half-stored pair is left unread: the loader then names it as unexpected.
@@ -132,8 +133,21 @@ public struct PhotoVerseAdapter {
                   let up = lora("up").storedShape("weight"), up.count == 2, up[1] == down[0] else {
                 return nil
             }
-            return IPAdapterLoRAUpdate(target: "\(attention).\(linear)", down: try lora("down").tensor("weight", down),
-                                       up: try lora("up").tensor("weight", up))
+            let target = "\(attention).\(linear)"
+            guard let layer = unet.loraTargets.layers[target], !layer.isConvolution else {
+                throw ModelError.invalidInput("\(origin): '\(lora("down").prefix).weight' adapts \(target), which this UNet lacks")
+            }
+            // Read with the layer's widths: a factor of another shape is refused by name.
+            return IPAdapterLoRAUpdate(target: target, down: try lora("down").tensor("weight", [down[0], layer.inFeatures]),
+                                       up: try lora("up").tensor("weight", [layer.outFeatures, down[0]]))
+        }
+    }
+
+    /// Adds FaceID's companion LoRA to a run's UNet deltas at weight 1, what diffusers'
+    /// `load_ip_adapter` does (`set_adapters(["faceid_0"], adapter_weights=[1.0])`).
+    public func addCompanionLoRA(to deltas: inout LayerDeltas) {
+        for update in companionLoRA {
+            deltas.add(LowRankDelta(down: update.down, up: update.up, scale: 1), to: update.target)
         }
     }
 
