@@ -5,4 +5,7 @@ import CKernels
 public enum AllocatorPolicy {
     /// Call once, before models load (the CLI does, for every command).
     public static func apply() { pv_configure_allocator() }
+
+    /// Bytes held in separate mappings now (-1 where the C library cannot say).
+    public static var mappedBytes: Int { pv_mapped_allocation_bytes() }
 }

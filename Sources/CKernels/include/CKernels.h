@@ -24,5 +24,6 @@ void pv_wino43_output(const float *M, long strideK, long first, long count, long
 /* Large allocations in their own mappings, returned to the system when freed (allocator.c);
  * called once at the start of the program. */
 void pv_configure_allocator(void);
+long pv_mapped_allocation_bytes(void);
 
 #endif
