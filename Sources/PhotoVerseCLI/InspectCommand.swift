@@ -16,11 +16,19 @@ struct InspectCommand: ParsableCommand {
             1 when anything is wrong.
             """)
 
-    @Argument(help: "A model folder (diffusers layout), an IP-Adapter file (names its variant), or a LoRA file.")
+    @Argument(help: "A model folder (diffusers layout) or single file, an IP-Adapter or LoRA file, an image encoder, ArcFace, TAESD or dlib folder: names its kind and what it needs.")
     var model: String
 
     func run() throws {
         if try inspectIPAdapterFile() { return }
+        // Before LoRA: a PhotoVerse adapter carries LoRA factors beside its own branches.
+        if let kind = WeightsKind.recognise(model) {
+            print("\(model.terminalSafe): \(kind.title)")
+            for line in kind.needs { print("  \(line.terminalSafe)") }
+            // A file that must be converted first cannot be used as it is.
+            if kind.title.hasPrefix("not read") { throw ExitCode(1) }
+            return
+        }
         if try inspectLoRAFile() { return }
         let folder: ModelFolder
         do {
