@@ -265,7 +265,9 @@ def read_weights(src):
 def convert(src, dst, input_size: int = 112) -> str:
 
     sd, mean, std = read_weights(src)
-    tensors = {k: torch.from_numpy(v).contiguous() for k, v in sd.items()}
+    # A copy each: an ONNX export shares one initializer between equal tensors (fresh BatchNorms,
+    # PReLU slopes), which safetensors refuses to save twice.
+    tensors = {k: torch.from_numpy(v.copy()).contiguous() for k, v in sd.items()}
     folder = not str(dst).endswith(".safetensors")
     weights = Path(dst) / WEIGHTS_NAME if folder else Path(dst)
     if folder:

@@ -67,9 +67,11 @@ struct WeightsKind {
                                        "needs a model with \(channels) latent channels and 8 pixels per latent (SD1.x)"])
         }
         if architectures.contains(where: { $0.hasPrefix("CLIPVision") }) {
-            let processor = has("preprocessor_config.json") ? "" : "; preprocessor_config.json is missing"
-            return WeightsKind(title: "CLIP image encoder (\(architectures.joined(separator: ", ")))",
-                               needs: ["used as --image-encoder DIR with an IP-Adapter (plain, Plus, Full-Face, FaceID-Plus) and --reference PHOTO\(processor)"])
+            let processor = has("preprocessor_config.json") ? "its preprocessor_config.json (here)" : "its preprocessor_config.json (missing)"
+            let width = config["hidden_size"].map { "\($0)" } ?? "?", projection = config["projection_dim"].map { "\($0)" } ?? "none"
+            return WeightsKind(title: "CLIP image encoder (\(architectures.joined(separator: ", ")), width \(width), projection \(projection))",
+                               needs: ["used as --image-encoder DIR with an adapter (IP-Adapter plain, Plus, Full-Face, FaceID-Plus; PhotoVerse) and --reference PHOTO",
+                                       "needs \(processor) and an adapter made for this encoder's width (the plain IP-Adapter: its projection)"])
         }
         if architectures.contains("BlazeFace") {
             return WeightsKind(title: "BlazeFace face detector", needs: ["used when found as Models/face-detector (the working directory, the executable's folders, the checkout)"])
