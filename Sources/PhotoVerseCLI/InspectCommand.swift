@@ -8,7 +8,7 @@ import Sampling
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Summarise a model folder: configs, parameter counts, dtypes, key problems.",
+        abstract: "Summarise a model folder (configs, parameter counts, dtypes, key problems) or name a weights file's kind and what it needs.",
         discussion: """
             Every config is checked with the same rules loading uses (sizes in range, heads and \
             groups dividing the channels, token ids below vocab_size, ...), every weight by \
