@@ -15,16 +15,9 @@ public final class FaceMesh: @unchecked Sendable {
 
     /// Loads `config.json` and the weights file it names from `folder`.
     public convenience init(folder: URL) throws {
-        let configURL = folder.appendingPathComponent("config.json")
-        guard FileManager.default.fileExists(atPath: configURL.path) else {
-            throw ModelError.missingFile("\(configURL.path): not found; make it with training/convert_face_mesh.py")
-        }
-        let config = try FaceMeshConfig.load(configURL)
-        let weightsURL = folder.appendingPathComponent(config.weightsFile)
-        guard FileManager.default.fileExists(atPath: weightsURL.path) else {
-            throw ModelError.missingFile("\(weightsURL.path): not found (named by \(configURL.path))")
-        }
-        try self.init(config: config, weights: SafetensorsWeightSource(url: weightsURL))
+        let (config, weights) = try ConvertedFolder.load(folder, howToMake: "make it with training/convert_face_mesh.py",
+                                                         config: FaceMeshConfig.load, weightsFile: \.weightsFile)
+        try self.init(config: config, weights: weights)
     }
 
     public init(config: FaceMeshConfig, weights: WeightSource) throws {

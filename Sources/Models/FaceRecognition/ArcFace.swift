@@ -10,17 +10,9 @@ public final class ArcFace: @unchecked Sendable {
     public let network: IResNet
 
     public convenience init(folder: URL) throws {
-        let configURL = folder.appendingPathComponent("config.json")
-        guard FileManager.default.fileExists(atPath: configURL.path) else {
-            throw ModelError.missingFile("\(configURL.path): not found; convert the ArcFace weights with "
-                + "training/convert_arcface.py FILE.onnx|FILE.pth FOLDER")
-        }
-        let config = try ArcFaceConfig.load(configURL)
-        let weightsURL = folder.appendingPathComponent(config.weightsFile)
-        guard FileManager.default.fileExists(atPath: weightsURL.path) else {
-            throw ModelError.missingFile("\(weightsURL.path): not found (named by \(configURL.path))")
-        }
-        try self.init(config: config, weights: SafetensorsWeightSource(url: weightsURL))
+        let (config, weights) = try ConvertedFolder.load(folder, howToMake: "convert the ArcFace weights with training/convert_arcface.py FILE.onnx|FILE.pth FOLDER",
+                                                         config: ArcFaceConfig.load, weightsFile: \.weightsFile)
+        try self.init(config: config, weights: weights)
     }
 
     public init(config: ArcFaceConfig, weights: WeightSource) throws {
