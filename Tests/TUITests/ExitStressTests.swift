@@ -50,6 +50,9 @@ final class ExitStressTests: XCTestCase {
                                               environment: ["PHOTOVERSE_TRACE": trace.path], home: home)
                 defer { session.close() }
                 try session.waitFor("a red fox in the snow")
+                // A `g` typed while the model still loads starts nothing (the first UI of a cold
+                // test process took long enough for that once in CI).
+                try session.waitFor("ready")
                 let pid = try XCTUnwrap(try session.programPID(), "photoverse is running")
                 try session.send("g")
                 try Self.aim(at: moment, trace: trace, seed: iteration)
