@@ -219,15 +219,6 @@ public final class AppController {
             lastStop = "failed: " + text
             fail(text)
         }
-        closeStaleQuestion()
-    }
-
-    /// "A run is going. Quit anyway?" means nothing once the runs have ended.
-    func closeStaleQuestion() {
-        if overlay == .confirmQuit && !isBusy {
-            overlay = nil
-            say("the run ended; q quits")
-        }
     }
 
     // MARK: actions

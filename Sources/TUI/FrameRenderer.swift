@@ -84,7 +84,10 @@ final class FrameRenderer {
             FilePickerView.draw(browser, filtering: app.pickerFiltering, purpose: app.pickerPurpose, in: box, on: canvas)
             return box
         case .confirmQuit?:
-            return ConfirmView.draw("A run is going. Quit anyway?", columns: columns, rows: rows, on: canvas)
+            // The question stays when the run ends under it (its y may already be on its way), and
+            // says so: the run is no longer at stake.
+            let question = app.isBusy ? "A run is going. Quit anyway?" : "The run has ended. Quit?"
+            return ConfirmView.draw(question, columns: columns, rows: rows, on: canvas)
         case .confirmDelete(let url)?:
             return ConfirmView.draw("Move \(url.lastPathComponent) to the trash?", columns: columns, rows: rows, on: canvas)
         case .sweepEntry?:

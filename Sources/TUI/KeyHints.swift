@@ -8,7 +8,7 @@ enum KeyHints {
                 : KeyBindings.hints(for: [.picker], app: app).joined(separator: "  ")
         case .valueEntry?, .loraScaleEntry?: return "type a value  Enter set  Esc cancel"
         case .sweepEntry?: return "x KNOB=V1,V2,... [y KNOB=...]  Enter run  Esc cancel"
-        case .confirmQuit?: return "y quit (stops the run)  n stay"
+        case .confirmQuit?: return app.isBusy ? "y quit (stops the run)  n stay" : "y quit  n stay"
         case .confirmDelete?: return "y move to trash  n keep"
         case nil: break
         }

@@ -55,7 +55,14 @@ final class ExitStressTests: XCTestCase {
                 try session.waitFor("ready")
                 let pid = try XCTUnwrap(try session.programPID(), "photoverse is running")
                 try session.send("g")
-                try Self.aim(at: moment, trace: trace, seed: iteration)
+                do {
+                    try Self.aim(at: moment, trace: trace, seed: iteration)
+                } catch {
+                    // What the app had done and what it showed: the evidence for a run that never began.
+                    let marks = (try? String(contentsOf: trace, encoding: .utf8)) ?? "(no trace file)"
+                    print("trace:\n\(marks)\nscreen:\n\((try? session.screen()) ?? "(no screen)")")
+                    throw error
+                }
                 if let signal {
                     kill(pid, signal)
                 } else {

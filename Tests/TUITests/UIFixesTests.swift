@@ -5,7 +5,7 @@ import Terminal
 @testable import TUI
 import XCTest
 
-/// Issue 2.5's points on the controller: typed values replace, stale questions close,
+/// Issue 2.5's points on the controller: typed values replace, the quit question outlives the run,
 /// the progress line tells how the last run ended, a user's photo after a shipped face is cropped.
 extension AppControllerTests {
     func testTypedValuesReplaceTheOldOne() {
@@ -18,16 +18,30 @@ extension AppControllerTests {
         XCTAssertEqual(app.settings.request.guidance, 2.05, accuracy: 1e-6, "after an editing key, typing edits \"2.0\"")
     }
 
-    func testTheQuitQuestionClosesWhenTheRunEnds() {
+    /// A y typed as the run ends still quits: the question stays open and stops naming the run
+    /// (closing it under the user's y lost the y, and the app went on running).
+    func testTheQuitQuestionOutlivesTheRunAndItsYStillQuits() {
         let app = makeApp()
         press(app, .character("g"))
         app.apply(.runStarted(id: 1, seed: 5))
         press(app, .character("q"))
         XCTAssertEqual(app.overlay, .confirmQuit)
+        XCTAssertEqual(KeyHints.line(for: app), "y quit (stops the run)  n stay")
         queue.busy = false
         app.apply(.runCancelled(id: 1))
-        XCTAssertNil(app.overlay, "no question about a run that is gone")
+        XCTAssertEqual(app.overlay, .confirmQuit, "the question is still there for the y on its way")
+        XCTAssertEqual(KeyHints.line(for: app), "y quit  n stay", "no run is at stake any more")
         XCTAssertFalse(app.quitRequested)
+        press(app, .character("y"))
+        XCTAssertTrue(app.quitRequested)
+        let staying = makeApp()
+        press(staying, .character("g"))
+        press(staying, .character("q"))
+        queue.busy = false
+        staying.apply(.runCancelled(id: 1))
+        press(staying, .character("n"))
+        XCTAssertNil(staying.overlay)
+        XCTAssertFalse(staying.quitRequested)
     }
 
     func testTheProgressLineSaysTheLastRunStopped() {
