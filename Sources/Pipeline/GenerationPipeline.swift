@@ -163,26 +163,29 @@ public final class GenerationPipeline {
         let total = scheduler.timesteps.count - startIndex
         stepsDone(0, total)
         try stop?.check()
-        for (index, timestep) in scheduler.timesteps.enumerated() where index >= startIndex {
-            if let personalization = request.personalization {
-                plan.conditioning.imageWeight = personalization.imageBranchActive(step: index - startIndex, of: total)
-                    ? personalization.imageWeight : 0
+        // The denoising loop allocates the same large tensors every step: their pages are reused.
+        try LargeBlockCache.reusingFreedBuffers {
+            for (index, timestep) in scheduler.timesteps.enumerated() where index >= startIndex {
+                if let personalization = request.personalization {
+                    plan.conditioning.imageWeight = personalization.imageBranchActive(step: index - startIndex, of: total)
+                        ? personalization.imageWeight : 0
+                }
+                let input = Tensor.concat(Array(repeating: latents, count: plan.guidance.rows), axis: 0)
+                let prediction = try unet(scheduler.scaleModelInput(input, stepIndex: index), timestep: timestep,
+                                          conditioning: plan.conditioning, stop: stop, deltas: deltas.unet)
+                let epsilon = plan.guidance.combine(prediction)
+                let stepped = scheduler.step(modelOutput: epsilon, stepIndex: index, sample: latents, random: random)
+                latents = stepped.prevSample
+                // Overflowing weights or settings would otherwise end as a black image.
+                guard latents.isAllFinite else {
+                    throw InvalidRequest("step \(index - startIndex + 1)/\(total) produced non-finite latents (NaN or infinity): the model's weights or the settings overflow (photoverse inspect checks the weights)")
+                }
+                let event = StepProgress(step: index - startIndex + 1, total: total,
+                                         elapsed: Date().timeIntervalSince(start), latents: latents,
+                                         predictedClean: stepped.predOriginalSample, previewMaker: previewMaker)
+                stepsDone(event.step, total)
+                if !progress(event) || stop?.isRaised == true { throw GenerationCancelled(step: event.step, total: total) }
             }
-            let input = Tensor.concat(Array(repeating: latents, count: plan.guidance.rows), axis: 0)
-            let prediction = try unet(scheduler.scaleModelInput(input, stepIndex: index), timestep: timestep,
-                                      conditioning: plan.conditioning, stop: stop, deltas: deltas.unet)
-            let epsilon = plan.guidance.combine(prediction)
-            let stepped = scheduler.step(modelOutput: epsilon, stepIndex: index, sample: latents, random: random)
-            latents = stepped.prevSample
-            // Overflowing weights or settings would otherwise end as a black image.
-            guard latents.isAllFinite else {
-                throw InvalidRequest("step \(index - startIndex + 1)/\(total) produced non-finite latents (NaN or infinity): the model's weights or the settings overflow (photoverse inspect checks the weights)")
-            }
-            let event = StepProgress(step: index - startIndex + 1, total: total,
-                                     elapsed: Date().timeIntervalSince(start), latents: latents,
-                                     predictedClean: stepped.predOriginalSample, previewMaker: previewMaker)
-            stepsDone(event.step, total)
-            if !progress(event) || stop?.isRaised == true { throw GenerationCancelled(step: event.step, total: total) }
         }
         // The UNet's widened-weight scratch (up to 118 MB for SD1.5) is not needed by the decode.
         LayerWeight.releaseScratch()

@@ -19,7 +19,7 @@ extension Tensor {
         let oh = (h + 2 * padding.0 - kh) / stride.0 + 1
         let ow = (w + 2 * padding.1 - kw) / stride.1 + 1
         precondition(oh > 0 && ow > 0, "conv2d: kernel \(kh)x\(kw) larger than padded input \(h)x\(w)")
-        if winograd, Tensor.prefersWinograd(cin: cin, cout: cout, outHeight: oh, outWidth: ow, kh: kh, kw: kw,
+        if winograd, Tensor.prefersWinograd(images: n, cin: cin, cout: cout, outHeight: oh, outWidth: ow, kh: kh, kw: kw,
                                              stride: stride, padding: padding, groups: groups) {
             return winogradConv3x3(weight: weight, bias: bias, padding: padding.0)
         }

@@ -86,59 +86,15 @@ public final class LayerWeight: @unchecked Sendable {
     /// a pooled scratch buffer that is reused by the next product (the tensor must not escape).
     public func withFloat32<Result>(_ body: (Tensor) throws -> Result) rethrows -> Result {
         if let full { return try body(full) }
-        let buffer = WideningScratch.shared.take(count)
-        defer { WideningScratch.shared.give(buffer) }
+        let buffer = ScratchPool.shared.take(count)
+        defer { ScratchPool.shared.give(buffer) }
         pv_widen_f16(half!, buffer.pointer, count)
         return try body(Tensor(shape: shape, storage: TensorStorage(borrowing: buffer.pointer, count: count)))
     }
 }
 
 extension LayerWeight {
-    /// Frees the scratch buffers kept for widening (the next product makes one again): for
-    /// the end of a phase whose large weights the next phase does not use.
-    public static func releaseScratch() { WideningScratch.shared.releaseFree() }
-}
-
-/// Scratch buffers for widened weights, reused across products: one per concurrent product
-/// (the engine's run and a reference being encoded may overlap), each as large as the largest
-/// weight it has held, so steady-state runs allocate nothing and fault no pages.
-final class WideningScratch: @unchecked Sendable {
-    static let shared = WideningScratch()
-
-    final class Buffer {
-        let pointer: UnsafeMutablePointer<Float>
-        let capacity: Int
-        init(capacity: Int) {
-            self.capacity = capacity
-            pointer = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1) * 4, alignment: 64)
-                .bindMemory(to: Float.self, capacity: max(capacity, 1))
-        }
-        deinit { UnsafeMutableRawPointer(pointer).deallocate() }
-    }
-
-    private let lock = DispatchSemaphore(value: 1)
-    private var free: [Buffer] = []
-
-    func take(_ count: Int) -> Buffer {
-        lock.wait()
-        defer { lock.signal() }
-        if let index = free.indices.max(by: { free[$0].capacity < free[$1].capacity }) {
-            let buffer = free.remove(at: index)
-            if buffer.capacity >= count { return buffer }
-            // Too small: drop it for one of the size needed (largest-first keeps this rare).
-        }
-        return Buffer(capacity: count)
-    }
-
-    func releaseFree() {
-        lock.wait()
-        free.removeAll()
-        lock.signal()
-    }
-
-    func give(_ buffer: Buffer) {
-        lock.wait()
-        free.append(buffer)
-        lock.signal()
-    }
+    /// Frees the pooled scratch buffers (widened weights, Winograd's transforms; the next product
+    /// makes them again): for the end of a phase whose large layers the next phase does not use.
+    public static func releaseScratch() { ScratchPool.shared.releaseFree() }
 }

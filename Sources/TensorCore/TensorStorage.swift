@@ -13,8 +13,8 @@ public final class TensorStorage: @unchecked Sendable {
         precondition(count >= 0, "negative element count \(count)")
         self.count = count
         owned = true
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride,
-                                                   alignment: 64)
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        let raw = LargeBlockCache.shared.take(bytes: bytes) ?? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
@@ -32,6 +32,6 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
-        if owned { UnsafeMutableRawPointer(pointer).deallocate() }
+        if owned { LargeBlockCache.shared.give(UnsafeMutableRawPointer(pointer), bytes: max(count, 1) * MemoryLayout<Float>.stride) }
     }
 }

@@ -9,6 +9,7 @@ final class WinogradConvolutionTests: XCTestCase {
         let cases: [(n: Int, cin: Int, h: Int, w: Int, cout: Int, padding: Int)] = [
             (2, 16, 32, 36, 20, 1), (1, 17, 33, 37, 16, 1), (1, 16, 34, 31, 18, 0), (1, 16, 30, 30, 16, 2),
             (1, 3, 9, 10, 2, 1), (1, 1, 4, 4, 1, 1),
+            (1, 16, 9, 300, 16, 1),  // rows of 75 tiles: more than one pass of the row kernels
         ]
         var seed: UInt64 = 900
         for c in cases {
@@ -23,13 +24,19 @@ final class WinogradConvolutionTests: XCTestCase {
                 // bound it by the layer's largest Σ|w·x| (F(4x4, 3x3) loses ~100 ulps of it).
                 let magnitude = refConv2d(doubles(x).map(abs), xShape: x.shape, doubles(w).map(abs), wShape: w.shape,
                                           bias: nil, stride: (1, 1), padding: (c.padding, c.padding), groups: 1)
-                for budget in [Tensor.winogradBlockBudget, 36 * max(c.cin, c.cout) * 5] {
-                    let out = x.winogradConv3x3(weight: w, bias: b, padding: c.padding, blockBudget: budget)
+                // Whole; blocks of 5 tiles (runs that cross from one image into the next); output
+                // channels 16 at a time (weights transformed per block of tiles and channels).
+                let budgets = [(Tensor.winogradBlockBudget, Tensor.winogradWeightBudget),
+                               (36 * max(c.cin, c.cout) * 5, Tensor.winogradWeightBudget),
+                               (36 * max(c.cin, 16) * 7, 36 * c.cin * 16)]
+                for (budget, weightBudget) in budgets {
+                    let out = x.winogradConv3x3(weight: w, bias: b, padding: c.padding, blockBudget: budget,
+                                                weightBudget: weightBudget)
                     XCTAssertEqual(out.shape, ref.shape)
                     let scale = magnitude.values.max() ?? 1
                     var worst = 0.0
                     for i in 0..<ref.values.count { worst = max(worst, abs(Double(out.data[i]) - ref.values[i])) }
-                    XCTAssertLessThan(worst / scale, 1e-5, "\(c) bias=\(withBias) block budget \(budget): error / max Σ|w·x|")
+                    XCTAssertLessThan(worst / scale, 1e-5, "\(c) bias=\(withBias) budgets \(budget), \(weightBudget): error / max Σ|w·x|")
                 }
             }
         }
@@ -38,13 +45,17 @@ final class WinogradConvolutionTests: XCTestCase {
     /// Large stride-1 3x3 layers take Winograd, the rest im2col; both agree on a layer of the
     /// SD UNet's first block at 32x32 to float rounding.
     func testPathChoiceAndAgreementWithIm2col() {
-        XCTAssertTrue(Tensor.prefersWinograd(cin: 320, cout: 320, outHeight: 64, outWidth: 64, kh: 3, kw: 3,
+        XCTAssertTrue(Tensor.prefersWinograd(images: 1, cin: 320, cout: 320, outHeight: 64, outWidth: 64, kh: 3, kw: 3,
                                              stride: (1, 1), padding: (1, 1), groups: 1))
-        XCTAssertFalse(Tensor.prefersWinograd(cin: 1280, cout: 1280, outHeight: 8, outWidth: 8, kh: 3, kw: 3,
+        XCTAssertFalse(Tensor.prefersWinograd(images: 2, cin: 1280, cout: 1280, outHeight: 8, outWidth: 8, kh: 3, kw: 3,
                                               stride: (1, 1), padding: (1, 1), groups: 1), "too few tiles")
-        XCTAssertFalse(Tensor.prefersWinograd(cin: 320, cout: 320, outHeight: 32, outWidth: 32, kh: 3, kw: 3,
+        XCTAssertTrue(Tensor.prefersWinograd(images: 2, cin: 2560, cout: 1280, outHeight: 16, outWidth: 16, kh: 3, kw: 3,
+                                             stride: (1, 1), padding: (1, 1), groups: 1), "a guided step's 16x16 layers")
+        XCTAssertFalse(Tensor.prefersWinograd(images: 1, cin: 1280, cout: 1280, outHeight: 16, outWidth: 16, kh: 3, kw: 3,
+                                              stride: (1, 1), padding: (1, 1), groups: 1), "one image's 16 tiles")
+        XCTAssertFalse(Tensor.prefersWinograd(images: 1, cin: 320, cout: 320, outHeight: 32, outWidth: 32, kh: 3, kw: 3,
                                               stride: (2, 2), padding: (1, 1), groups: 1), "strided")
-        XCTAssertFalse(Tensor.prefersWinograd(cin: 320, cout: 320, outHeight: 64, outWidth: 64, kh: 1, kw: 1,
+        XCTAssertFalse(Tensor.prefersWinograd(images: 1, cin: 320, cout: 320, outHeight: 64, outWidth: 64, kh: 1, kw: 1,
                                               stride: (1, 1), padding: (0, 0), groups: 1), "1x1")
         let x = random([1, 64, 32, 32], seed: 11)
         let w = random([64, 64, 3, 3], seed: 12, scale: 0.05)
