@@ -17,7 +17,7 @@ extension Tensor {
     }
 
     /// The most floats of transformed input (and of products) one block of tiles may hold.
-    static let winogradBlockBudget = 8 << 20
+    static let winogradBlockBudget = 4 << 20
 
     /// The most floats of transformed weights held at once: larger layers (SD's 1280- and
     /// 1920-channel ones) transform theirs a block of output channels at a time.
