@@ -33,16 +33,17 @@ let package = Package(
         // Layer 2: tensor core (CKernels: the few loops Swift does not vectorise, in C).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "TensorCore", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimisedInDebug),
+        .target(name: "TerminalText", swiftSettings: optimisedInDebug),
 
         // Layer 3: file formats.
-        .target(name: "Formats", dependencies: ["TensorCore", "CImageCodecs"], swiftSettings: optimisedInDebug),
+        .target(name: "Formats", dependencies: ["TensorCore", "TerminalText", "CImageCodecs"], swiftSettings: optimisedInDebug),
 
         // Layer 4: models (the tokenizer is its own target: no tensor knowledge).
-        .target(name: "Tokenizer", swiftSettings: optimisedInDebug),
+        .target(name: "Tokenizer", dependencies: ["TerminalText"], swiftSettings: optimisedInDebug),
         .target(name: "Models", dependencies: ["TensorCore", "Formats", "Tokenizer"], swiftSettings: optimisedInDebug),
 
         // Layer 5: sampling (schedulers, random sources).
-        .target(name: "Sampling", dependencies: ["TensorCore"], swiftSettings: optimisedInDebug),
+        .target(name: "Sampling", dependencies: ["TensorCore", "TerminalText"], swiftSettings: optimisedInDebug),
 
         // Layer 6: the pipeline API the front ends talk to.
         .target(name: "Pipeline", dependencies: ["Models", "Sampling", "Tokenizer", "Formats", "TensorCore"],

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import TerminalText
 
 /// A diffusers `scheduler_config.json`, the fields the PhotoVerse schedulers use.
 ///
@@ -197,7 +198,7 @@ extension SchedulerConfig: Decodable {
             guard let raw = try value(key, String.self, expected: "a string") else { return nil }
             guard let parsed = E(rawValue: raw) else {
                 let allowed = E.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-                throw SchedulerError.invalidConfig(key: key, value: "\"\(raw.terminalEscaped)\"",
+                throw SchedulerError.invalidConfig(key: key, value: "\"\(raw.terminalSafe)\"",
                                                    reason: "unsupported (expected one of \(allowed))")
             }
             return parsed
@@ -230,7 +231,7 @@ extension SchedulerConfig: Decodable {
 
     /// The JSON text of a value, for error messages.
     private static func rawText(_ c: KeyedDecodingContainer<Key>, _ k: Key) -> String {
-        if let s = try? c.decode(String.self, forKey: k) { return "\"\(s.terminalEscaped)\"" }
+        if let s = try? c.decode(String.self, forKey: k) { return "\"\(s.terminalSafe)\"" }
         if let d = try? c.decode(Double.self, forKey: k) { return "\(d)" }
         if let b = try? c.decode(Bool.self, forKey: k) { return "\(b)" }
         return "(a value of another type)"
@@ -248,7 +249,7 @@ public struct SchedulerConfigFileError: Error, Equatable, CustomStringConvertibl
     }
 
     public var description: String {
-        "\(file.terminalEscaped): \(reason.split(whereSeparator: \.isNewline).joined(separator: " ").terminalEscaped)"
+        "\(file.terminalSafe): \(reason.split(whereSeparator: \.isNewline).joined(separator: " ").terminalSafe)"
     }
 
     public var errorDescription: String? { description }
@@ -273,24 +274,5 @@ public struct SchedulerConfigFileError: Error, Equatable, CustomStringConvertibl
         } catch {
             throw fail("cannot read: \(error.localizedDescription)")
         }
-    }
-}
-
-extension String {
-    /// Control characters shown as escapes (as `Formats`' `terminalSafe`, which this module
-    /// cannot import): text from a file may not act on the terminal it is printed to.
-    var terminalEscaped: String {
-        var out = ""
-        for scalar in unicodeScalars {
-            switch scalar.value {
-            case 0x09: out += "\\t"
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x1B: out += "\\e"
-            case 0x00..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029: out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

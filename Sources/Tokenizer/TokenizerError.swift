@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import TerminalText
 
 /// Why a tokenizer could not be loaded. Every message is one line and names the file.
 public enum TokenizerError: Error, Equatable, CustomStringConvertible, LocalizedError {
@@ -17,11 +18,11 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Localized
     public var description: String {
         switch self {
         case .missingFile(let url):
-            return "tokenizer file not found: \(url.path.terminalEscaped)"
+            return "tokenizer file not found: \(url.path.terminalSafe)"
         case .unreadableFile(let url, let reason):
-            return "cannot read tokenizer file \(url.path.terminalEscaped): \(Self.oneLine(reason).terminalEscaped)"
+            return "cannot read tokenizer file \(url.path.terminalSafe): \(Self.oneLine(reason).terminalSafe)"
         case .malformedFile(let url, let reason):
-            return "malformed tokenizer file \(url.path.terminalEscaped): \(Self.oneLine(reason).terminalEscaped)"
+            return "malformed tokenizer file \(url.path.terminalSafe): \(Self.oneLine(reason).terminalSafe)"
         }
     }
 
@@ -70,24 +71,5 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Localized
         } catch {
             throw TokenizerError.unreadableFile(url, reason: error.localizedDescription)
         }
-    }
-}
-
-extension String {
-    /// Control characters shown as escapes (as `Formats`' `terminalSafe`; this module has no
-    /// dependencies): a file name or token from input may not act on the terminal.
-    var terminalEscaped: String {
-        var out = ""
-        for scalar in unicodeScalars {
-            switch scalar.value {
-            case 0x09: out += "\\t"
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x1B: out += "\\e"
-            case 0x00..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029: out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

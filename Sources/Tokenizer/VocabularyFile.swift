@@ -1,4 +1,5 @@
 import Foundation
+import TerminalText
 
 /// Reads `vocab.json`: one JSON object mapping each BPE token to its id.
 ///
@@ -67,7 +68,7 @@ enum VocabularyFile {
                     skipSpace()
                     if vocab.updateValue(try parseID(), forKey: key) != nil {
                         // JSON parsers keep one of two equal keys; which id is meant is unknowable.
-                        throw Failure(message: "the token \(key.debugDescription.terminalEscaped) appears twice", offset: keyOffset)
+                        throw Failure(message: "the token \(key.debugDescription.terminalSafe) appears twice", offset: keyOffset)
                     }
                     skipSpace()
                     guard i < bytes.count else { throw fail("unexpected end of file, expected ',' or '}'") }
