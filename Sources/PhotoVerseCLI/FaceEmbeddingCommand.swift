@@ -36,7 +36,8 @@ struct FaceEmbeddingCommand: ParsableCommand {
             } catch {
                 throw UserFacingError("\(photo): cannot read the photo: \(error)")
             }
-            let embedder = try FaceEmbedder(arcfaceFolder: URL(fileURLWithPath: arcface, isDirectory: true), useMesh: !noMesh)
+            let embedder = try FaceEmbedder(arcfaceFolder: URL(fileURLWithPath: arcface, isDirectory: true),
+                                            faces: Shipped.faces, useMesh: !noMesh)
             let found = try embedder.embed(image, file: photo)
             let metadata = ["photo": URL(fileURLWithPath: photo).lastPathComponent, "points": found.pointsSource,
                             "arcface": URL(fileURLWithPath: arcface).lastPathComponent, "normalised": "unit length"]

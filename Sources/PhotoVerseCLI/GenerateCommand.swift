@@ -134,11 +134,12 @@ struct GenerateCommand: ParsableCommand {
         let modelPath = request.model ?? ""
         let modelURL = URL(fileURLWithPath: modelPath)
         guard ["safetensors", "ckpt", "pt", "pth", "bin"].contains(modelURL.pathExtension) else {
-            return try GenerationPipeline(modelFolder: modelURL)
+            return try GenerationPipeline(modelFolder: modelURL, faces: Shipped.faces)
         }
         guard let configFolder = request.configFolder else {
             throw UserFacingError("\(modelPath): a single-file checkpoint needs --config DIR (a diffusers folder with the configs and tokenizer)")
         }
-        return try GenerationPipeline(singleFile: modelURL, configFolder: URL(fileURLWithPath: configFolder))
+        return try GenerationPipeline(singleFile: modelURL, configFolder: URL(fileURLWithPath: configFolder),
+                                      faces: Shipped.faces)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Terminal
 import TUI
 
@@ -25,10 +26,12 @@ struct InteractiveCommand: ParsableCommand {
         let status: Int32
         do {
             let environment = ProcessInfo.processInfo.environment
-            let modelFolder = try ModelLocator.resolve(flag: model, environment: environment)
+            let modelFolder = try ModelLocator.resolve(flag: model, embedded: Shipped.resources.embeddedModel,
+                                                       environment: environment)
             let options = AppOptions(
                 modelFolder: modelFolder,
                 images: try ImageModeSetting.resolve(flag: images, environment: environment),
+                resources: Shipped.resources,
                 theme: theme, loadFile: load.map { URL(fileURLWithPath: $0) },
                 outputFolder: output.map { URL(fileURLWithPath: $0) }, environment: environment,
                 faceScorer: try faceScorer.scorer(modelFolder: modelFolder))

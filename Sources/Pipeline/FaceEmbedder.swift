@@ -26,24 +26,18 @@ public struct FaceEmbedding: Sendable {
 /// template (insightface's norm_crop), run the network, scale to unit length.
 public final class FaceEmbedder: @unchecked Sendable {
     public let arcface: ArcFace
-    let detector: FaceDetector?
-    let mesh: FaceMesh?
+    let faces: FaceModels
     let useMesh: Bool
 
-    /// `arcfaceFolder`: made by training/convert_arcface.py. The detector and mesh default to
-    /// the shared ones (FaceDetectorLocator, FaceMeshLocator); `useMesh: false` always takes
-    /// the detector's keypoints.
-    public init(arcfaceFolder: URL, detector: FaceDetector? = nil, mesh: FaceMesh? = nil, useMesh: Bool = true) throws {
-        arcface = try ArcFace(folder: arcfaceFolder)
-        self.detector = detector
-        self.mesh = mesh
-        self.useMesh = useMesh
+    /// `arcfaceFolder`: made by training/convert_arcface.py; `faces`: the detector and mesh the
+    /// front end located; `useMesh: false` always takes the detector's keypoints.
+    public convenience init(arcfaceFolder: URL, faces: FaceModels, useMesh: Bool = true) throws {
+        self.init(arcface: try ArcFace(folder: arcfaceFolder), faces: faces, useMesh: useMesh)
     }
 
-    public init(arcface: ArcFace, detector: FaceDetector? = nil, mesh: FaceMesh? = nil, useMesh: Bool = true) {
+    public init(arcface: ArcFace, faces: FaceModels, useMesh: Bool = true) {
         self.arcface = arcface
-        self.detector = detector
-        self.mesh = mesh
+        self.faces = faces
         self.useMesh = useMesh
     }
 
@@ -54,12 +48,12 @@ public final class FaceEmbedder: @unchecked Sendable {
 
     /// The embedding with the points, crop and face it came from.
     public func embed(_ image: RGBImage, file: String) throws -> FaceEmbedding {
-        let detections = try (detector ?? FaceDetectorLocator.shared()).detect(image)
+        let detections = try faces.detector().detect(image)
         guard let face = detections.max(by: { $0.box.area < $1.box.area }) else {
             throw ReferencePreparationError.noFaceForEmbedding(file: file)
         }
         var points = FaceAlignment.points(from: face), source = "detector keypoints"
-        if useMesh, let mesh = try mesh ?? FaceMeshLocator.sharedIfAvailable() {
+        if useMesh, let mesh = try faces.mesh() {
             let landmarks = mesh.landmarks(in: image, detection: face)
             if mesh.isFace(landmarks) {
                 points = landmarks.alignmentPoints

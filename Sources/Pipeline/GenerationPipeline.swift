@@ -31,7 +31,11 @@ public final class GenerationPipeline {
     public internal(set) var tinyAutoencoder: AutoencoderTiny?
     public internal(set) var tinyAutoencoderFolder: URL?
 
-    public init(modelFolder url: URL) throws {
+    /// The face detector and mesh for automatic reference crops (located by the front end).
+    public let faces: FaceModels
+
+    public init(modelFolder url: URL, faces: FaceModels) throws {
+        self.faces = faces
         origin = url
         componentsFolder = url
         let folder = try ModelFolder(url)
@@ -48,7 +52,8 @@ public final class GenerationPipeline {
 
     /// A single-file original-layout checkpoint; configs, tokenizer and scheduler come
     /// from `configFolder` (a diffusers-layout folder, weights not needed there).
-    public init(singleFile url: URL, configFolder: URL) throws {
+    public init(singleFile url: URL, configFolder: URL, faces: FaceModels) throws {
+        self.faces = faces
         origin = url
         componentsFolder = configFolder
         let folder = try ModelFolder(configFolder)

@@ -79,7 +79,7 @@ extension GenerationPipeline {
         var faces: [RGBImage] = []
         for reference in settings.references {
             let face = try ReferencePreparation.prepare(file: URL(fileURLWithPath: reference.path), crop: reference.crop,
-                                                        outputSize: identity.inputSize)
+                                                        outputSize: identity.inputSize, faces: self.faces)
             notes.append("\(reference.path.terminalSafe): \(face.summary)")
             faces.append(face.image)
         }
@@ -140,7 +140,7 @@ extension GenerationPipeline {
         var options = ReferencePreparation.Options()
         options.masking = .off
         let start = try ReferencePreparation.prepare(file: URL(fileURLWithPath: reference.path), crop: reference.crop,
-                                                     outputSize: request.width, options: options)
+                                                     outputSize: request.width, options: options, faces: faces)
         return start.image.tensor(range: .minusOneToOne)
     }
 

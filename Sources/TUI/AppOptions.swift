@@ -15,11 +15,14 @@ public struct AppOptions {
     public var environment: [String: String]
     /// What scores each result's likeness (picked by the front end: FaceScorerLocator); nil = no scores.
     public var faceScorer: FaceScorer?
+    /// The shipped folders (face detector and mesh, themes) the front end located.
+    public var resources: ShippedResources
 
-    public init(modelFolder: URL, images: ImageModeSetting, theme: String? = nil, loadFile: URL? = nil,
-                outputFolder: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
-                faceScorer: FaceScorer? = nil) {
+    public init(modelFolder: URL, images: ImageModeSetting, resources: ShippedResources, theme: String? = nil,
+                loadFile: URL? = nil, outputFolder: URL? = nil,
+                environment: [String: String] = ProcessInfo.processInfo.environment, faceScorer: FaceScorer? = nil) {
         self.faceScorer = faceScorer
+        self.resources = resources
         self.modelFolder = modelFolder
         self.images = images
         self.theme = theme

@@ -26,8 +26,12 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
     /// Scores each result against the request's references (set before `start`); nil = no scores.
     public var scoring: IdentityScoring?
 
-    public init(modelFolder: URL, mailbox: Mailbox<EngineEvent>) {
+    /// The face detector and mesh the pipeline crops references with.
+    let faces: FaceModels
+
+    public init(modelFolder: URL, faces: FaceModels, mailbox: Mailbox<EngineEvent>) {
         self.modelFolder = modelFolder
+        self.faces = faces
         self.mailbox = mailbox
     }
 
@@ -36,7 +40,7 @@ public final class GenerationEngine: GenerationQueue, @unchecked Sendable {
         queue.async { [self] in
             let started = Date()
             do {
-                let pipeline = try GenerationPipeline(modelFolder: modelFolder)
+                let pipeline = try GenerationPipeline(modelFolder: modelFolder, faces: faces)
                 // The folder's TAESD draws the previews (a broken one is reported, not skipped).
                 if let taesd = ModelFolder.tinyAutoencoderFolder(in: modelFolder) {
                     try pipeline.useTinyAutoencoder(folder: taesd)

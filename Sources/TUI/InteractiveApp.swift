@@ -33,7 +33,7 @@ public enum InteractiveApp {
         let outputFolder = options.outputFolder
             ?? config.outputFolder.map { URL(fileURLWithPath: $0) }
             ?? AppOptions.defaultOutputFolder(environment: environment)
-        let catalog = ThemeCatalog(folders: ThemeCatalog.standardFolders(configFolder: store.folder))
+        let catalog = ThemeCatalog(folders: ThemeCatalog.standardFolders(configFolder: store.folder, shipped: options.resources.themes))
         let (theme, themeProblem) = try chooseTheme(flag: options.theme, saved: config.theme, catalog: catalog)
 
         // Ask the terminal before ncurses owns it (the reply would otherwise arrive as keys).
@@ -67,11 +67,12 @@ public enum InteractiveApp {
         let renderer = FrameRenderer(screen: screen, painter: painter, theme: theme)
 
         let mailbox = Mailbox<EngineEvent>()
-        let engine = GenerationEngine(modelFolder: options.modelFolder, mailbox: mailbox)
+        let faces = FaceModels(options.resources)
+        let engine = GenerationEngine(modelFolder: options.modelFolder, faces: faces, mailbox: mailbox)
         let trace = LatencyTrace(environment: environment)
         engine.trace = trace
         engine.scoring = options.faceScorer.map(IdentityScoring.init)
-        let loader = ReferenceLoader(mailbox: mailbox)
+        let loader = ReferenceLoader(mailbox: mailbox, faces: faces)
         // Every way out stops the engine first, an error thrown below included.
         var workStopped = false
         func stopWork() {

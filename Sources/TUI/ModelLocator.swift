@@ -1,7 +1,7 @@
 import Foundation
 
 /// Which model folder the UI opens: `--model DIR`, else $PHOTOVERSE_MODEL, else the embedded
-/// `Models/mini` of the repository the program was built in.
+/// `Models/mini` the front end located (ShippedResources).
 public enum ModelLocator {
     public static let environmentVariable = "PHOTOVERSE_MODEL"
     public static let embeddedPath = "Models/mini"
@@ -10,13 +10,14 @@ public enum ModelLocator {
         public let description: String
     }
 
-    public static func resolve(flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+    public static func resolve(flag: String?, embedded: URL?,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
         let url: URL
         if let flag {
             url = URL(fileURLWithPath: flag)
         } else if let value = environment[environmentVariable], !value.isEmpty {
             url = URL(fileURLWithPath: value)
-        } else if let embedded = RepositoryLocator.find(embeddedPath) {
+        } else if let embedded {
             url = embedded
         } else {
             throw Missing(description: "no model: \(embeddedPath) was not found next to the program; pass --model DIR (a diffusers-layout folder) or set \(environmentVariable)")

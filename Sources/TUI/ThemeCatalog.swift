@@ -14,8 +14,9 @@ public struct ThemeCatalog {
         }
     }
 
-    public static func standardFolders(configFolder: URL) -> [URL] {
-        [configFolder.appendingPathComponent("themes")] + [RepositoryLocator.find("themes")].compactMap { $0 }
+    /// The user's themes, then the shipped ones (`shipped`: located by the front end).
+    public static func standardFolders(configFolder: URL, shipped: URL?) -> [URL] {
+        [configFolder.appendingPathComponent("themes")] + [shipped].compactMap { $0 }
     }
 
     /// Names in the order `t` cycles through them: dark, light, high-contrast first, then the rest.

@@ -13,7 +13,7 @@ final class FaceGeometryPreparationTests: XCTestCase {
     func photo(_ name: String) -> URL { Fixtures.url("faces/\(name)") }
 
     func testMeshLevelsTheCropAndMasksTheFaceOutline() throws {
-        let reference = try ReferencePreparation.prepare(file: photo("astronaut.png"), outputSize: 224)
+        let reference = try ReferencePreparation.prepare(file: photo("astronaut.png"), outputSize: 224, faces: shippedFaces)
         XCTAssertEqual(reference.summary, "1 face · crop 1.3x · outline mask")
         let landmarks = try XCTUnwrap(reference.landmarks)
         // Her eye line drops 3.4° to the right (clockwise on screen): the crop turns with it.
@@ -47,7 +47,7 @@ final class FaceGeometryPreparationTests: XCTestCase {
     func testWithoutTheMeshTheEllipseAndUprightCropStay() throws {
         var options = ReferencePreparation.Options()
         options.useFaceMesh = false
-        let reference = try ReferencePreparation.prepare(file: photo("astronaut.png"), outputSize: 64, options: options)
+        let reference = try ReferencePreparation.prepare(file: photo("astronaut.png"), outputSize: 64, options: options, faces: shippedFaces)
         XCTAssertNil(reference.landmarks)
         XCTAssertEqual(reference.rotation, 0)
         XCTAssertEqual(reference.mask, ReferenceMask.ellipse(width: 64, height: 64))
@@ -55,7 +55,7 @@ final class FaceGeometryPreparationTests: XCTestCase {
         // Asking for the ellipse keeps the levelled crop but not the outline.
         var ellipse = ReferencePreparation.Options()
         ellipse.masking = .ellipse
-        let levelled = try ReferencePreparation.prepare(file: photo("astronaut.png"), outputSize: 64, options: ellipse)
+        let levelled = try ReferencePreparation.prepare(file: photo("astronaut.png"), outputSize: 64, options: ellipse, faces: shippedFaces)
         XCTAssertNotEqual(levelled.rotation, 0)
         XCTAssertEqual(levelled.mask, ReferenceMask.ellipse(width: 64, height: 64))
     }
@@ -74,7 +74,7 @@ final class FaceGeometryPreparationTests: XCTestCase {
     }
 
     func testFaceEmbeddingOfGraceHopper() throws {
-        let embedder = try FaceEmbedder(arcfaceFolder: Fixtures.url("face-geometry/arcface-tiny"))
+        let embedder = try FaceEmbedder(arcfaceFolder: Fixtures.url("face-geometry/arcface-tiny"), faces: shippedFaces)
         let image = try ImageFile.load(photo("grace_hopper.jpg"))
         let found = try embedder.embed(image, file: "grace_hopper.jpg")
         XCTAssertEqual(found.pointsSource, "face mesh")
@@ -89,14 +89,14 @@ final class FaceGeometryPreparationTests: XCTestCase {
         XCTAssertGreaterThan(cosine, 0.999)
         XCTAssertEqual(try embedder.faceEmbedding(of: image), found.values)
         // Without the mesh the detector's keypoints are used: a close but different crop.
-        let keypoints = try FaceEmbedder(arcface: embedder.arcface, useMesh: false).embed(image, file: "grace_hopper.jpg")
+        let keypoints = try FaceEmbedder(arcface: embedder.arcface, faces: shippedFaces, useMesh: false).embed(image, file: "grace_hopper.jpg")
         XCTAssertEqual(keypoints.pointsSource, "detector keypoints")
         XCTAssertEqual(keypoints.points[0].x, found.points[0].x, accuracy: 6)
         XCTAssertNotEqual(keypoints.values, found.values)
     }
 
     func testNoFaceIsAOneLineError() throws {
-        let embedder = try FaceEmbedder(arcfaceFolder: Fixtures.url("face-geometry/arcface-tiny"))
+        let embedder = try FaceEmbedder(arcfaceFolder: Fixtures.url("face-geometry/arcface-tiny"), faces: shippedFaces)
         let coffee = try ImageFile.load(photo("coffee.png"))
         XCTAssertThrowsError(try embedder.embed(coffee, file: "coffee.png")) { error in
             XCTAssertEqual("\(error)".contains("coffee.png: no face found to embed"), true, "\(error)")

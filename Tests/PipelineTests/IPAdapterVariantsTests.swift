@@ -53,7 +53,7 @@ final class IPAdapterVariantsTests: XCTestCase {
     }
 
     func pipeline(_ adapter: String) throws -> GenerationPipeline {
-        let pipeline = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
+        let pipeline = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces)
         try pipeline.loadIdentity(adapter: Fixtures.url("\(Self.folder)/\(adapter)"), imageEncoderFolder: Self.imageEncoder)
         return pipeline
     }
@@ -280,7 +280,7 @@ final class IPAdapterVariantsTests: XCTestCase {
     }
 
     func testRequestsNameWhatTheVariantNeeds() throws {
-        let pipeline = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
+        let pipeline = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces)
         func refusal(_ edit: (inout GenerationRequest) -> Void) -> String {
             var request = GenerationRequest(prompt: "a photo")
             request.steps = 1

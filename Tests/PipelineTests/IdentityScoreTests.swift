@@ -72,12 +72,12 @@ final class IdentityScoreTests: XCTestCase {
 
     func testLocatorPrefersTheModelsEvaluator() throws {
         let model = Fixtures.temporaryDirectory("locator-model")
-        XCTAssertNil(try FaceScorerLocator.scorer(model: model, dlibFolder: nil).flatMap { $0 as? PhotoVerseEvaluatorScorer })
+        XCTAssertNil(try FaceScorerLocator.scorer(model: model, dlibFolder: nil, faces: shippedFaces).flatMap { $0 as? PhotoVerseEvaluatorScorer })
         try FileManager.default.copyItem(at: Self.evaluatorFolder, to: model.appendingPathComponent("evaluator"))
-        let scorer = try FaceScorerLocator.scorer(model: model, dlibFolder: URL(fileURLWithPath: "/nonexistent"))
+        let scorer = try FaceScorerLocator.scorer(model: model, dlibFolder: URL(fileURLWithPath: "/nonexistent"), faces: shippedFaces)
         XCTAssertEqual(scorer?.name, "mini evaluator", "the model's own evaluator comes first")
         // A dlib folder named but not there: one line naming the missing file.
-        XCTAssertThrowsError(try FaceScorerLocator.scorer(model: nil, dlibFolder: URL(fileURLWithPath: "/nonexistent/dlib-face"))) {
+        XCTAssertThrowsError(try FaceScorerLocator.scorer(model: nil, dlibFolder: URL(fileURLWithPath: "/nonexistent/dlib-face"), faces: shippedFaces)) {
             XCTAssertTrue("\($0)".contains("/nonexistent/dlib-face/resnet.json: not found"), "\($0)")
             XCTAssertTrue("\($0)".contains("convert_dlib_face.py"), "\($0)")
         }

@@ -15,7 +15,7 @@ import XCTest
 /// change between runs without the model being loaded again.
 final class LoRAParityTests: XCTestCase {
     static let folder = "lora-golden"
-    static let pipeline = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
+    static let pipeline = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces)
     let golden = try! SafetensorsFile(url: Fixtures.url("\(folder)/golden.safetensors"))
     var pipeline: GenerationPipeline { Self.pipeline }
 

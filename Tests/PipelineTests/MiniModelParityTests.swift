@@ -40,7 +40,7 @@ final class MiniModelParityTests: XCTestCase {
 
     func testEmbeddedModelMatchesPyTorch() throws {
         let folder = Self.modelFolder
-        let pipeline = try GenerationPipeline(modelFolder: folder)
+        let pipeline = try GenerationPipeline(modelFolder: folder, faces: shippedFaces)
         try pipeline.loadIdentity(adapter: folder.appendingPathComponent(ModelFolder.adapterFileName), imageEncoderFolder: folder)
         let tensors = try SafetensorsFile(url: Self.goldenFolder.appendingPathComponent("golden.safetensors"))
         for name in ["plain_ddim", "full_ddim", "three_term_euler"] where !Self.golden.cases.contains(where: { $0.name == name }) {

@@ -92,7 +92,7 @@ final class PhotoVerseKnobTests: XCTestCase {
         XCTAssertThrowsError(try pipeline.generate(request)) { error in
             XCTAssertEqual("\(error)", "pseudo-words m = 9 is outside 1...3 (the adapter's layers)")
         }
-        let plain = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
+        let plain = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces)
         request.personalization!.pseudoWords = 1
         XCTAssertThrowsError(try plain.generate(request)) { error in
             XCTAssertTrue("\(error)".contains("--adapter"), "\(error)")

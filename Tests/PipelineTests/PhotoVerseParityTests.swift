@@ -18,7 +18,7 @@ final class PhotoVerseParityTests: XCTestCase {
     static func file(_ name: String) throws -> SafetensorsFile { try SafetensorsFile(url: Fixtures.url("\(golden)/\(name)")) }
 
     static let pipeline: GenerationPipeline = {
-        let p = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
+        let p = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces)
         try! p.loadIdentity(adapter: Fixtures.url("\(golden)/adapter.safetensors"), imageEncoderFolder: Fixtures.url(golden))
         return p
     }()
@@ -330,7 +330,7 @@ final class PhotoVerseParityTests: XCTestCase {
     }
 
     func testReferenceEncodingIsCachedAcrossPrompts() throws {
-        let pipeline = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
+        let pipeline = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces)
         try pipeline.loadIdentity(adapter: Fixtures.url("\(Self.golden)/adapter.safetensors"),
                                   imageEncoderFolder: Fixtures.url(Self.golden))
         var request = PreparedRequest(prompt: "a photo of S* in a hat")
@@ -352,7 +352,7 @@ final class PhotoVerseParityTests: XCTestCase {
 
     func testIPAdapterMatchesDiffusers() throws {
         let ip = try Self.file("ip.safetensors")
-        let pipeline = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
+        let pipeline = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces)
         try pipeline.loadIdentity(adapter: Fixtures.url("\(Self.golden)/ip-adapter.safetensors"),
                                   imageEncoderFolder: Fixtures.url("\(Self.golden)/ip_image_encoder"))
         let identity = pipeline.identity!
@@ -399,7 +399,7 @@ final class PhotoVerseParityTests: XCTestCase {
 
     func testConvertedELITEMapperLoadsAsTextBranch() throws {
         let elite = try Self.file("elite.safetensors")
-        let pipeline = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
+        let pipeline = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces)
         try pipeline.loadIdentity(adapter: Fixtures.url("\(Self.golden)/elite_converted.safetensors"),
                                   imageEncoderFolder: Fixtures.url(Self.golden))
         let identity = pipeline.identity!

@@ -19,7 +19,7 @@ final class PipelineParityTests: XCTestCase {
         let generatorSeed: UInt64?
     }
 
-    static let pipeline = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
+    static let pipeline = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces)
 
     func cases() throws -> [Case] {
         struct File: Decodable { let pipelines: [Case] }

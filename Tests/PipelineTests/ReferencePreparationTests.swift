@@ -6,8 +6,8 @@ import XCTest
 
 /// Reference preparation on real public-domain photos (Tests/Fixtures/faces): NASA's portrait
 /// of Eileen Collins, the US Navy's of Grace Hopper, both side by side, a shrunken copy, and
-/// a cup of coffee. The detector comes from the repository's Models/face-detector, found by
-/// FaceDetectorLocator as the CLI finds it.
+/// a cup of coffee. The detector comes from the repository's Models/face-detector, located by
+/// ShippedResources as the CLI locates it.
 final class ReferencePreparationTests: XCTestCase {
     func photo(_ name: String) -> URL { Fixtures.url("faces/\(name)") }
 
@@ -30,7 +30,7 @@ final class ReferencePreparationTests: XCTestCase {
         // cover the mesh's levelled crop and outline mask).
         var upright = ReferencePreparation.Options()
         upright.useFaceMesh = false
-        let reference = try ReferencePreparation.prepare(file: photo("astronaut.png"), outputSize: 224, options: upright)
+        let reference = try ReferencePreparation.prepare(file: photo("astronaut.png"), outputSize: 224, options: upright, faces: shippedFaces)
         XCTAssertEqual(reference.faceCount, 1)
         XCTAssertEqual(reference.summary, "1 face · crop 1.3x")
         let face = try XCTUnwrap(reference.faceBox)
@@ -59,7 +59,7 @@ final class ReferencePreparationTests: XCTestCase {
     }
 
     func testGraceHopperFound() throws {
-        let reference = try ReferencePreparation.prepare(file: photo("grace_hopper.jpg"), outputSize: 112)
+        let reference = try ReferencePreparation.prepare(file: photo("grace_hopper.jpg"), outputSize: 112, faces: shippedFaces)
         XCTAssertEqual(reference.faceCount, 1)
         let face = try XCTUnwrap(reference.faceBox)
         // Between her glasses and her chin in the 512x600 portrait: (169, 145)-(366, 342).
@@ -70,7 +70,7 @@ final class ReferencePreparationTests: XCTestCase {
 
     func testLargestOfSeveralFacesIsUsedAndCounted() throws {
         // two_faces.png: the astronaut's head (face ~107 px) left, Grace Hopper's (~75 px) right.
-        let reference = try ReferencePreparation.prepare(file: photo("two_faces.png"), outputSize: 64)
+        let reference = try ReferencePreparation.prepare(file: photo("two_faces.png"), outputSize: 64, faces: shippedFaces)
         XCTAssertEqual(reference.faceCount, 2)
         XCTAssertEqual(reference.detections.count, 2)
         XCTAssertEqual(reference.summary, "2 faces, largest used · crop 1.3x · outline mask")
@@ -84,18 +84,18 @@ final class ReferencePreparationTests: XCTestCase {
 
     func testNoFaceSuggestsCrop() {
         assertPreparationError(["coffee.png", "no face found", "--crop x,y,w,h", "--crop none"]) {
-            try ReferencePreparation.prepare(file: self.photo("coffee.png"), outputSize: 224)
+            try ReferencePreparation.prepare(file: self.photo("coffee.png"), outputSize: 224, faces: shippedFaces)
         }
     }
 
     func testTinyFaceGivesItsSizeAndTheMinimum() {
         // tiny_face.png is the astronaut at 96x96: her face is ~18 px.
         assertPreparationError(["tiny_face.png", "18x18 pixels", "40-pixel minimum"]) {
-            try ReferencePreparation.prepare(file: self.photo("tiny_face.png"), outputSize: 224)
+            try ReferencePreparation.prepare(file: self.photo("tiny_face.png"), outputSize: 224, faces: shippedFaces)
         }
         var lenient = ReferencePreparation.Options()
         lenient.minimumFaceSize = 10
-        XCTAssertNoThrow(try ReferencePreparation.prepare(file: photo("tiny_face.png"), outputSize: 224, options: lenient))
+        XCTAssertNoThrow(try ReferencePreparation.prepare(file: photo("tiny_face.png"), outputSize: 224, options: lenient, faces: shippedFaces))
     }
 
     func testUnreadableFileIsNamed() throws {
@@ -104,10 +104,10 @@ final class ReferencePreparationTests: XCTestCase {
         let notAnImage = folder.appendingPathComponent("notes.png")
         try Data("hello".utf8).write(to: notAnImage)
         assertPreparationError(["notes.png", "cannot read the reference photo", "not a PNG or JPEG"]) {
-            try ReferencePreparation.prepare(file: notAnImage, outputSize: 224)
+            try ReferencePreparation.prepare(file: notAnImage, outputSize: 224, faces: shippedFaces)
         }
         assertPreparationError(["missing.jpg", "cannot read"]) {
-            try ReferencePreparation.prepare(file: folder.appendingPathComponent("missing.jpg"), outputSize: 224)
+            try ReferencePreparation.prepare(file: folder.appendingPathComponent("missing.jpg"), outputSize: 224, faces: shippedFaces)
         }
     }
 
@@ -126,14 +126,14 @@ final class ReferencePreparationTests: XCTestCase {
 
     func testBoxOutsideThePhotoIsRefused() {
         assertPreparationError(["astronaut.png", "--crop 450,0,100,100", "512x512"]) {
-            try ReferencePreparation.prepare(file: self.photo("astronaut.png"), crop: .box(x: 450, y: 0, width: 100, height: 100), outputSize: 224)
+            try ReferencePreparation.prepare(file: self.photo("astronaut.png"), crop: .box(x: 450, y: 0, width: 100, height: 100), outputSize: 224, faces: shippedFaces)
         }
     }
 
     func testExplicitBoxSkipsTheDetector() throws {
         // A box over the coffee cup: no face needed, the box is used as given (made square).
         let reference = try ReferencePreparation.prepare(file: photo("coffee.png"), crop: .box(x: 100, y: 40, width: 120, height: 100),
-                                                         outputSize: 96)
+                                                         outputSize: 96, faces: shippedFaces)
         XCTAssertNil(reference.faceCount)
         XCTAssertEqual(reference.summary, "crop 100,40,120,100")
         XCTAssertEqual(reference.cropRegion.width, 120)
@@ -145,7 +145,7 @@ final class ReferencePreparationTests: XCTestCase {
 
     func testNoneKeepsTheWholePhotoPaddedToASquare() throws {
         // Grace Hopper is 512x600: centred on a 600x600 square, 44 px of background each side.
-        let reference = try ReferencePreparation.prepare(file: photo("grace_hopper.jpg"), crop: .none, outputSize: 150)
+        let reference = try ReferencePreparation.prepare(file: photo("grace_hopper.jpg"), crop: .none, outputSize: 150, faces: shippedFaces)
         XCTAssertNil(reference.faceBox)
         XCTAssertNil(reference.mask, "no mask for the whole image unless asked")
         XCTAssertEqual(reference.summary, "whole image")

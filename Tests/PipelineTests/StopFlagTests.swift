@@ -7,7 +7,7 @@ import XCTest
 /// A run stops where it is asked to: between layers inside a step (SD1.5's steps take
 /// seconds), during the decode, or before the first step; and it says at which step.
 final class StopFlagTests: XCTestCase {
-    static let pipeline = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
+    static let pipeline = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces)
 
     static func request(steps: Int = 6) -> PreparedRequest {
         var request = PreparedRequest(prompt: "a fox")

@@ -11,13 +11,13 @@ import XCTest
 /// StableDiffusionPipeline(vae=AutoencoderTiny) on the tiny model (training/fixtures/make_taesd_fixtures.py).
 final class TinyAutoencoderPipelineTests: XCTestCase {
     static let pipeline: GenerationPipeline = {
-        let pipeline = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
+        let pipeline = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces)
         try! pipeline.useTinyAutoencoder(folder: Fixtures.url("tiny-taesd"))
         return pipeline
     }()
 
     /// The tiny model without a TAESD handed in (the pipeline never looks for one itself).
-    static let plain = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
+    static let plain = try! GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces)
 
     struct Golden {
         let file = try! SafetensorsFile(url: Fixtures.url("taesd-golden/golden.safetensors"))
@@ -135,7 +135,7 @@ final class TinyAutoencoderPipelineTests: XCTestCase {
             var object = base
             object[change.0] = change.1
             try JSONSerialization.data(withJSONObject: object).write(to: folder.appendingPathComponent("config.json"))
-            let pipeline = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"))
+            let pipeline = try GenerationPipeline(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces)
             XCTAssertThrowsError(try pipeline.useTinyAutoencoder(folder: folder)) { error in
                 XCTAssertTrue("\(error)".hasPrefix(folder.appendingPathComponent("config.json").path + ": "), "\(error)")
                 XCTAssertTrue("\(error)".contains(mention), "\(error)")

@@ -39,7 +39,12 @@ final class CommandLineTests: XCTestCase {
 
     func testModelLocatorOrder() throws {
         let tiny = Fixtures.url("tiny-sd").path
-        XCTAssertEqual(try ModelLocator.resolve(flag: tiny, environment: ["PHOTOVERSE_MODEL": "/x"]).path, tiny)
-        XCTAssertEqual(try ModelLocator.resolve(flag: nil, environment: ["PHOTOVERSE_MODEL": tiny]).path, tiny)
+        XCTAssertEqual(try ModelLocator.resolve(flag: tiny, embedded: nil, environment: ["PHOTOVERSE_MODEL": "/x"]).path, tiny)
+        XCTAssertEqual(try ModelLocator.resolve(flag: nil, embedded: nil, environment: ["PHOTOVERSE_MODEL": tiny]).path, tiny)
+        XCTAssertEqual(try ModelLocator.resolve(flag: nil, embedded: Fixtures.url("tiny-sd"), environment: [:]).path, tiny,
+                       "no flag, no variable: the located embedded model")
+        XCTAssertThrowsError(try ModelLocator.resolve(flag: nil, embedded: nil, environment: [:])) {
+            XCTAssertTrue("\($0)".contains("pass --model DIR"), "\($0)")
+        }
     }
 }

@@ -20,7 +20,7 @@ final class GenerationEngineTests: XCTestCase {
         let out = Fixtures.temporaryDirectory("engine")
         defer { try? FileManager.default.removeItem(at: out) }
         let mailbox = Mailbox<EngineEvent>()
-        let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), mailbox: mailbox)
+        let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces, mailbox: mailbox)
         engine.start()
         var settings = GenerationSettings()
         settings.request.steps = 4
@@ -54,7 +54,7 @@ final class GenerationEngineTests: XCTestCase {
         let out = Fixtures.temporaryDirectory("engine")
         defer { try? FileManager.default.removeItem(at: out) }
         let mailbox = Mailbox<EngineEvent>()
-        let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), mailbox: mailbox)
+        let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces, mailbox: mailbox)
         engine.start()
         var settings = GenerationSettings()
         settings.request.steps = 150
@@ -73,7 +73,7 @@ final class GenerationEngineTests: XCTestCase {
         let out = Fixtures.temporaryDirectory("engine")
         defer { try? FileManager.default.removeItem(at: out) }
         let mailbox = Mailbox<EngineEvent>()
-        let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), mailbox: mailbox)
+        let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces, mailbox: mailbox)
         engine.start()
         var settings = GenerationSettings()
         settings.request.steps = 150
@@ -92,7 +92,7 @@ final class GenerationEngineTests: XCTestCase {
 
     func testAMissingModelIsOneLine() {
         let mailbox = Mailbox<EngineEvent>()
-        let engine = GenerationEngine(modelFolder: URL(fileURLWithPath: "/nonexistent/model"), mailbox: mailbox)
+        let engine = GenerationEngine(modelFolder: URL(fileURLWithPath: "/nonexistent/model"), faces: shippedFaces, mailbox: mailbox)
         engine.start()
         engine.waitUntilIdle()
         guard case .modelFailed(let message)? = mailbox.takeAll().first else { return XCTFail("no failure") }

@@ -53,10 +53,10 @@ final class OneRequestTests: XCTestCase {
         settings.referencePath = reference.path
         settings.crop = .auto
         let job = GenerationJob(id: 1, settings: settings, seed: 1234, outputFolder: home.appendingPathComponent("tui"))
-        let engine = GenerationEngine(modelFolder: model, mailbox: Mailbox<EngineEvent>())
+        let engine = GenerationEngine(modelFolder: model, faces: shippedFaces, mailbox: Mailbox<EngineEvent>())
         let request = engine.request(for: job, modelHasIdentity: true)
         // The TUI's engine entry, in process.
-        let pipeline = try GenerationPipeline(modelFolder: model)
+        let pipeline = try GenerationPipeline(modelFolder: model, faces: shippedFaces)
         let tui = try pipeline.generate(request)
 
         // The same settings as command-line options.
@@ -75,7 +75,7 @@ final class OneRequestTests: XCTestCase {
 
         // The real engine on its queue writes the same picture.
         let mailbox = Mailbox<EngineEvent>()
-        let running = GenerationEngine(modelFolder: model, mailbox: mailbox)
+        let running = GenerationEngine(modelFolder: model, faces: shippedFaces, mailbox: mailbox)
         running.start()
         running.enqueue([job])
         running.waitUntilIdle()

@@ -10,7 +10,7 @@ import XCTest
 final class TinyAutoencoderEngineTests: XCTestCase {
     func events(model: URL, request: (inout GenerationRequest) -> Void = { _ in }, out: URL) -> [EngineEvent] {
         let mailbox = Mailbox<EngineEvent>()
-        let engine = GenerationEngine(modelFolder: model, mailbox: mailbox)
+        let engine = GenerationEngine(modelFolder: model, faces: shippedFaces, mailbox: mailbox)
         engine.start()
         var settings = GenerationSettings()
         settings.request.steps = 3

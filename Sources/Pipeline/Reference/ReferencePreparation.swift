@@ -8,7 +8,7 @@ import Models
 /// with Pillow's bicubic filter (what CLIPImageProcessor uses), and mask the background
 /// (`ReferenceMask`).
 ///
-/// With the face mesh (`Models/face-mesh`, found by FaceMeshLocator) an auto crop is also
+/// With the face mesh (`Models/face-mesh`, located by the front end) an auto crop is also
 /// turned about its centre so the eyes are level, and the mask is the mesh's face outline
 /// with a soft edge; without it (or for x,y,w,h crops, where no face was detected) the crop
 /// stays upright and the mask is the fixed ellipse.
@@ -38,7 +38,7 @@ public enum ReferencePreparation {
 
     /// Reads `file` (PNG or JPEG) and prepares it.
     public static func prepare(file: URL, crop: CropMode = .auto, outputSize: Int, options: Options = Options(),
-                               detector: FaceDetector? = nil, mesh: FaceMesh? = nil) throws -> PreparedReference {
+                               faces: FaceModels) throws -> PreparedReference {
         let image: RGBImage
         do {
             image = try ImageFile.load(file)
@@ -48,13 +48,12 @@ public enum ReferencePreparation {
             throw ReferencePreparationError.unreadable(file: file.path, reason: "\(error)")
         }
         return try prepare(image: image, file: file.path, crop: crop, outputSize: outputSize, options: options,
-                           detector: detector, mesh: mesh)
+                           faces: faces)
     }
 
     /// Prepares a decoded photo; `file` names it in messages.
     public static func prepare(image: RGBImage, file: String, crop: CropMode = .auto, outputSize: Int,
-                               options: Options = Options(), detector: FaceDetector? = nil,
-                               mesh: FaceMesh? = nil) throws -> PreparedReference {
+                               options: Options = Options(), faces: FaceModels) throws -> PreparedReference {
         precondition(outputSize > 0, "output size must be positive, got \(outputSize)")
         guard image.width > 0, image.height > 0 else {
             throw ReferencePreparationError.unreadable(file: file, reason: "the image is empty")
@@ -65,7 +64,7 @@ public enum ReferencePreparation {
         var landmarks: FaceLandmarks?
         switch crop {
         case .auto:
-            detections = try (detector ?? FaceDetectorLocator.shared()).detect(image)
+            detections = try faces.detector().detect(image)
             guard let largest = detections.max(by: { $0.box.area < $1.box.area }) else {
                 throw ReferencePreparationError.noFace(file: file)
             }
@@ -76,7 +75,7 @@ public enum ReferencePreparation {
             faceBox = largest.box
             faceCount = detections.count
             region = square(around: largest.box, scale: options.enlargement)
-            if options.useFaceMesh, let mesh = try mesh ?? FaceMeshLocator.sharedIfAvailable() {
+            if options.useFaceMesh, let mesh = try faces.mesh() {
                 let found = mesh.landmarks(in: image, detection: largest)
                 if mesh.isFace(found) { landmarks = found }
             }
