@@ -48,6 +48,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .colour_match import colour_features, identification
+
 DEFAULT_PROMPTS = [
     {"expression": "smiling", "glasses": "sunglasses"},
     {"style": "cartoon", "headwear": "crown", "background": "space"},
@@ -100,6 +102,24 @@ def summarize(per_seed: dict) -> tuple:
     return float(means.mean()), float(means.std(ddof=1)) if len(means) > 1 else 0.0
 
 
+COLOUR_KEYS = ("correct", "own_distance", "other_distance")
+
+
+def add_colour(per_seed: dict, found: dict, batch_jobs: list):
+    """Appends identification()'s per-generation values to {key: {seed: [values]}}."""
+    for name in COLOUR_KEYS:
+        for j, v in zip(batch_jobs, found[name]):
+            per_seed[name][j.seed].append(float(v))
+
+
+def summarize_colour(per_seed: dict) -> dict:
+    """{key: {seed: [values]}} -> colour_mean/std (rank-1), de_own_mean/std, de_other_mean/std."""
+    out = {}
+    for name, prefix in zip(COLOUR_KEYS, ("colour", "de_own", "de_other")):
+        out[f"{prefix}_mean"], out[f"{prefix}_std"] = summarize(per_seed[name])
+    return out
+
+
 def paired_differences(per_job: dict, jobs: list, reference: str = "full") -> list:
     """per_job {row key: (id values [J], accuracy values [J])} on the same jobs -> rows of
     reference minus each other row: per-seed means of the per-generation differences, then
@@ -141,6 +161,16 @@ def format_table(rows: list) -> str:
     return "\n".join(lines)
 
 
+def format_colour_table(rows: list) -> str:
+    """Rows that carry colour_mean (see summarize_colour) -> a Markdown table."""
+    lines = ["| Method | Colour match, rank-1 | ΔE to its own reference | ΔE to the others |", "|---|---|---|---|"]
+    for r in rows:
+        if "colour_mean" in r:
+            lines.append(f"| {r['label']} | {r['colour_mean']:.3f} ± {r['colour_std']:.3f} | "
+                         f"{r['de_own_mean']:.1f} ± {r['de_own_std']:.1f} | {r['de_other_mean']:.1f} ± {r['de_other_std']:.1f} |")
+    return "\n".join(lines)
+
+
 def write_results(path, rows: list, setup: dict, command: str, extra_rows: list | None = None,
                   notes: list | None = None, diffs: list | None = None) -> str:
     """RESULTS.md: the table, the command that reproduces it, the setup."""
@@ -154,6 +184,11 @@ def write_results(path, rows: list, setup: dict, command: str, extra_rows: list 
                  format_differences(diffs, {r["key"]: r["label"] for r in rows}), ""]
     if extra_rows:
         text += ["Reference points (not models):", "", format_table(extra_rows), ""]
+    coloured = [r for r in [*rows, *(extra_rows or [])] if "colour_mean" in r]
+    if coloured:
+        text += ["Skin and hair colour against the reference, a measure that uses no network "
+                 "(photoverse_train/colour_match.py; mean ± std over the per-seed means):", "",
+                 format_colour_table(coloured), ""]
     text += ["Setup:", ""]
     text += [f"- {k}: {v}" for k, v in setup.items() if k not in ("minutes", "threads")]
     if notes:
@@ -284,6 +319,10 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
         ref_emb = evaluator.embed_faces(to_float(ref_imgs), torch.from_numpy(np.stack([refs[i][2] for i in identities])))
     ref_index = {ident: a for a, ident in enumerate(identities)}
     gen_box = torch.from_numpy(np.asarray(box, np.float32))
+    ref_colour = colour_features(ref_imgs, np.stack([refs[i][2] for i in identities]))
+
+    def colour(images, boxes, batch_jobs) -> dict:
+        return identification(colour_features(images, boxes), ref_colour, [ref_index[j.identity] for j in batch_jobs])
 
     def score(images, batch_jobs):
         with torch.no_grad():
@@ -310,6 +349,7 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
         mc = model.config
         t0 = time.time()
         ids_per_seed, acc_per_seed = {s_: [] for s_ in seeds}, {s_: [] for s_ in seeds}
+        colour_per_seed = {name: {s_: [] for s_ in seeds} for name in COLOUR_KEYS}
         all_ids, all_acc = [], []
         for a in range(0, len(jobs), batch):
             bj = jobs[a:a + batch]
@@ -319,6 +359,7 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
             imgs = generate_batch(model, parts["vae"], ddim_scheduler(parts.get("scheduler_config")), prompts, noise,
                                   pix, sigma=sigma, alpha=alpha, guidance=guidance, steps=steps, num_words=k)
             cos, acc = score(imgs, bj)
+            add_colour(colour_per_seed, colour(imgs, box, bj), bj)
             for j, cv, av in zip(bj, cos, acc):
                 ids_per_seed[j.seed].append(float(cv))
                 acc_per_seed[j.seed].append(float(av))
@@ -330,12 +371,13 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
         id_m, id_s = summarize(ids_per_seed)
         ac_m, ac_s = summarize(acc_per_seed)
         results.append({"key": key, "label": label, "id_mean": id_m, "id_std": id_s, "acc_mean": ac_m, "acc_std": ac_s,
-                        "minutes": (time.time() - t0) / 60})
+                        **summarize_colour(colour_per_seed), "minutes": (time.time() - t0) / 60})
         log(f"[eval] {key}: ID {id_m:.3f} ± {id_s:.3f}, prompt accuracy {ac_m:.3f} ± {ac_s:.3f} "
             f"({(time.time() - t0) / 60:.1f} min)")
 
     # reference points: real renderings of the held-out identity with the prompt's attributes
     real_ids, real_acc = {s_: [] for s_ in seeds}, {s_: [] for s_ in seeds}
+    real_colour = {name: {s_: [] for s_ in seeds} for name in COLOUR_KEYS}
     for a in range(0, len(jobs), batch):
         bj = jobs[a:a + batch]
         rs = [render(IdentityParams.sample(data_seed, j.identity), prompt_attrs[j.prompt_index], size,
@@ -345,6 +387,7 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
             emb = evaluator.embed_faces(imgs, torch.tensor([r.face_box for r in rs], dtype=torch.float32))
             cos_true = (emb * ref_emb[[ref_index[j.identity] for j in bj]]).sum(-1).numpy()
         _, acc = score(imgs, bj)
+        add_colour(real_colour, colour(imgs, np.stack([r.face_box for r in rs]), bj), bj)
         for j, cv, av in zip(bj, cos_true, acc):
             real_ids[j.seed].append(float(cv))
             real_acc[j.seed].append(float(av))
@@ -354,7 +397,7 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
     m1, s1 = summarize(real_ids)
     m2, s2 = summarize(real_acc)
     extra.append({"key": "real", "label": "Real renderings of the identity with the prompt (true face box)",
-                  "id_mean": m1, "id_std": s1, "acc_mean": m2, "acc_std": s2})
+                  "id_mean": m1, "id_std": s1, "acc_mean": m2, "acc_std": s2, **summarize_colour(real_colour)})
     # different identities: the evaluator's cosine between two different held-out references
     n = len(identities)
     if n > 1:
@@ -377,6 +420,10 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
         "generations per row": str(len(jobs)),
         "sampler": f"DDIM {steps} steps, guidance {guidance}, {size}x{size}, γ = α = 1, pseudo-words per S* = the adapter's default_num_words",
         "ID similarity": "cosine of the evaluator network (not the loss's identity network); reference face box vs the median held-out face box on generations",
+        "colour match": (f"no network: the median CIELAB colour of two cheek patches and the top strip of the face box "
+                         f"(hair, or headwear over it); rank-1 = the generation's own reference is the nearest of the "
+                         f"{len(identities)} references (chance {1 / max(1, len(identities)):.3f}); ΔE (CIE76) to its own "
+                         "reference and the mean ΔE to the others (photoverse_train/colour_match.py)"),
         "prompt accuracy": "fraction of the prompt's non-neutral attributes that the attribute classifiers predict",
         "evaluation time": f"{minutes:.1f} min",
         "minutes": minutes,

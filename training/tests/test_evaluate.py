@@ -142,6 +142,11 @@ def test_evaluate_writes_the_table(trained):
     assert (work / "eval" / "grid.png").exists()
     assert [d["key"] for d in payload["paired_differences"]] == [r[0] for r in ROWS if r[0] != "full"]
     assert "Paired differences" in text and "| PhotoVerse (S*, σ = 1) minus |" in text
+    assert "| Colour match, rank-1 |" in text
+    real = next(r for r in payload["reference_rows"] if r["key"] == "real")
+    for r in [*payload["rows"], real]:
+        assert 0.0 <= r["colour_mean"] <= 1.0 and r["de_own_mean"] >= 0.0
+    assert f"| {real['label']} | {real['colour_mean']:.3f}" in text
     from photoverse_train.evaluate import evaluate_once
 
     before = out.stat().st_mtime_ns
@@ -238,3 +243,27 @@ def test_export_round_trip(trained):
     card = (out / "README.md").stat().st_mtime_ns
     export_mini(cfg, base, work, out, "full", n_references=2)  # same adapter and results: skipped
     assert (out / "README.md").stat().st_mtime_ns == card
+
+
+def test_colour_match_finds_the_reference_by_skin_and_hair():
+    """Renderings of a person with the prompt's attributes are matched to that person's reference
+    by cheek and hair colour far above chance; a reference matches itself at distance 0."""
+    from photoverse_train.colour_match import colour_features, identification, srgb_to_lab
+    from photoverse_train.data.synthetic_faces import Attributes, IdentityParams, image_rng, render, sample_reference
+
+    assert np.allclose(srgb_to_lab(np.array([1.0, 1.0, 1.0])), [100, 0, 0], atol=0.01)
+    assert np.allclose(srgb_to_lab(np.array([0.0, 0.0, 0.0])), [0, 0, 0], atol=0.01)
+    n = 12
+    refs = [sample_reference(77, i, 0, 128) for i in range(n)]
+    ref_f = colour_features(np.stack([r.image for r in refs]), np.stack([r.face_box for r in refs]))
+    same = identification(ref_f, ref_f, np.arange(n))
+    assert same["correct"].all() and np.allclose(same["own_distance"], 0)
+    rs = [render(IdentityParams.sample(77, i), Attributes(expression="smiling", background="forest"), 128,
+                 image_rng(77, i, 3)) for i in range(n)]
+    gen_f = colour_features(torch.from_numpy(np.stack([r.image for r in rs])).permute(0, 3, 1, 2).float() / 255,
+                            np.stack([r.face_box for r in rs]))
+    found = identification(gen_f, ref_f, np.arange(n))
+    assert found["correct"].mean() >= 0.5  # chance 1/12
+    assert found["own_distance"].mean() < found["other_distance"].mean()
+    shuffled = identification(gen_f, ref_f, np.roll(np.arange(n), 1))
+    assert shuffled["correct"].mean() < found["correct"].mean()
