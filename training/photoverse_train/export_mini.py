@@ -180,7 +180,7 @@ def _params(path: Path) -> int:
 
 def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dict | None, refs: list,
                stage1_cfg: dict | None, variant: str, work_dir: Path | None = None) -> str:
-    from .evaluate import format_differences, format_table
+    from .evaluate import format_colour_table, format_differences, format_table
 
     rows = []
     for name in ("unet", "vae", "text_encoder", "image_encoder", "tokenizer", "scheduler"):
@@ -261,6 +261,10 @@ def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dic
                       ""]
         if results.get("reference_rows"):
             lines += ["Reference points:", "", format_table(results["reference_rows"]), ""]
+        coloured = [r for r in [*results["rows"], *results.get("reference_rows", [])] if "colour_mean" in r]
+        if coloured:
+            lines += ["Skin and hair colour against the reference, measured without a network:", "",
+                      format_colour_table(coloured), ""]
         lines += ["Details and the command that reproduces it: `training/RESULTS.md`.", ""]
     if (out / "samples.png").exists():
         lines += ["`samples.png`: rows = masked references, real renderings with the prompt, then the first",
