@@ -74,6 +74,25 @@ extension Tensor {
         Parallel.forRanges(count) { r in for i in r { a[i] = a[i] + b[i] } }
         return self
     }
+    /// self[n, c, ...] + bias[n, c] written into self's storage, returned: the time embedding a
+    /// ResNet block adds per channel to its first conv's fresh output, without a copy of that
+    /// output. self [N, C, ...] held by the caller alone; bias [N, C] or [1, C] (one for every
+    /// image). The same values as `+` with bias reshaped to [N or 1, C, 1, ...].
+    public func addingPerChannelInPlace(_ bias: Tensor) -> Tensor {
+        precondition(shape.count >= 2 && bias.shape.count == 2 && bias.shape[1] == shape[1]
+                     && (bias.shape[0] == shape[0] || bias.shape[0] == 1),
+                     "addingPerChannelInPlace: bias \(bias.shape) for \(shape)")
+        let channels = shape[1], planes = shape[0] * channels, inner = count / max(planes, 1)
+        let perImage = bias.shape[0] == 1 ? 0 : channels
+        let a = data, b = bias.data
+        Parallel.forRanges(planes, grain: max(1, 65_536 / max(inner, 1))) { r in
+            for p in r {
+                let v = b[(p / channels) * perImage + p % channels], row = a + p * inner
+                for j in 0..<inner { row[j] += v }
+            }
+        }
+        return self
+    }
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.binary(rhs, "subtract") { $0 - $1 } }
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.binary(rhs, "multiply") { $0 * $1 } }
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.binary(rhs, "divide") { $0 / $1 } }

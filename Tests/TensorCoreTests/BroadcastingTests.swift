@@ -120,4 +120,17 @@ final class BroadcastingTests: XCTestCase {
         _ = x * 3
         XCTAssertEqual(x.scalars, before)
     }
+
+    func testPerChannelAddInPlaceEqualsTheBroadcastAdd() {
+        // [N, C] per image and [1, C] for all, on planes large and small (the grain splits them).
+        for (shape, images) in [([2, 5, 9, 7], 2), ([3, 320, 16, 16], 1), ([1, 4, 1, 1], 1)] as [([Int], Int)] {
+            let x = random(shape, seed: 11), bias = random([images, shape[1]], seed: 12)
+            let expected = (x + bias.reshaped([images, shape[1], 1, 1])).scalars
+            let out = Tensor(shape: x.shape, values: x.scalars).addingPerChannelInPlace(bias)
+            assertExact(out, expected, shape: shape)
+        }
+        // Written into its own storage (no copy), as the ResNet block relies on.
+        let x = random([2, 3, 4, 4], seed: 13)
+        XCTAssertEqual(x.addingPerChannelInPlace(random([2, 3], seed: 14)).data, x.data)
+    }
 }

@@ -23,8 +23,8 @@ struct ResnetBlock2D {
     func callAsFunction(_ x: Tensor, timeEmbedding: Tensor? = nil, deltas: LayerDeltas = .none) -> Tensor {
         var h = conv1.afterNormSiLU(norm1, x, deltas)
         if let timeProjection, let timeEmbedding {
-            let t = timeProjection(timeEmbedding, deltas)
-            h = h + t.reshaped([t.shape[0], t.shape[1], 1, 1])
+            // conv1's output is fresh and ours alone too: the embedding is added into it.
+            h = h.addingPerChannelInPlace(timeProjection(timeEmbedding, deltas))
         }
         // conv2's output is fresh and ours alone: the residual is added into it.
         return conv2.afterNormSiLU(norm2, h, deltas).addingInPlace(shortcut?(x, deltas) ?? x)
