@@ -8,8 +8,8 @@ identified correctly when its own reference is the nearest of all references in 
 space (chance: one over the number of references); the mean distance (ΔE, CIE76) to its own
 reference against the mean to the others says by how much.
 
-Regions, as fractions of the face box (x, y, w, h); chosen on renderings at 128 px so that they
-fall on the cheeks and on the hair above the forehead (or on headwear) for every face shape:"""
+Regions (CHEEKS, HAIR) are fractions of the face box (x, y, w, h), chosen on renderings at 128 px
+so that they fall on the cheeks and on the hair above the forehead (or on headwear)."""
 
 from __future__ import annotations
 

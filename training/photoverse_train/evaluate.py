@@ -162,12 +162,11 @@ def format_table(rows: list) -> str:
 
 
 def format_colour_table(rows: list) -> str:
-    """Rows that carry colour_mean (see summarize_colour) -> a Markdown table."""
+    """Rows that carry colour_mean (see summarize_colour) -> a Markdown table; the others are left out."""
     lines = ["| Method | Colour match, rank-1 | ΔE to its own reference | ΔE to the others |", "|---|---|---|---|"]
-    for r in rows:
-        if "colour_mean" in r:
-            lines.append(f"| {r['label']} | {r['colour_mean']:.3f} ± {r['colour_std']:.3f} | "
-                         f"{r['de_own_mean']:.1f} ± {r['de_own_std']:.1f} | {r['de_other_mean']:.1f} ± {r['de_other_std']:.1f} |")
+    for r in (r for r in rows if "colour_mean" in r):
+        lines.append(f"| {r['label']} | {r['colour_mean']:.3f} ± {r['colour_std']:.3f} | "
+                     f"{r['de_own_mean']:.1f} ± {r['de_own_std']:.1f} | {r['de_other_mean']:.1f} ± {r['de_other_std']:.1f} |")
     return "\n".join(lines)
 
 
@@ -184,11 +183,10 @@ def write_results(path, rows: list, setup: dict, command: str, extra_rows: list 
                  format_differences(diffs, {r["key"]: r["label"] for r in rows}), ""]
     if extra_rows:
         text += ["Reference points (not models):", "", format_table(extra_rows), ""]
-    coloured = [r for r in [*rows, *(extra_rows or [])] if "colour_mean" in r]
-    if coloured:
+    if any("colour_mean" in r for r in [*rows, *(extra_rows or [])]):
         text += ["Skin and hair colour against the reference, a measure that uses no network "
                  "(photoverse_train/colour_match.py; mean ± std over the per-seed means):", "",
-                 format_colour_table(coloured), ""]
+                 format_colour_table([*rows, *(extra_rows or [])]), ""]
     text += ["Setup:", ""]
     text += [f"- {k}: {v}" for k, v in setup.items() if k not in ("minutes", "threads")]
     if notes:

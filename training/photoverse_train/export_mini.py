@@ -261,10 +261,10 @@ def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dic
                       ""]
         if results.get("reference_rows"):
             lines += ["Reference points:", "", format_table(results["reference_rows"]), ""]
-        coloured = [r for r in [*results["rows"], *results.get("reference_rows", [])] if "colour_mean" in r]
-        if coloured:
+        rows = [*results["rows"], *results.get("reference_rows", [])]
+        if any("colour_mean" in r for r in rows):
             lines += ["Skin and hair colour against the reference, measured without a network:", "",
-                      format_colour_table(coloured), ""]
+                      format_colour_table(rows), ""]
         lines += ["Details and the command that reproduces it: `training/RESULTS.md`.", ""]
     if (out / "samples.png").exists():
         lines += ["`samples.png`: rows = masked references, real renderings with the prompt, then the first",
