@@ -34,12 +34,13 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "TensorCore", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimisedInDebug),
         .target(name: "TerminalText", swiftSettings: optimisedInDebug),
+        .target(name: "JSONText", swiftSettings: optimisedInDebug),
 
         // Layer 3: file formats.
-        .target(name: "Formats", dependencies: ["TensorCore", "TerminalText", "CImageCodecs"], swiftSettings: optimisedInDebug),
+        .target(name: "Formats", dependencies: ["TensorCore", "TerminalText", "JSONText", "CImageCodecs"], swiftSettings: optimisedInDebug),
 
         // Layer 4: models (the tokenizer is its own target: no tensor knowledge).
-        .target(name: "Tokenizer", dependencies: ["TerminalText"], swiftSettings: optimisedInDebug),
+        .target(name: "Tokenizer", dependencies: ["TerminalText", "JSONText"], swiftSettings: optimisedInDebug),
         .target(name: "Models", dependencies: ["TensorCore", "Formats", "Tokenizer"], swiftSettings: optimisedInDebug),
 
         // Layer 5: sampling (schedulers, random sources).

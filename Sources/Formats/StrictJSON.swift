@@ -1,3 +1,5 @@
+import JSONText
+
 /// A strict JSON reader (RFC 8259) for input whose keys matter: unlike JSONSerialization and
 /// JSONDecoder, which silently keep one of two equal keys, it refuses an object that names a
 /// key twice (a safetensors header naming a tensor twice is ambiguous: which data is it?).
@@ -177,88 +179,11 @@ enum StrictJSON {
 
         /// The string after its opening quote, up to and including the closing quote.
         mutating func stringBody() throws -> String {
-            let start = i
-            while i < bytes.count {
-                let b = bytes[i]
-                if b == UInt8(ascii: "\"") {
-                    let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
-                    guard let text = String(validating: raw, as: UTF8.self) else {
-                        throw Failure(message: "invalid UTF-8 in a string", offset: start)
-                    }
-                    i += 1
-                    return text
-                }
-                if b == UInt8(ascii: "\\") { break }
-                if b < 0x20 { throw fail("control character inside a string") }
-                i += 1
+            do {
+                return try JSONStringBody.read(bytes, at: &i)
+            } catch {
+                throw Failure(message: error.message, offset: error.offset)
             }
-            // Slow path: the string has escapes.
-            var utf8 = Array(bytes[start..<i])
-            while i < bytes.count {
-                let b = bytes[i]
-                if b == UInt8(ascii: "\"") {
-                    guard let text = String(validating: utf8, as: UTF8.self) else {
-                        throw Failure(message: "invalid UTF-8 in a string", offset: start)
-                    }
-                    i += 1
-                    return text
-                }
-                if b < 0x20 { throw fail("control character inside a string") }
-                if b != UInt8(ascii: "\\") {
-                    utf8.append(b)
-                    i += 1
-                    continue
-                }
-                i += 1
-                guard i < bytes.count else { break }
-                let e = bytes[i]
-                i += 1
-                switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(e)
-                case UInt8(ascii: "b"): utf8.append(0x08)
-                case UInt8(ascii: "f"): utf8.append(0x0C)
-                case UInt8(ascii: "n"): utf8.append(0x0A)
-                case UInt8(ascii: "r"): utf8.append(0x0D)
-                case UInt8(ascii: "t"): utf8.append(0x09)
-                case UInt8(ascii: "u"):
-                    var code = try hex4()
-                    if (0xD800..<0xDC00).contains(code) {
-                        guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
-                            throw fail("unpaired surrogate in a \\u escape")
-                        }
-                        i += 2
-                        let low = try hex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw fail("unpaired surrogate in a \\u escape") }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00..<0xE000).contains(code) {
-                        throw fail("unpaired surrogate in a \\u escape")
-                    }
-                    guard let scalar = Unicode.Scalar(code) else { throw fail("invalid \\u escape") }
-                    utf8.append(contentsOf: String(scalar).utf8)
-                default:
-                    i -= 1
-                    throw fail("invalid escape in a string")
-                }
-            }
-            throw fail("unterminated string")
-        }
-
-        mutating func hex4() throws -> UInt32 {
-            guard i + 4 <= bytes.count else { throw fail("truncated \\u escape") }
-            var v: UInt32 = 0
-            for _ in 0..<4 {
-                let b = bytes[i]
-                let d: UInt32
-                switch b {
-                case 0x30...0x39: d = UInt32(b - 0x30)
-                case 0x41...0x46: d = UInt32(b - 0x41 + 10)
-                case 0x61...0x66: d = UInt32(b - 0x61 + 10)
-                default: throw fail("invalid hex digit in a \\u escape")
-                }
-                v = v << 4 | d
-                i += 1
-            }
-            return v
         }
     }
 }

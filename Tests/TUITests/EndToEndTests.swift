@@ -222,7 +222,7 @@ final class EndToEndTests: XCTestCase {
         let ui = try startUI(environment: ["PHOTOVERSE_TRACE": trace.path], home: home)
         try setSteps(400, batch: 2, in: ui)
         try ui.send("g")
-        let first = try Self.step(of: 400, in: try ui.waitFor("/400", timeout: 30))
+        let first = Self.step(of: 400, in: try ui.waitFor("/400", timeout: 30))
         try ui.wait(timeout: 60, "the step counter to move past \(first ?? 0)") { (Self.step(of: 400, in: $0) ?? 0) > (first ?? 0) }
         // Parameters -> negative prompt; edit it with one burst of keys while the run goes on.
         try ui.send("BTab")

@@ -92,7 +92,7 @@ final class ExitStressTests: XCTestCase {
                 process.currentDirectoryURL = folder
                 process.arguments = ["generate", "--model", UIFixtures.plainModel.path, "--prompt", "a red fox",
                                      "--steps", "30", "--width", "256", "--height", "256"]
-                FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+                _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
                 process.standardError = try FileHandle(forWritingTo: stderrFile)
                 process.standardOutput = FileHandle.nullDevice
                 try process.run()

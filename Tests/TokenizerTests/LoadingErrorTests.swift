@@ -88,6 +88,15 @@ final class LoadingErrorTests: XCTestCase {
         }
     }
 
+    /// A token that is not UTF-8 is refused (it was read with U+FFFD in its place, so two bad
+    /// tokens became the same key), by the JSON string reader StrictJSON uses too.
+    func testVocabTokenThatIsNotUTF8() {
+        copyFixture("merges.txt")
+        XCTAssertNoThrow(try Data([UInt8(ascii: "{"), UInt8(ascii: "\""), 0x61, 0xC3, UInt8(ascii: "\""), UInt8(ascii: ":"), UInt8(ascii: "1"),
+                                   UInt8(ascii: "}")]).write(to: vocabURL))
+        assertLoadFails(naming: "vocab.json", containing: "invalid UTF-8 in a string at byte 2")
+    }
+
     func testErrorGivesTheByteOffset() {
         copyFixture("merges.txt")
         write("{\"a\": 1,\n \"b\" 2}", to: vocabURL)
