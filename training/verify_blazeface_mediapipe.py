@@ -21,6 +21,9 @@ import subprocess
 import sys
 import tempfile
 
+import numpy as np
+from PIL import Image
+
 VENV = "/tmp/photoverse-mediapipe-venv"
 PINNED = ["numpy==1.26.4", "absl-py==2.5.1", "attrs==26.1.0", "flatbuffers==25.12.19", "protobuf==4.25.9",
           "opencv-python-headless==4.10.0.84", "matplotlib==3.10.0", "pillow==13.0.0"]
@@ -28,9 +31,7 @@ PINNED = ["numpy==1.26.4", "absl-py==2.5.1", "attrs==26.1.0", "flatbuffers==25.1
 
 def run_mediapipe(out_path, images):
     """Runs inside the mediapipe venv: detections in relative coordinates, per image."""
-    import mediapipe as mp
-    import numpy as np
-    from PIL import Image
+    import mediapipe as mp  # only in the throw-away mediapipe venv
 
     results = {}
     with mp.solutions.face_detection.FaceDetection(model_selection=0, min_detection_confidence=0.5) as detector:
@@ -51,7 +52,7 @@ def ensure_venv():
     if os.path.exists(os.path.join(VENV, ".ready")):
         return python
     sys.path.insert(0, os.path.dirname(__file__))
-    from convert_blazeface import DEFAULT_WHEEL_DIR, find_or_fetch_wheel
+    from convert_blazeface import DEFAULT_WHEEL_DIR, find_or_fetch_wheel  # project venv only (safetensors)
 
     subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", find_or_fetch_wheel(DEFAULT_WHEEL_DIR)], check=True)
@@ -62,10 +63,7 @@ def ensure_venv():
 
 def compare(images):
     sys.path.insert(0, os.path.dirname(__file__))
-    import numpy as np
-    from PIL import Image
-
-    import blazeface_reference as ref
+    import blazeface_reference as ref  # project venv only (torch); this file also runs in the mediapipe venv
 
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
     model, config = ref.load(os.path.join(root, "Models", "face-detector"))

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 import torch
+from diffusers import AutoencoderKL, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = ROOT / ".build" / "release" / "photoverse"
@@ -67,7 +69,6 @@ def torch_conv(repeats, batch, **_):
 
 
 def sd15_unet():
-    from diffusers import UNet2DConditionModel
     return UNet2DConditionModel(
         sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
         block_out_channels=(320, 640, 1280, 1280),
@@ -84,8 +85,6 @@ def torch_unet(repeats, batch, size, **_):
 
 
 def torch_vae(repeats, size, **_):
-    from diffusers import AutoencoderKL
-
     def make():
         torch.manual_seed(0)
         vae = AutoencoderKL(block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
@@ -96,7 +95,6 @@ def torch_vae(repeats, size, **_):
 
 
 def torch_text(repeats, **_):
-    from transformers import CLIPTextConfig, CLIPTextModel
     model = CLIPTextModel(CLIPTextConfig()).eval()
     ids = torch.full((2, 77), 49407, dtype=torch.long)
     return median_seconds(lambda: model(ids), repeats)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -49,6 +50,20 @@ import numpy as np
 import torch
 
 from .colour_match import colour_features, identification
+from .common import dist
+from .common.checkpoint import is_done, mark_done, write_json
+from .common.config import TRAINING_DIR, load_config, resolve_path
+from .common.datacache import to_float
+from .common.progress import setup_logging
+from .data.synthetic_faces import (ATTRIBUTE_CLASSES, ATTRIBUTE_NAMES, Attributes, IdentityParams, caption, image_rng,
+                                   render, sample_image, sample_reference, split_identities)
+from .identity.train import load_net
+from .model import apply_adapter, config_from_metadata, load_adapter
+from .model.photoverse import PhotoVerseModel
+from .stage1.common import save_grid
+from .stage2.base import ddim_scheduler, load_base, mask_reference, mask_u8, reference_pixels
+from .stage2.sampling import generate_batch, noise_for
+from .stage2.train import ADAPTER_FILE
 
 DEFAULT_PROMPTS = [
     {"expression": "smiling", "glasses": "sunglasses"},
@@ -79,8 +94,6 @@ class Job:
 
 def requested_attributes(attrs) -> dict:
     """{attribute name: class index} of the attributes a prompt asks for (non-neutral)."""
-    from .data.synthetic_faces import ATTRIBUTE_CLASSES, ATTRIBUTE_NAMES, Attributes
-
     neutral = Attributes()
     return {n: ATTRIBUTE_CLASSES[n].index(getattr(attrs, n)) for n in ATTRIBUTE_NAMES
             if getattr(attrs, n) != getattr(neutral, n)}
@@ -201,9 +214,6 @@ def write_results(path, rows: list, setup: dict, command: str, extra_rows: list 
 
 def heldout_identities(cfg: dict, work: Path) -> list:
     """The held-out identities: from the data cache when present, else the config's split."""
-    from .common.config import load_config, resolve_path
-    from .data.synthetic_faces import split_identities
-
     p = work / "data" / "heldout.npz"
     if p.exists():
         with np.load(p) as z:
@@ -213,8 +223,6 @@ def heldout_identities(cfg: dict, work: Path) -> list:
 
 
 def data_seed_and_size(cfg: dict) -> tuple:
-    from .common.config import load_config, resolve_path
-
     if "data" in cfg:
         d = cfg["data"]
     else:
@@ -228,8 +236,6 @@ def canonical_face_box(work: Path, seed: int, size: int, identities: list) -> np
     if p.exists():
         with np.load(p) as z:
             return np.median(z["face_boxes"].astype(np.float32), axis=0)
-    from .data.synthetic_faces import sample_image
-
     boxes = [sample_image(seed, identities[i % len(identities)], 9000 + i, size).rendered.face_box for i in range(64)]
     return np.median(np.asarray(boxes, np.float32), axis=0)
 
@@ -238,9 +244,6 @@ def load_adapter_model(parts: dict, path, model=None):
     """A PhotoVerseModel on the base parts with the adapter file's weights. `model`: a model
     built before on the same parts; reused when the file's config matches (the UNet's attention
     processors belong to the last model built on it, so models on one UNet must not coexist)."""
-    from .model import apply_adapter, config_from_metadata, load_adapter
-    from .model.photoverse import PhotoVerseModel
-
     tensors, meta = load_adapter(str(path))
     cfg = config_from_metadata(meta, tensors)
     if model is None or _shape_key(model.config) != _shape_key(cfg):
@@ -268,14 +271,6 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
              threads: int = 1, log=print) -> dict:
     """Runs the whole evaluation; writes out_path (RESULTS.md) and <work>/eval/results.json.
     adapters: {variant: adapter file} (default <work>/stage2/<variant>/photoverse-adapter.safetensors)."""
-    from .common.datacache import to_float
-    from .data.synthetic_faces import Attributes, IdentityParams, caption, image_rng, render, sample_reference
-    from .identity.train import load_net
-    from .stage1.common import save_grid
-    from .stage2.base import ddim_scheduler, load_base, mask_reference, mask_u8, reference_pixels
-    from .stage2.sampling import generate_batch, noise_for
-    from .stage2.train import ADAPTER_FILE
-
     t_start = time.time()
     work, base_dir = Path(work_dir), Path(base_dir)
     ec = cfg.get("eval", {})
@@ -297,8 +292,6 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
     requested = [requested_attributes(a) for a in prompt_attrs]
     log(f"[eval] {len(identities)} identities x {per_identity} prompts x {len(seeds)} seeds = {len(jobs)} "
         f"generations per row; face box {box.tolist()}")
-
-    from .common import dist
 
     dev = dist.device()  # generations on the device; scoring on the CPU (small networks)
     parts = load_base(base_dir)
@@ -437,8 +430,6 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
         save_grid(work / "eval" / "grid.png", [ref_row, *[grid_rows[k] for k in keys]], scale=1)
     payload = {"rows": results, "reference_rows": extra, "paired_differences": diffs, "setup": {k: v for k, v in setup.items()}, "command": command,
                "grid_rows": ["reference", *[k for k in ["real", *[r[0] for r in ROWS]] if k in grid_rows]]}
-    from .common.checkpoint import mark_done, write_json
-
     write_json(work / "eval" / "results.json", payload)
     mark_done(work / "eval", {"results": str(Path(out_path).resolve()), "minutes": round(minutes, 2)})
     return payload
@@ -447,8 +438,6 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
 def evaluate_once(cfg: dict, base_dir, work_dir, out_path, command: str, force: bool = False, threads: int = 1,
                   log=print) -> dict:
     """evaluate() unless <work>/eval/DONE.json and out_path exist (then the stored results)."""
-    from .common.checkpoint import is_done
-
     work = Path(work_dir)
     if not force and is_done(work / "eval") and Path(out_path).exists() and (work / "eval" / "results.json").exists():
         log(f"[eval] done already: {out_path} (--force to run again)")
@@ -457,8 +446,6 @@ def evaluate_once(cfg: dict, base_dir, work_dir, out_path, command: str, force: 
 
 
 def parse_args(argv=None):
-    from .common.config import TRAINING_DIR
-
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=str(TRAINING_DIR / "configs" / "mini_stage2.yaml"))
     ap.add_argument("--base", default=str(TRAINING_DIR / "work" / "export" / "mini-base"))
@@ -475,12 +462,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
-    from .common import dist
-    from .common.config import load_config
-
     dist.set_device(args.device)
-    from .common.progress import setup_logging
-
     work = Path(args.work).resolve()
     log = setup_logging(work / "eval" / "eval.log")
     cfg = load_config(args.config, args.set)
@@ -499,14 +481,10 @@ def reproduce_command(config, base, work, out, threads: int = 1, sets=()) -> str
 
 def _rel(p) -> str:
     """A path as seen from training/ (the command runs there)."""
-    from .common.config import TRAINING_DIR
-
     p = Path(p).resolve()
     try:
         return str(p.relative_to(TRAINING_DIR))
     except ValueError:
-        import os
-
         return os.path.relpath(p, TRAINING_DIR)
 
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import diffusers
 import torch
+from diffusers import AutoencoderKL, UNet2DConditionModel
+from transformers import CLIPTextModel, CLIPVisionModelWithProjection
 
 from .common.checkpoint import write_json
 from .stage1.models import SD15_SCHEDULER
@@ -45,8 +48,6 @@ STAGE1_PATHS = {"vae": "vae", "unet": "unet", "text_encoder": "clip/text_encoder
 
 
 def scheduler_config() -> dict:
-    import diffusers
-
     cfg = {k: v for k, v in SD15_SCHEDULER.items() if k not in ("prediction_type",)}
     cfg["_class_name"] = "PNDMScheduler"
     cfg["_diffusers_version"] = diffusers.__version__
@@ -56,10 +57,6 @@ def scheduler_config() -> dict:
 def export_base(stage1_dir, tokenizer_dir, out_dir, dtype: torch.dtype = torch.float16) -> Path:
     """stage1_dir holds vae/, unet/, clip/text_encoder/, clip/image_encoder/ as the trainers
     saved them (float32); out_dir is replaced atomically (written to a sibling, then renamed)."""
-    import diffusers
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import CLIPTextModel, CLIPVisionModelWithProjection
-
     stage1_dir, out_dir = Path(stage1_dir), Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     if tmp.exists():

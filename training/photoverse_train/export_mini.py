@@ -23,6 +23,22 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
+from PIL import Image
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from .common.checkpoint import write_json
+from .common.config import REPO_ROOT, TRAINING_DIR, load_config, resolve_path
+from .data.attributes import (ATTRIBUTE_CLASSES, BACKGROUND_PHRASE, DEFAULT_WEIGHTS, EXPRESSION_PHRASE, GLASSES_PHRASE,
+                              HEADWEAR_PHRASE, LIGHTING_PHRASE, POSE_PHRASE, STYLE_PREFIX)
+from .data.synthetic_faces import sample_reference
+from .evaluate import data_seed_and_size, format_colour_table, format_differences, format_table, heldout_identities
+from .identity.train import load_net
+from .model import load_adapter
+from .model.image_features import CLIP_MEAN, CLIP_STD
+from .stage2.base import mask_reference, mask_u8
+from .stage2.train import ADAPTER_FILE
 
 
 def preprocessor_config(image_size: int, mean, std) -> dict:
@@ -46,11 +62,6 @@ def preprocessor_config(image_size: int, mean, std) -> dict:
 def write_references(folder: Path, identities, seed: int, size: int, encoder_size: int | None = None) -> list:
     """Masked neutral references (what stage 2 trained with) of the given identities as PNG, at
     the encoder's input size (bicubic when the data size differs)."""
-    from PIL import Image
-
-    from .data.synthetic_faces import sample_reference
-    from .stage2.base import mask_reference, mask_u8
-
     folder.mkdir(parents=True, exist_ok=True)
     names = []
     for ident in identities:
@@ -72,12 +83,6 @@ def export_evaluator(src: Path, dst: Path, face_box=None, image_size: int | None
     (FORMAT.md section 12). face_box (x, y, w, h at image_size): where generations put the
     face (the median held-out box), written as `face_box` so the app can score without a
     detector. Returns the config written."""
-    import torch
-    from safetensors.torch import save_file
-
-    from .common.checkpoint import write_json
-    from .identity.train import load_net
-
     src, dst = Path(src), Path(dst)
     saved = json.loads((src / "config.json").read_text())
     if saved["class"] != "EvaluatorNet":
@@ -118,8 +123,6 @@ def export_evaluator(src: Path, dst: Path, face_box=None, image_size: int | None
 def _heldout_face_box(work_dir: Path) -> tuple:
     """(median face box, image size) of the held-out data cache, as the evaluation crops
     generations; (None, None) without the cache."""
-    import numpy as np
-
     path = Path(work_dir) / "data" / "heldout.npz"
     if not path.exists():
         return None, None
@@ -146,9 +149,6 @@ def where_stages_ran(work_dir: Path) -> list:
 
 def vocabulary(data_cfg: dict) -> str:
     """The prompt words the data set draws (attribute_weights > 0), for the model card."""
-    from .data.attributes import (ATTRIBUTE_CLASSES, BACKGROUND_PHRASE, DEFAULT_WEIGHTS, EXPRESSION_PHRASE,
-                                  GLASSES_PHRASE, HEADWEAR_PHRASE, LIGHTING_PHRASE, POSE_PHRASE, STYLE_PREFIX)
-
     w = {**DEFAULT_WEIGHTS, **(data_cfg.get("attribute_weights") or {})}
     phrases = {"style": STYLE_PREFIX, "expression": EXPRESSION_PHRASE, "headwear": HEADWEAR_PHRASE,
                "glasses": GLASSES_PHRASE, "background": BACKGROUND_PHRASE, "lighting": LIGHTING_PHRASE,
@@ -168,8 +168,6 @@ def _mib(path: Path) -> float:
 
 
 def _params(path: Path) -> int:
-    from safetensors import safe_open
-
     n = 0
     for f in sorted(path.rglob("*.safetensors")):
         with safe_open(str(f), framework="pt") as h:
@@ -180,8 +178,6 @@ def _params(path: Path) -> int:
 
 def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dict | None, refs: list,
                stage1_cfg: dict | None, variant: str, work_dir: Path | None = None) -> str:
-    from .evaluate import format_colour_table, format_differences, format_table
-
     rows = []
     for name in ("unet", "vae", "text_encoder", "image_encoder", "tokenizer", "scheduler"):
         p = out / name
@@ -273,8 +269,6 @@ def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dic
 
 
 def _params_file(path: Path) -> int:
-    from safetensors import safe_open
-
     with safe_open(str(path), framework="pt") as h:
         return sum(int(np.prod(h.get_slice(k).get_shape())) for k in h.keys())
 
@@ -283,12 +277,6 @@ def export_mini(cfg: dict, base_dir, work_dir, out_dir, variant: str = "full", n
                 stage1_cfg: dict | None = None, force: bool = False) -> Path:
     """Writes out_dir (see the module docstring); skipped (returns at once) when out_dir already
     holds this adapter file and a model card, unless force."""
-    from .common.checkpoint import write_json
-    from .evaluate import data_seed_and_size, heldout_identities
-    from .model import load_adapter
-    from .model.image_features import CLIP_MEAN, CLIP_STD
-    from .stage2.train import ADAPTER_FILE
-
     base_dir, work_dir, out_dir = Path(base_dir), Path(work_dir), Path(out_dir)
     adapter = work_dir / "stage2" / variant / ADAPTER_FILE
     for p in (base_dir / "model_index.json", adapter):
@@ -329,8 +317,6 @@ def export_mini(cfg: dict, base_dir, work_dir, out_dir, variant: str = "full", n
 
 
 def parse_args(argv=None):
-    from .common.config import REPO_ROOT, TRAINING_DIR
-
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=str(TRAINING_DIR / "configs" / "mini_stage2.yaml"))
     ap.add_argument("--base", default=str(TRAINING_DIR / "work" / "export" / "mini-base"))
@@ -344,8 +330,6 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from .common.config import load_config, resolve_path
-
     cfg = load_config(args.config)
     stage1 = load_config(resolve_path(cfg["data_config"])) if cfg.get("data_config") else None
     out = export_mini(cfg, args.base, args.work, args.out, args.variant, args.references, stage1, args.force)

@@ -44,14 +44,27 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+from transformers import CLIPTextModel
+
+from .common import datacache, dist
+from .common.checkpoint import is_done, mark_done
+from .common.config import REPO_ROOT, TRAINING_DIR, load_config, resolve_path
+from .common.loop import set_stop_at
+from .common.progress import setup_logging
+from .common.worklock import lock_units
+from .lanes import run_plan, two_lane_plan
+from .stage1.clip import train_clip
+from .stage1.models import load_tokenizer
+from .stage1.unet import train_unet
+from .stage1.vae import train_vae
+
 STAGES = ("data", "vae", "clip", "unet", "attributes", "identity", "evaluator", "export", "stage2", "evaluate",
           "publish")
 STAGE2_VARIANTS = ("full", "no_face", "no_reg")
 
 
 def parse_args(argv=None):
-    from .common.config import TRAINING_DIR
-
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=str(TRAINING_DIR / "configs" / "mini.yaml"))
     ap.add_argument("--work", default=str(TRAINING_DIR / "work"))
@@ -97,9 +110,6 @@ def lane_argv(args) -> list:
 def main(argv=None):
     args = parse_args(argv)
     if args.lanes == 2 and not args.only and os.environ.get("WORLD_SIZE", "1") == "1":
-        from .common.progress import setup_logging
-        from .lanes import run_plan, two_lane_plan
-
         Path(args.work).mkdir(parents=True, exist_ok=True)
         log = setup_logging(Path(args.work) / "train.log")
         variants = [v for v in args.variants.split(",") if v] or list(STAGE2_VARIANTS)
@@ -107,20 +117,11 @@ def main(argv=None):
         rc = run_plan(two_lane_plan(variants), lane_argv(args), log=log.info)
         log.info(f"=== train_mini (two lanes) finished in {(time.time() - t) / 60:.1f} min, exit {rc}")
         return rc
-    import torch
-
     torch.set_num_threads(max(1, args.threads))
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    from .common import datacache, dist
-    from .common.checkpoint import is_done, mark_done
-    from .common.config import load_config, resolve_path
-    from .common.progress import setup_logging
-
     dist.set_device(args.device)
     dist.init_distributed()
     if args.stop_at:
-        from .common.loop import set_stop_at
-
         set_stop_at(args.stop_at)
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -138,8 +139,6 @@ def main(argv=None):
     units = [u for s in only for u in ([f"stage2-{v}" for v in variants] if s == "stage2" else [s])]
     locks = None
     if dist.is_main():
-        from .common.worklock import lock_units
-
         locks = lock_units(work, units, log)
         if locks is None:
             return 2
@@ -173,8 +172,6 @@ def main(argv=None):
         return 0
     train = datacache.load(data_dir / "train.npz")
     held = datacache.load(data_dir / "heldout.npz")
-    from .stage1.models import load_tokenizer
-
     tok_dir = resolve_path(cfg["tokenizer"])
     tokenizer = load_tokenizer(tok_dir)
     s1 = work / "stage1"
@@ -186,18 +183,10 @@ def main(argv=None):
         only = [s for s in only if s not in ("vae", "clip", "unet", "export")]
     vae = None
     if "vae" in only or "unet" in only:
-        from .stage1.vae import train_vae
-
         vae = timed("vae", lambda: train_vae(cfg["vae"], train, held, s1 / "vae", work, **common))
     if "clip" in only:
-        from .stage1.clip import train_clip
-
         timed("clip", lambda: train_clip(cfg["clip"], tokenizer, train, held, s1 / "clip", work, **common))
     if "unet" in only:
-        from transformers import CLIPTextModel
-
-        from .stage1.unet import train_unet
-
         if not is_done(s1 / "clip"):
             raise SystemExit("the UNet needs the text encoder: run the clip stage first")
         te = CLIPTextModel.from_pretrained(s1 / "clip" / "text_encoder").eval()
@@ -212,22 +201,22 @@ def main(argv=None):
                 log.info(f"[config] {k}: using the config file as it is now: {fresh.get(k)}")
                 cfg[k] = fresh.get(k)
     if "attributes" in only and cfg.get("attributes"):
-        from .identity.train import train_attribute_net
+        from .identity.train import train_attribute_net  # at the stage: a long run picks up code edited since
 
         timed("attributes", lambda: train_attribute_net(cfg["attributes"], train, held, nets / "attributes", work,
                                                         **common))
     if "identity" in only and cfg.get("identity"):
-        from .identity.train import train_identity_net
+        from .identity.train import train_identity_net  # at the stage: a long run picks up code edited since
 
         timed("identity", lambda: train_identity_net("IdentityNet", cfg["identity"], train, held, nets / "identity",
                                                      work, **common))
     if "evaluator" in only and cfg.get("evaluator"):
-        from .identity.train import train_identity_net
+        from .identity.train import train_identity_net  # at the stage: a long run picks up code edited since
 
         timed("evaluator", lambda: train_identity_net("EvaluatorNet", cfg["evaluator"], train, held,
                                                       nets / "evaluator", work, **common))
     if "export" in only and dist.is_main():
-        from .export import export_base, folder_size
+        from .export import export_base, folder_size  # at the stage: a long run picks up code edited since
 
         out = work / "export" / "mini-base"
         if is_done(out):
@@ -242,26 +231,24 @@ def main(argv=None):
         log.info("[stage2] this config names no stage2_config: stopping after the base model")
         only = [s for s in only if s not in ("stage2", "evaluate", "publish")]
     if any(s in only for s in ("stage2", "evaluate", "publish")):
-        from .common.config import REPO_ROOT, TRAINING_DIR
-
         stage2_config = resolve_path(cfg["stage2_config"], TRAINING_DIR)
         # --set stage2.KEY=VALUE reaches the stage-2 config (e.g. stage2.train.steps=2000)
         cfg2 = load_config(stage2_config, [kv[len("stage2."):] for kv in args.set if kv.startswith("stage2.")])
         if not is_done(base):
             raise SystemExit(f"stage 2 needs the exported base model {base}: run the earlier stages first")
     if "stage2" in only:
-        from .stage2.train import train_stage2
+        from .stage2.train import train_stage2  # at the stage: a long run picks up code edited since
 
         for variant in variants:
             timed(f"stage2 {variant}", lambda: train_stage2(cfg2, variant, base, work, **common))
     if "evaluate" in only and dist.is_main():
-        from .evaluate import evaluate_once, reproduce_command
+        from .evaluate import evaluate_once, reproduce_command  # at the stage: a long run picks up code edited since
 
         results = Path(args.results).resolve() if args.results else TRAINING_DIR / "RESULTS.md"
         command = reproduce_command(stage2_config, base, work, results, args.threads)
         timed("evaluate", lambda: evaluate_once(cfg2, base, work, results, command, threads=args.threads, log=log.info))
     if "publish" in only and dist.is_main():
-        from .export_mini import export_mini
+        from .export_mini import export_mini  # at the stage: a long run picks up code edited since
 
         publish_dir = Path(args.publish_dir).resolve() if args.publish_dir else REPO_ROOT / "Models" / "mini"
         timed("publish", lambda: export_mini(cfg2, base, work, publish_dir, "full", 5, cfg))

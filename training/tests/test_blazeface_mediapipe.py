@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from safetensors.numpy import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "training"))
@@ -38,7 +39,7 @@ def _mediapipe():
                     "(make venv, or .venv/bin/pip install --no-deps -r training/requirements-nodeps.txt)")
     stubbed = []
     try:
-        import matplotlib.pyplot  # noqa: F401
+        import matplotlib.pyplot  # noqa: F401  (optional: only probed; a stand-in replaces it below)
     except ImportError:
         # mediapipe's drawing helpers import pyplot at import time; the detector never uses it.
         stub = types.ModuleType("matplotlib")
@@ -48,7 +49,7 @@ def _mediapipe():
                 sys.modules[name] = module
                 stubbed.append(name)
     try:
-        import mediapipe
+        import mediapipe  # here: needs the stand-in above, and its absence fails only these tests
     finally:
         # The stand-in must not outlive the import: transformers and diffusers ask importlib
         # whether matplotlib exists, and a module without a spec makes that raise.
@@ -122,8 +123,6 @@ def test_committed_weights_are_mediapipes_tflite_converted(tmp_path):
     assert tflite.is_file(), tflite
     config, tensors = convert_blazeface.convert(str(tflite), str(tmp_path / "out"))
     assert config == json.loads((MODEL / "config.json").read_text())
-    from safetensors.numpy import load_file
-
     committed = load_file(str(MODEL / config["weights_file"]))
     assert sorted(committed) == sorted(tensors)
     for key, value in tensors.items():

@@ -47,8 +47,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file
+from transformers import CLIPTextModel, CLIPTokenizer
 
 import clip_vocab
 
@@ -68,7 +71,6 @@ def test_vocab_and_merges_rebuild_identically(tmp_path):
 
 
 def test_transformers_tokenizer_matches_golden_ids():
-    from transformers import CLIPTokenizer
     folder = FIXTURES / "clip-tokenizer"
     tokenizer = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77)
     golden = json.loads((folder / "tokenizer_golden.json").read_text())
@@ -85,7 +87,6 @@ def test_transformers_tokenizer_matches_golden_ids():
 
 
 def test_tiny_unet_reproduces_golden():
-    from diffusers import UNet2DConditionModel
     unet = UNet2DConditionModel.from_pretrained(str(FIXTURES / "tiny-sd" / "unet")).eval()
     golden = load_file(str(FIXTURES / "tiny-sd-golden" / "unet.safetensors"))
     with torch.no_grad():
@@ -161,7 +162,6 @@ def _same_file(new: Path, old: Path, exact: bool):
     elif old.suffix == ".json":
         _close_json(json.loads(new.read_text()), json.loads(old.read_text()))
     elif old.suffix == ".png":
-        from PIL import Image
         a, b = Image.open(new), Image.open(old)
         assert (a.mode, a.size) == (b.mode, b.size)
         assert np.array_equal(np.asarray(a), np.asarray(b)), "pixels differ"
@@ -270,9 +270,6 @@ def test_mini_goldens_regenerate_from_the_embedded_model(tmp_path):
 def test_mini_plain_golden_is_diffusers_pipeline():
     """The plain text-to-image golden of Models/mini (made with the project's PyTorch reference)
     is what diffusers' StableDiffusionPipeline makes from the same folder and noise."""
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextModel, CLIPTokenizer
-
     golden_dir = FIXTURES / "mini-golden"
     doc = json.loads((golden_dir / "cases.json").read_text())
     case = next((c for c in doc["cases"] if c["name"] == "plain_ddim"), None)

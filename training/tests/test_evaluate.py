@@ -1,6 +1,7 @@
 """Evaluation (photoverse_train/evaluate.py) and the Models/mini export (export_mini.py) on a tiny
 random base: metric helpers by hand, the table writer, batched sampling = the reference sampling
 loop, a whole evaluation run, and the export round trip through diffusers/transformers."""
+import copy
 import json
 import sys
 from pathlib import Path
@@ -8,23 +9,44 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
+from PIL import Image
+from safetensors.torch import load_file
+from transformers import CLIPImageProcessor, CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "training"))
 
+from photoverse_train.colour_match import colour_features, identification, srgb_to_lab  # noqa: E402
+from photoverse_train.common.checkpoint import load_checkpoint  # noqa: E402
+from photoverse_train.data.synthetic_faces import (  # noqa: E402
+    ATTRIBUTE_CLASSES, Attributes, IdentityParams, image_rng, render, sample_reference)
 from photoverse_train.evaluate import (  # noqa: E402
+    ROWS,
+    Job,
+    evaluate,
+    evaluate_once,
+    format_differences,
     format_table,
+    load_adapter_model,
+    paired_differences,
     plan_jobs,
     prompt_accuracy,
     requested_attributes,
     summarize,
     write_results,
 )
+from photoverse_train.export_mini import export_mini  # noqa: E402
+from photoverse_train.identity.nets import EvaluatorNet  # noqa: E402
+from photoverse_train.model import PhotoVerseModel, apply_adapter, config_from_metadata, load_adapter  # noqa: E402
+from photoverse_train.stage2.base import (  # noqa: E402
+    Trainable, build_model, ddim_scheduler, load_base, mask_reference, reference_pixels)
+from photoverse_train.stage2.sampling import generate_batch  # noqa: E402
+from photoverse_train.stage2.tiny import make_tiny_work, tiny_config  # noqa: E402
+from photoverse_train.stage2.train import ADAPTER_FILE, train_stage2  # noqa: E402
 
 
 def test_requested_attributes_and_prompt_accuracy():
-    from photoverse_train.data.synthetic_faces import ATTRIBUTE_CLASSES, Attributes
-
     req = requested_attributes(Attributes(style="cartoon", headwear="crown", background="space"))
     assert req == {"headwear": ATTRIBUTE_CLASSES["headwear"].index("crown"),
                    "background": ATTRIBUTE_CLASSES["background"].index("space"),
@@ -68,8 +90,6 @@ def test_table_writer(tmp_path):
 
 
 def test_paired_differences_are_per_seed_means_of_per_generation_differences():
-    from photoverse_train.evaluate import Job, format_differences, paired_differences
-
     jobs = [Job(1, 0, 0), Job(2, 1, 0), Job(1, 0, 1), Job(2, 1, 1)]
     per_job = {"full": ([0.5, 0.7, 0.4, 0.6], [1.0, 0.5, 1.0, 1.0]),
                "base": ([0.1, 0.1, 0.2, 0.0], [1.0, 1.0, 0.5, 1.0])}
@@ -86,9 +106,6 @@ def test_paired_differences_are_per_seed_means_of_per_generation_differences():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from photoverse_train.stage2.tiny import make_tiny_work, tiny_config
-    from photoverse_train.stage2.train import train_stage2
-
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("eval")
     base, work = make_tiny_work(root)
@@ -101,11 +118,6 @@ def trained(tmp_path_factory):
 
 
 def test_generate_batch_equals_the_reference_sampling_loop(trained):
-    from photoverse_train.evaluate import load_adapter_model
-    from photoverse_train.stage2.base import ddim_scheduler, load_base, mask_reference, reference_pixels
-    from photoverse_train.stage2.sampling import generate_batch
-    from photoverse_train.stage2.train import ADAPTER_FILE
-
     cfg, base, work, _ = trained
     parts = load_base(base)
     model, _ = load_adapter_model(parts, work / "stage2" / "full" / ADAPTER_FILE)
@@ -126,8 +138,6 @@ def test_generate_batch_equals_the_reference_sampling_loop(trained):
 
 
 def test_evaluate_writes_the_table(trained):
-    from photoverse_train.evaluate import ROWS, evaluate
-
     cfg, base, work, root = trained
     out = root / "RESULTS.md"
     payload = evaluate(cfg, base, work, out, "cd training && python -m photoverse_train.evaluate ...", log=lambda m: None)
@@ -147,8 +157,6 @@ def test_evaluate_writes_the_table(trained):
     for r in [*payload["rows"], real]:
         assert 0.0 <= r["colour_mean"] <= 1.0 and r["de_own_mean"] >= 0.0
     assert f"| {real['label']} | {real['colour_mean']:.3f}" in text
-    from photoverse_train.evaluate import evaluate_once
-
     before = out.stat().st_mtime_ns
     assert evaluate_once(cfg, base, work, out, "x", log=lambda m: None)["rows"] == payload["rows"]
     assert out.stat().st_mtime_ns == before  # done: not run again
@@ -156,10 +164,6 @@ def test_evaluate_writes_the_table(trained):
 
 def test_evaluation_on_a_data_seed_the_training_never_used(trained, tmp_path):
     """eval.data_seed: identities 0..n-1 drawn with another seed (new people)."""
-    import copy
-
-    from photoverse_train.evaluate import evaluate
-
     cfg, base, work, _ = trained
     cfg = copy.deepcopy(cfg)
     cfg["eval"].update(data_seed=1234, seeds=[0])
@@ -172,15 +176,6 @@ def test_evaluation_on_a_data_seed_the_training_never_used(trained, tmp_path):
 def test_export_round_trip(trained):
     """Models/mini loads back with diffusers/transformers + load_adapter and gives the outputs of
     the trained model (its fp32 checkpoint rounded to fp16, as the file stores it)."""
-    from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
-    from PIL import Image
-    from transformers import CLIPImageProcessor, CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
-
-    from photoverse_train.common.checkpoint import load_checkpoint
-    from photoverse_train.export_mini import export_mini
-    from photoverse_train.model import PhotoVerseModel, apply_adapter, config_from_metadata, load_adapter
-    from photoverse_train.stage2.base import Trainable, build_model, ddim_scheduler, load_base, reference_pixels
-
     cfg, base, work, root = trained
     out = export_mini(cfg, base, work, root / "Models" / "mini", "full", n_references=2)
     for name in ("model_index.json", "photoverse-adapter.safetensors", "README.md", "unet/config.json",
@@ -224,10 +219,6 @@ def test_export_round_trip(trained):
     assert sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) < 8 * 2**20
 
     # the evaluator network ships beside the model (FORMAT.md section 12) with a golden pair
-    from safetensors.torch import load_file
-
-    from photoverse_train.identity.nets import EvaluatorNet
-
     ecfg = json.loads((out / "evaluator" / "config.json").read_text())
     assert ecfg["format"] == "photoverse-evaluator" and ecfg["class"] == "EvaluatorNet"
     net = EvaluatorNet(**ecfg["kwargs"])
@@ -250,9 +241,6 @@ def test_export_round_trip(trained):
 def test_colour_match_finds_the_reference_by_skin_and_hair():
     """Renderings of a person with the prompt's attributes are matched to that person's reference
     by cheek and hair colour far above chance; a reference matches itself at distance 0."""
-    from photoverse_train.colour_match import colour_features, identification, srgb_to_lab
-    from photoverse_train.data.synthetic_faces import Attributes, IdentityParams, image_rng, render, sample_reference
-
     assert np.allclose(srgb_to_lab(np.array([1.0, 1.0, 1.0])), [100, 0, 0], atol=0.01)
     assert np.allclose(srgb_to_lab(np.array([0.0, 0.0, 0.0])), [0, 0, 0], atol=0.01)
     n = 12

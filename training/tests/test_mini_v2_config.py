@@ -8,7 +8,7 @@ from train_helpers import TRAINING
 
 from photoverse_train.common.config import load_config, resolve_path
 from photoverse_train.data.attributes import ATTRIBUTE_CLASSES, ATTRIBUTE_NAMES, Attributes
-from photoverse_train.stage1.models import build_vae
+from photoverse_train.stage1.models import ClipPair, build_unet, build_vae
 
 CFG = load_config(TRAINING / "configs" / "mini.yaml")
 CFG2 = load_config(TRAINING / "configs" / "mini_stage2.yaml")
@@ -56,8 +56,6 @@ def test_evaluation_uses_people_from_an_unused_data_seed():
 def test_models_mini_stays_under_64_mib():
     """fp16 weights of every shipped part (the adapter and evaluator estimated from their v1/v2
     sizes: 2.5 + 1.1 MiB) + the tokenizer files (1.4 MiB) + references/card (< 0.5 MiB)."""
-    from photoverse_train.stage1.models import ClipPair, build_unet
-
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     clip = ClipPair(CFG["clip"]["text"], CFG["clip"]["vision"], int(CFG["clip"]["projection_dim"]))
     n = count(build_unet(CFG["unet"]["model"])) + count(build_vae(CFG["vae"]["model"])) + count(clip)

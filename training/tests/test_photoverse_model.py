@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from diffusers import DDIMScheduler, EulerDiscreteScheduler
+from diffusers.models.attention_processor import AttnProcessor2_0
 from safetensors.torch import load_file
+from transformers import CLIPVisionModelWithProjection
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "training"))
@@ -42,8 +45,6 @@ def base():
 
 @pytest.fixture(scope="module")
 def encoder():
-    from transformers import CLIPVisionModelWithProjection
-
     return CLIPVisionModelWithProjection.from_pretrained(str(GOLDEN / "image_encoder"), dtype=torch.float32).eval()
 
 
@@ -176,8 +177,6 @@ def test_per_sample_coefficients_and_gradients(base, encoder):
 
 
 def test_equal_scales_are_two_pass_guidance(model, base):
-    from diffusers import DDIMScheduler
-
     ref = pixels()
     noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(5))
     kw = dict(negative_prompt=mk.NEGATIVE, num_words=1, gamma=1.0, sigma=0.8, alpha=1.0, steps=3)
@@ -204,9 +203,6 @@ def test_equal_scales_are_two_pass_guidance(model, base):
 
 
 def test_ip_adapter_reference_equals_diffusers(base):
-    from diffusers.models.attention_processor import AttnProcessor2_0
-    from transformers import CLIPVisionModelWithProjection
-
     ip_enc = CLIPVisionModelWithProjection.from_pretrained(str(GOLDEN / "ip_image_encoder"), dtype=torch.float32).eval()
     state = load_ip_adapter_file(str(GOLDEN / "ip-adapter.safetensors"))
     ours = make_model(base, ip_enc, encoder_layers=[-1], lora_rank=0, text_branch=False, image_branch="ip-adapter")
@@ -302,8 +298,6 @@ class _Unpicklable:
 
 
 def test_committed_fixtures_reproduce(model, base):
-    from diffusers import DDIMScheduler, EulerDiscreteScheduler
-
     cases = json.loads((GOLDEN / "cases.json").read_text())
     vis = load_file(str(GOLDEN / "vision.safetensors"))
     ad = load_file(str(GOLDEN / "adapters.safetensors"))

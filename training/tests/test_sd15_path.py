@@ -12,10 +12,28 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from PIL import Image
+from safetensors.torch import save_file
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "training"))
 torch.set_num_threads(1)
+
+import convert_arcface  # noqa: E402
+from photoverse_train.common import datacache  # noqa: E402
+from photoverse_train.common.checkpoint import is_done  # noqa: E402
+from photoverse_train.common.datacache import load  # noqa: E402
+from photoverse_train.common.photo_folder import build_from_folder, detect, load_detector  # noqa: E402
+from photoverse_train.common.progress import LOG  # noqa: E402
+from photoverse_train.common.reference import (  # noqa: E402
+    apply_mask, crop_square, ellipse_mask, largest_face, prepare_reference, square_around, swift_round)
+from photoverse_train.data.synthetic_faces import sample_image  # noqa: E402
+from photoverse_train.identity.arcface import DEPTHS, IResNet, load_arcface  # noqa: E402
+from photoverse_train.identity.nets import face_crop  # noqa: E402
+from photoverse_train.stage2.base import MASK_FILL, mask_reference, mask_u8  # noqa: E402
+from photoverse_train.stage2.inputs import FolderStage2Data  # noqa: E402
+from photoverse_train.stage2.tiny import make_tiny_work, tiny_config  # noqa: E402
+from photoverse_train.stage2.train import ADAPTER_FILE, Stage2Data, check_supported, train_stage2  # noqa: E402
 
 FACES = ROOT / "Tests" / "Fixtures" / "faces"
 DETECTOR = ROOT / "Models" / "face-detector"
@@ -34,9 +52,6 @@ def _one_line_exit(excinfo, *mentions):
 
 def test_ellipse_mask_is_the_engines():
     """The facts Tests/PipelineTests/ReferencePreparationTests.swift checks on ReferenceMask."""
-    from photoverse_train.common.reference import ellipse_mask
-    from photoverse_train.stage2.base import MASK_FILL, mask_reference, mask_u8
-
     m = ellipse_mask(100)
     assert m.shape == (100, 100) and m.dtype == np.float32
     assert m[50, 50] == 1 and m[0, 0] == 0
@@ -57,12 +72,6 @@ def test_ellipse_mask_is_the_engines():
 
 def test_astronaut_prepared_as_the_engine_does():
     """ReferencePreparationTests.testAstronautFaceCroppedAndMasked's numbers, in Python."""
-    from PIL import Image
-
-    from photoverse_train.common.photo_folder import detect, load_detector
-    from photoverse_train.common.reference import apply_mask, crop_square, largest_face, prepare_reference
-    from photoverse_train.stage2.base import mask_reference, mask_u8
-
     img = Image.open(FACES / "astronaut.png").convert("RGB")
     det = load_detector({"face_detector": str(DETECTOR)})
     box = largest_face(detect(det, img))
@@ -89,10 +98,6 @@ def test_astronaut_prepared_as_the_engine_does():
 def photos(tmp_path_factory):
     """<root>/<person>/<k>.png: synthetic faces at 192 px (the detector needs faces >= 40 px),
     3 photos each, one caption, and a person with a single photo."""
-    from PIL import Image
-
-    from photoverse_train.data.synthetic_faces import sample_image
-
     root = tmp_path_factory.mktemp("photos")
     for name, ident in {**PEOPLE, "solo": 4}.items():
         (root / name).mkdir()
@@ -110,9 +115,6 @@ def _data_cfg(photos):
 
 @pytest.fixture(scope="module")
 def built(photos, tmp_path_factory):
-    from photoverse_train.common import datacache
-    from photoverse_train.common.progress import LOG
-
     lines = []
     h = logging.Handler()
     h.emit = lambda r: lines.append(r.getMessage())
@@ -128,12 +130,6 @@ def built(photos, tmp_path_factory):
 
 
 def test_photo_folder_writes_references_prepared_as_the_engine_does(photos, built):
-    from PIL import Image
-
-    from photoverse_train.common.photo_folder import detect, load_detector
-    from photoverse_train.common.reference import ellipse_mask, largest_face, prepare_reference
-    from photoverse_train.stage2.base import mask_u8
-
     train, held, lines = built
     assert any("solo" in s and "skipped" in s for s in lines), lines
     assert train["images"].shape == (9, 64, 64, 3) and train["images"].dtype == np.uint8
@@ -160,11 +156,6 @@ def test_photo_folder_writes_references_prepared_as_the_engine_does(photos, buil
 
 
 def test_without_detection_the_central_half_is_the_face(photos, tmp_path):
-    from PIL import Image
-
-    from photoverse_train.common.photo_folder import build_from_folder
-    from photoverse_train.common.reference import square_around, swift_round
-
     assert swift_round(2.5) == 3 and swift_round(-4.5) == -5  # Swift's rounding, not Python's
     assert square_around((0, 0, 30, 30)) == (-5, -5, 39)
     assert square_around((48, 48, 144, 144)) == (34, 34, 125)  # 192 px photo: central half, 1.3x
@@ -178,9 +169,6 @@ def test_without_detection_the_central_half_is_the_face(photos, tmp_path):
 
 
 def test_stage2_data_reads_the_folder_cache_and_gives_another_photo(built):
-    from photoverse_train.stage2.inputs import FolderStage2Data
-    from photoverse_train.stage2.train import Stage2Data
-
     train, _, _ = built
     n = len(train["images"])
     latents = {"mean": np.zeros((n, 4, 16, 16), np.float32), "std": np.ones((n, 4, 16, 16), np.float32)}
@@ -201,8 +189,6 @@ def test_stage2_data_reads_the_folder_cache_and_gives_another_photo(built):
 # ---------------------------------------------------------------------------------------- ArcFace
 
 def _random_iresnet(layers, seed=0):
-    from photoverse_train.identity.arcface import IResNet
-
     torch.manual_seed(seed)
     net = IResNet(layers, 512, 112)
     with torch.no_grad():  # running statistics that differ from a fresh BatchNorm's
@@ -215,8 +201,6 @@ def _random_iresnet(layers, seed=0):
 
 
 def _save(net, path, drop=(), **extra):
-    from safetensors.torch import save_file
-
     sd = {k: v.contiguous() for k, v in net.state_dict().items() if k not in drop}
     save_file({**sd, **extra}, str(path))
     return path
@@ -224,16 +208,11 @@ def _save(net, path, drop=(), **extra):
 
 @pytest.fixture(scope="module")
 def arcface_r18(tmp_path_factory):
-    from photoverse_train.identity.arcface import DEPTHS
-
     net = _random_iresnet(DEPTHS["r18"])
     return net, _save(net, tmp_path_factory.mktemp("arcface") / "r18.safetensors")
 
 
 def test_arcface_loads_and_embeds_like_the_model_in_memory(arcface_r18):
-    from photoverse_train.identity.arcface import load_arcface
-    from photoverse_train.identity.nets import face_crop
-
     net, path = arcface_r18
     loaded = load_arcface(path, 112)
     assert loaded.net.layers_per_stage == (2, 2, 2, 2) and not loaded.training
@@ -251,8 +230,6 @@ def test_arcface_loads_and_embeds_like_the_model_in_memory(arcface_r18):
 
 
 def test_arcface_weights_errors(tmp_path, arcface_r18):
-    from photoverse_train.identity.arcface import load_arcface
-
     net, good = arcface_r18
     torch.save(net.state_dict(), tmp_path / "backbone.pth")
     with pytest.raises(SystemExit) as e:
@@ -290,10 +267,6 @@ def test_arcface_weights_errors(tmp_path, arcface_r18):
 
 
 def test_convert_arcface_from_a_pickled_state_dict(tmp_path):
-    import convert_arcface
-
-    from photoverse_train.identity.arcface import load_arcface
-
     net = _random_iresnet((1, 1, 1, 1), seed=3)
     torch.save({f"module.{k}": v for k, v in net.state_dict().items()}, tmp_path / "backbone.pth")
     msg = convert_arcface.convert(tmp_path / "backbone.pth", tmp_path / "out.safetensors")
@@ -307,11 +280,6 @@ def test_convert_arcface_from_a_pickled_state_dict(tmp_path):
 # ---------------------------------------------------------------------------------------- stage 2
 
 def test_stage2_runs_on_the_photo_folder_with_arcface(photos, tmp_path):
-    from photoverse_train.common.checkpoint import is_done
-    from photoverse_train.common.datacache import load
-    from photoverse_train.stage2.tiny import make_tiny_work, tiny_config
-    from photoverse_train.stage2.train import ADAPTER_FILE, check_supported, train_stage2
-
     base, _ = make_tiny_work(tmp_path / "tiny")
     weights = _save(_random_iresnet((1, 1, 1, 1), seed=5), tmp_path / "arcface.safetensors")
     cfg = tiny_config()

@@ -9,7 +9,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "training"))
 
+from photoverse_train.stage1.models import (  # noqa: E402
+    build_text_encoder, build_unet, build_vision_encoder, load_tokenizer)
+from photoverse_train.stage2.base import build_model  # noqa: E402
 from photoverse_train.stage2.fusion import BOTH, IMAGE, TEXT, UNCOND, FusionConfig, draw_fusion  # noqa: E402
+from photoverse_train.stage2.tiny import TINY_MODELS, TINY_STAGE2  # noqa: E402
 
 
 def test_proportions_over_many_draws():
@@ -62,10 +66,6 @@ def test_captions_follow_the_branch():
 
 @pytest.fixture(scope="module")
 def tiny_model():
-    from photoverse_train.stage1.models import build_text_encoder, build_unet, build_vision_encoder, load_tokenizer
-    from photoverse_train.stage2.base import build_model
-    from photoverse_train.stage2.tiny import TINY_MODELS, TINY_STAGE2
-
     torch.set_num_threads(1)
     torch.manual_seed(0)
     parts = {"unet": build_unet(TINY_MODELS["unet"]), "text_encoder": build_text_encoder(TINY_MODELS["text"]),

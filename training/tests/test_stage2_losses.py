@@ -9,6 +9,10 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "training"))
 
+from photoverse_train.identity.nets import face_crop  # noqa: E402
+from photoverse_train.stage1.models import (  # noqa: E402
+    build_text_encoder, build_unet, build_vision_encoder, load_tokenizer)
+from photoverse_train.stage2.base import build_model  # noqa: E402
 from photoverse_train.stage2.losses import (  # noqa: E402
     diffusion_loss,
     face_loss,
@@ -18,6 +22,7 @@ from photoverse_train.stage2.losses import (  # noqa: E402
     sreg_loss,
     treg_loss,
 )
+from photoverse_train.stage2.tiny import TINY_MODELS, TINY_STAGE2  # noqa: E402
 
 
 def test_diffusion_loss_is_mean_squared_error():
@@ -52,8 +57,6 @@ class _MeanColourId(nn.Module):
     """A stand-in identity network: the unit vector of the crop's mean colour."""
 
     def embed_faces(self, images, boxes):
-        from photoverse_train.identity.nets import face_crop
-
         c = face_crop(images, boxes, 8).mean((2, 3))
         return torch.nn.functional.normalize(c, dim=-1)
 
@@ -95,12 +98,7 @@ def test_sreg_is_per_layer_mean_abs_then_mean_over_layers():
 
 def test_sreg_reads_the_image_values_the_model_records():
     """model.state.record_image_values holds to_v_ip(f) of every attn2."""
-    from photoverse_train.stage2.base import build_model
-    from photoverse_train.stage2.tiny import TINY_MODELS, TINY_STAGE2
-
     torch.set_num_threads(1)
-    from photoverse_train.stage1.models import build_text_encoder, build_unet, build_vision_encoder, load_tokenizer
-
     torch.manual_seed(0)
     parts = {"unet": build_unet(TINY_MODELS["unet"]), "text_encoder": build_text_encoder(TINY_MODELS["text"]),
              "image_encoder": build_vision_encoder(TINY_MODELS["vision"]),

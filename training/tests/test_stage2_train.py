@@ -11,8 +11,16 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "training"))
 
+from photoverse_train.common.checkpoint import is_done, load_checkpoint  # noqa: E402
+from photoverse_train.common.config import load_config  # noqa: E402
+from photoverse_train.common.datacache import load  # noqa: E402
+from photoverse_train.common.loop import step_generator  # noqa: E402
+from photoverse_train.identity.train import load_net  # noqa: E402
+from photoverse_train.model import load_adapter  # noqa: E402
+from photoverse_train.stage2.base import base_parameter_ids, build_model, load_base, photoverse_config  # noqa: E402
 from photoverse_train.stage2.tiny import make_tiny_work, tiny_config  # noqa: E402
-from photoverse_train.stage2.train import variant_train_config  # noqa: E402
+from photoverse_train.stage2.train import (  # noqa: E402
+    ADAPTER_FILE, Stage2Data, check_supported, make_loss_fn, train_latents, train_stage2, variant_train_config)
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +32,6 @@ def tiny(tmp_path_factory):
 
 
 def _setup(base, work, cfg):
-    from photoverse_train.common.datacache import load
-    from photoverse_train.identity.train import load_net
-    from photoverse_train.stage2.base import base_parameter_ids, build_model, load_base
-    from photoverse_train.stage2.train import Stage2Data, make_loss_fn, train_latents
-
     parts = load_base(base)
     model = build_model(parts, cfg["model"])
     id_net = load_net(work / "nets" / "identity")
@@ -50,10 +53,6 @@ def test_variant_configs():
 
 
 def test_sd15_config_describes_the_paper_setting():
-    from photoverse_train.common.config import load_config
-    from photoverse_train.stage2.base import photoverse_config
-    from photoverse_train.stage2.train import check_supported
-
     cfg = load_config(ROOT / "training" / "configs" / "sd15_stage2.yaml")
     pc = photoverse_config(cfg["model"], cfg["base_model"])
     assert list(pc.encoder_layers) == [-1, 4, 8, 12, 16] and pc.num_tokens == 5 and pc.adapter_hidden == 1024
@@ -72,8 +71,6 @@ def test_sd15_config_describes_the_paper_setting():
 
 
 def test_step_gives_finite_gradients_only_on_trainable_parameters(tiny):
-    from photoverse_train.common.loop import step_generator
-
     _, base, work = tiny
     cfg = tiny_config()
     cfg["train"]["batch"] = 8
@@ -105,8 +102,6 @@ def test_step_gives_finite_gradients_only_on_trainable_parameters(tiny):
 
 
 def test_loss_goes_down_on_a_repeated_batch(tiny):
-    from photoverse_train.common.loop import step_generator
-
     _, base, work = tiny
     cfg = tiny_config()
     cfg["train"]["batch"] = 8
@@ -124,10 +119,6 @@ def test_loss_goes_down_on_a_repeated_batch(tiny):
 
 
 def test_resume_equals_an_uninterrupted_run_and_done_is_skipped(tiny, tmp_path):
-    from photoverse_train.common.checkpoint import is_done, load_checkpoint
-    from photoverse_train.model import load_adapter
-    from photoverse_train.stage2.train import ADAPTER_FILE, train_stage2
-
     _, base, work = tiny
     cfg = tiny_config()
     cfg["train"]["steps"] = 3
@@ -137,8 +128,6 @@ def test_resume_equals_an_uninterrupted_run_and_done_is_skipped(tiny, tmp_path):
         shutil.copytree(work / "data", w / "data")
         shutil.copytree(work / "nets", w / "nets")
         works.append(w)
-    from photoverse_train.stage2.base import load_base
-
     parts = load_base(base)  # shared: each call builds a fresh PhotoVerseModel on it
     train_stage2(cfg, "full", base, works[0], parts=parts)
     train_stage2(cfg, "full", base, works[1], stop_after=1, parts=parts)

@@ -1,5 +1,6 @@
 """The synthetic identity data set: determinism, identities, captions, split, pixels, masks."""
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -7,10 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 TRAINING = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TRAINING))
+sys.path.insert(0, str(TRAINING / "fixtures"))
 
+import clip_vocab  # noqa: E402
 from photoverse_train.data.identity import HAIR_STYLES, IdentityParams  # noqa: E402
 from photoverse_train.data.synthetic_faces import (  # noqa: E402
     ATTRIBUTE_CLASSES, ATTRIBUTE_NAMES, PLACEHOLDER, Attributes, SyntheticFaceDataset, caption, image_rng, render,
@@ -65,8 +69,6 @@ def test_pixels_identical_in_a_fresh_process():
     env = dict(os.environ, PYTHONHASHSEED="12345")
     out = subprocess.run([sys.executable, "-c", code, str(TRAINING)], capture_output=True, text=True, env=env,
                          check=True).stdout.strip()
-    import hashlib
-
     h = hashlib.sha256()
     for i in (0, 11):
         for j in (0, 1, 2):
@@ -140,10 +142,7 @@ def test_captions_reflect_every_attribute():
 
 
 def test_captions_are_short_in_clip_tokens():
-    sys.path.insert(0, str(TRAINING / "fixtures"))
     try:
-        import clip_vocab
-
         tok = clip_vocab.load_open_clip_tokenizer_module().SimpleTokenizer()
         count = lambda t: len(tok.encode(t)) + 2  # noqa: E731  (BOS, EOS)
     except (ImportError, SystemExit, OSError):  # no open_clip here: count words generously
@@ -268,8 +267,6 @@ def test_pose_moves_the_features_the_named_way():
 
 
 def _face_code(r, n=20):
-    from PIL import Image
-
     x, y, w, h = r.face_box
     cx, cy, s = x + w / 2, y + h / 2, 0.65 * max(w, h)
     box = (cx - s, cy - s, cx + s, cy + s)
@@ -335,8 +332,6 @@ def test_other_sizes_scale_the_same_drawing():
         assert b.image.shape == (size, size, 3) and b.face_mask.shape == (size, size)
         f = size / 64
         assert all(abs(p * f - q) <= 2 * f for p, q in zip(a.face_box, b.face_box)), (a.face_box, b.face_box)
-        from PIL import Image
-
         small = np.asarray(Image.fromarray(b.image).resize((64, 64), Image.BOX), dtype=float)
         assert np.abs(small - a.image).mean() < 12
 

@@ -1,14 +1,18 @@
 """Training machinery: configs, batch order, learning rate, atomic checkpoints, and that a run
 resumed from a checkpoint ends exactly where an uninterrupted run ends."""
 
+import fcntl
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from train_helpers import tiny_config
+from train_helpers import TINY_CONFIG, tiny_config
+from photoverse_train import train_mini
 from photoverse_train.common import checkpoint, loop
 from photoverse_train.common.config import apply_overrides
+from photoverse_train.stage2 import train as stage2_train
 
 
 def test_overrides_are_dotted_yaml_values():
@@ -76,10 +80,6 @@ def test_no_resume_starts_over(tmp_path):
 
 
 def test_second_run_of_a_stage_refuses_but_other_stages_may_run(tmp_path):
-    import fcntl
-
-    from photoverse_train import train_mini
-
     with open(tmp_path / ".lock.unet", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         assert train_mini.main(["--config", str(tmp_path / "unused.yaml"), "--work", str(tmp_path)]) == 2
@@ -92,28 +92,16 @@ def test_second_run_of_a_stage_refuses_but_other_stages_may_run(tmp_path):
 
 
 def test_unknown_stage_is_an_error(tmp_path):
-    from train_helpers import TINY_CONFIG
-
-    from photoverse_train import train_mini
-
     with pytest.raises(SystemExit):
         train_mini.main(["--config", str(TINY_CONFIG), "--work", str(tmp_path), "--only", "nope"])
 
 
 def test_unknown_stage2_variant_is_an_error(tmp_path):
-    from train_helpers import TINY_CONFIG
-
-    from photoverse_train import train_mini
-
     with pytest.raises(SystemExit, match="no_such"):
         train_mini.main(["--config", str(TINY_CONFIG), "--work", str(tmp_path), "--only", "stage2", "--variants", "no_such"])
 
 
 def test_stage2_cli_and_train_mini_take_the_same_variant_lock(tmp_path):
-    import fcntl
-
-    from photoverse_train.stage2 import train as stage2_train
-
     with open(tmp_path / ".lock.stage2-no_face", "w") as held:   # what train_mini --variants no_face holds
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         assert stage2_train.main(["--config", str(tmp_path / "unused.yaml"), "--variant", "full,no_face",

@@ -2,17 +2,24 @@
 generator and checkpoints hold CPU tensors, so a run moves between CPU and GPU. The CPU path is
 checked here (no GPU on this machine); training/gpu_rebuild.sh smoke-tests cuda first."""
 
+import json
+import os
 import subprocess
 import sys
+import tarfile
+import time
 
 import pytest
 import torch
 
 from train_helpers import REPO, TINY_CONFIG, TRAINING  # noqa: F401  (sys.path)
 
-from photoverse_train.common import dist  # noqa: E402
-from photoverse_train.common.checkpoint import load_checkpoint  # noqa: E402
+from photoverse_train import smoke  # noqa: E402
+from photoverse_train.common import dist, loop  # noqa: E402
+from photoverse_train.common.checkpoint import load_checkpoint, mark_done  # noqa: E402
 from photoverse_train.stage1.unet import min_snr_weights  # noqa: E402
+from photoverse_train.stage2.tiny import make_tiny_work  # noqa: E402
+from test_train_common import _task  # noqa: E402
 
 
 def _tensors(obj):
@@ -62,7 +69,7 @@ def test_train_mini_device_cpu_checkpoints_are_cpu_tensors(tmp_path):
     cmd = [sys.executable, "-m", "photoverse_train.train_mini", "--config", str(TINY_CONFIG), "--work", str(work),
            "--device", "cpu", "--only", "data,vae,clip,unet,attributes,identity,evaluator",
            "--set", "unet.train.min_snr_gamma=5.0"]
-    r = subprocess.run(cmd, cwd=TRAINING, env={**__import__("os").environ, "PYTHONPATH": str(TRAINING)},
+    r = subprocess.run(cmd, cwd=TRAINING, env={**os.environ, "PYTHONPATH": str(TRAINING)},
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     log = (work / "train.log").read_text()
@@ -79,7 +86,7 @@ def test_train_mini_device_cpu_checkpoints_are_cpu_tensors(tmp_path):
 def test_device_cuda_without_a_gpu_says_so_in_one_line(tmp_path):
     cmd = [sys.executable, "-m", "photoverse_train.train_mini", "--config", str(TINY_CONFIG), "--work",
            str(tmp_path / "w"), "--device", "cuda", "--only", "data"]
-    r = subprocess.run(cmd, cwd=TRAINING, env={**__import__("os").environ, "PYTHONPATH": str(TRAINING)},
+    r = subprocess.run(cmd, cwd=TRAINING, env={**os.environ, "PYTHONPATH": str(TRAINING)},
                        capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "no CUDA GPU" in r.stderr
 
@@ -87,11 +94,6 @@ def test_device_cuda_without_a_gpu_says_so_in_one_line(tmp_path):
 def test_deadline_saves_then_exits_75_and_the_run_resumes(tmp_path):
     """train_mini --stop-at: the first step due after the deadline saves the checkpoint and exits
     with 75; the next run resumes and ends where an uninterrupted run ends."""
-    import time
-
-    from test_train_common import _task
-    from photoverse_train.common import loop
-
     full, _ = loop.run(_task(), tmp_path / "a.pt")
     task = _task()
     loop.run(task, tmp_path / "b.pt", stop_after=2)
@@ -110,8 +112,6 @@ def test_deadline_saves_then_exits_75_and_the_run_resumes(tmp_path):
 
 def test_smoke_module_runs_stage2_and_evaluation_on_cpu(tmp_path):
     """photoverse_train.smoke is what gpu_rebuild.sh runs on cuda before it spends the budget."""
-    from photoverse_train import smoke
-
     try:
         assert smoke.main(["--device", "cpu", "--root", str(tmp_path)]) == 0
     finally:
@@ -124,7 +124,7 @@ def test_gpu_rebuild_script_parses_and_stops_in_one_line_without_cuda(tmp_path):
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    env = {**__import__("os").environ, "OUT": str(tmp_path), "PV_PYTHON": sys.executable}
+    env = {**os.environ, "OUT": str(tmp_path), "PV_PYTHON": sys.executable}
     r = subprocess.run(["bash", str(script), "run", "60"], cwd=REPO, env=env, capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 3
@@ -133,8 +133,6 @@ def test_gpu_rebuild_script_parses_and_stops_in_one_line_without_cuda(tmp_path):
 
 
 def _gpu_rebuild(tmp, budget, extra_env):
-    import os
-
     env = {**os.environ, "PV_PYTHON": sys.executable, "PV_DEVICE": "cpu", "PV_THREADS": "1", "PV_DATA_WORKERS": "2",
            "PV_SET": "stage2_config=configs/tiny_stage2.yaml", "PV_SMOKE": "0", "PV_CONFIG": "configs/tiny.yaml",
            **extra_env}
@@ -146,8 +144,6 @@ def test_gpu_rebuild_flow_on_the_cpu_at_the_tiny_size(tmp_path):
     """The script a GPU session runs, driven end to end on the CPU with the tiny configs: a run that
     hits its deadline in the UNet packs the finished stages; a fresh "machine" restores them, skips
     them and finishes: Models/mini + RESULTS.md come back in 15 MiB parts, every file in $OUT."""
-    import tarfile
-
     state, out1, out2 = tmp_path / "state", tmp_path / "out1", tmp_path / "out2"
     # 1. deadline during the UNet (100k steps): VAE, CLIP and the networks finish and are packed
     r = _gpu_rebuild(tmp_path, 51 + 45, {
@@ -182,19 +178,13 @@ def test_gpu_rebuild_flow_on_the_cpu_at_the_tiny_size(tmp_path):
 
 def test_set_stage2_keys_reach_the_stage2_config(tmp_path):
     """train_mini --set stage2.train.steps=N: the GPU script's lever for stage 2's length."""
-    from photoverse_train.stage2.tiny import make_tiny_work
-
-    from photoverse_train.common.checkpoint import mark_done
-
     base, work = make_tiny_work(tmp_path)
     mark_done(base)
     cmd = [sys.executable, "-m", "photoverse_train.train_mini", "--config", str(TINY_CONFIG), "--work", str(work),
            "--device", "cpu", "--only", "stage2", "--variants", "full",
            "--set", "stage2_config=configs/tiny_stage2.yaml", "--set", "stage2.train.steps=2",
            "--set", "stage2.train.samples=false"]
-    r = subprocess.run(cmd, cwd=TRAINING, env={**__import__("os").environ, "PYTHONPATH": str(TRAINING)},
+    r = subprocess.run(cmd, cwd=TRAINING, env={**os.environ, "PYTHONPATH": str(TRAINING)},
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
-    import json
-
     assert json.loads((work / "stage2" / "full" / "DONE.json").read_text())["steps"] == 2

@@ -12,16 +12,15 @@ import socket
 import pytest
 import torch
 import torch.multiprocessing as mp
+import torch.nn.functional as F
 from torch import nn
 
 from train_helpers import TRAINING  # noqa: F401  (puts training/ on sys.path)
+from photoverse_train.common import dist, loop
+from photoverse_train.common.dist import shard
 
 
 def _task():
-    import torch.nn.functional as F
-
-    from photoverse_train.common import dist, loop
-
     torch.manual_seed(0)
     model = nn.ModuleDict({"a": nn.Linear(5, 6), "b": nn.Linear(3, 6)})
     scale = nn.Parameter(torch.tensor(2.0))
@@ -50,8 +49,6 @@ def _worker(rank, world, port, folder):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
                       LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
-    from photoverse_train.common import dist, loop
-
     assert dist.init_distributed() and dist.world_size() == world
     try:
         model, _ = loop.run(_task(), os.path.join(folder, "ddp.pt"), resume=False)
@@ -68,8 +65,6 @@ def _free_port():
 
 
 def test_two_gloo_processes_match_one(tmp_path):
-    from photoverse_train.common import loop
-
     single, _ = loop.run(_task(), tmp_path / "single.pt")
     # fork: the children start in milliseconds instead of re-importing torch (seconds each)
     mp.start_processes(_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True, start_method="fork")
@@ -81,8 +76,6 @@ def test_two_gloo_processes_match_one(tmp_path):
 
 
 def test_shard_splits_contiguously():
-    from photoverse_train.common.dist import shard
-
     assert shard(list(range(8)), 1, 2) == [4, 5, 6, 7]
     with pytest.raises(ValueError):
         shard(list(range(7)), 0, 2)

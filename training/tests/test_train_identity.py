@@ -6,11 +6,13 @@ import json
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from train_helpers import tiny_config, tiny_data
+from photoverse_train.common import datacache
 from photoverse_train.identity.nets import EvaluatorNet, IdentityNet, MarginHead, face_crop
-from photoverse_train.identity.train import (load_net, roc_auc, train_attribute_net, train_identity_net,
-                                             verification_metrics)
+from photoverse_train.identity.train import (load_net, pk_indices, roc_auc, supcon_loss, train_attribute_net,
+                                             train_identity_net, verification_metrics)
 
 
 def test_face_crop_samples_the_box_and_is_differentiable():
@@ -82,10 +84,6 @@ def test_tiny_training_and_reload(tmp_path):
 
 def test_folder_of_photos_data(tmp_path):
     """The SD1.5-scale data path: one sub-folder per person, captions beside the photos."""
-    from PIL import Image
-
-    from photoverse_train.common import datacache
-
     rng = np.random.default_rng(0)
     for person in ("ann", "bob", "cy"):
         (tmp_path / "photos" / person).mkdir(parents=True)
@@ -103,8 +101,6 @@ def test_folder_of_photos_data(tmp_path):
 
 
 def test_supcon_and_pk_batches():
-    from photoverse_train.identity.train import pk_indices, supcon_loss
-
     by_class = [np.arange(0, 5), np.arange(5, 7), np.arange(7, 20)]
     idx = pk_indices(0, 3, by_class, 2, 4)
     assert len(idx) == 8 and np.array_equal(idx, pk_indices(0, 3, by_class, 2, 4))

@@ -7,10 +7,18 @@ import json
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
+from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
+from safetensors import safe_open
+from transformers import CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
 
 from train_helpers import TOKENIZER, tiny_config, tiny_data
 from photoverse_train.common.checkpoint import is_done, load_checkpoint
+from photoverse_train.export import export_base
+from photoverse_train.stage1.clip import contrastive_loss, train_clip
 from photoverse_train.stage1.models import ClipPair, load_tokenizer
+from photoverse_train.stage1.unet import train_unet
+from photoverse_train.stage1.vae import train_vae
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +34,6 @@ def tokenizer():
 @pytest.fixture(scope="module")
 def stage1(tmp_path_factory, data, tokenizer):
     """A complete tiny stage 1 (vae, clip, unet) trained in a temp work folder."""
-    from transformers import CLIPTextModel
-
-    from photoverse_train.stage1.clip import train_clip
-    from photoverse_train.stage1.unet import train_unet
-    from photoverse_train.stage1.vae import train_vae
-
     work = tmp_path_factory.mktemp("work")
     cfg = tiny_config()
     train, held = data
@@ -66,10 +68,6 @@ def test_stage1_outputs_and_samples(stage1):
 
 
 def test_vae_trainer_resume_equals_uninterrupted(tmp_path, data):
-    from diffusers import AutoencoderKL
-
-    from photoverse_train.stage1.vae import train_vae
-
     cfg = tiny_config("vae.train.steps=4", "vae.train.full_steps=1", "vae.train.sample_every=0")["vae"]
     train, held = data
     train_vae(cfg, train, held, tmp_path / "a" / "vae", tmp_path / "a")
@@ -84,10 +82,6 @@ def test_vae_trainer_resume_equals_uninterrupted(tmp_path, data):
 
 
 def test_contrastive_loss_treats_repeated_captions_as_positives():
-    import torch.nn.functional as F
-
-    from photoverse_train.stage1.clip import contrastive_loss
-
     cfg = tiny_config()["clip"]
     torch.manual_seed(0)
     model = ClipPair(cfg["text"], cfg["vision"], cfg["projection_dim"])
@@ -107,11 +101,6 @@ def test_contrastive_loss_treats_repeated_captions_as_positives():
 
 
 def test_export_round_trip(stage1, tokenizer, tmp_path):
-    from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
-
-    from photoverse_train.export import export_base
-
     out = export_base(stage1 / "stage1", TOKENIZER, tmp_path / "mini-base")
     index = json.loads((out / "model_index.json").read_text())
     assert index["unet"] == ["diffusers", "UNet2DConditionModel"]
@@ -119,8 +108,6 @@ def test_export_round_trip(stage1, tokenizer, tmp_path):
     sched = json.loads((out / "scheduler" / "scheduler_config.json").read_text())
     assert (sched["beta_start"], sched["beta_end"], sched["beta_schedule"], sched["num_train_timesteps"]) == \
         (0.00085, 0.012, "scaled_linear", 1000)
-    from safetensors import safe_open
-
     with safe_open(str(out / "unet" / "diffusion_pytorch_model.safetensors"), "pt") as f:
         assert {f.get_slice(k).get_dtype() for k in f.keys()} == {"F16"}
 

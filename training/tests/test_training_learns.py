@@ -23,6 +23,16 @@ import pytest
 import torch
 
 from train_helpers import TOKENIZER, tiny_config, tiny_data
+from photoverse_train.common.datacache import load, to_float
+from photoverse_train.evaluate import load_adapter_model
+from photoverse_train.stage1.models import (build_scheduler, build_text_encoder, build_unet, build_vae, load_tokenizer,
+                                            tokenize)
+from photoverse_train.stage1.unet import encode_latents, train_unet
+from photoverse_train.stage1.vae import measure_scaling_factor, psnr, train_vae
+from photoverse_train.stage2.base import build_model, load_base, train_alphas_cumprod
+from photoverse_train.stage2.inputs import Stage2Data
+from photoverse_train.stage2.tiny import make_tiny_work, tiny_config as tiny_stage2
+from photoverse_train.stage2.train import train_stage2
 
 SEEDS = (0, 1, 2)
 
@@ -41,10 +51,6 @@ def data():
 
 
 def test_vae_reconstructs_held_out_faces_better(data):
-    from photoverse_train.common.datacache import to_float
-    from photoverse_train.stage1.models import build_vae
-    from photoverse_train.stage1.vae import psnr, train_vae
-
     train, held = data
     images = to_float(held["images"])
     before, after = [], []
@@ -62,9 +68,6 @@ def test_vae_reconstructs_held_out_faces_better(data):
 @torch.no_grad()
 def _unet_held_out_mse(unet, vae, text_encoder, tokenizer, held, draws=8):
     """Epsilon MSE on the held-out images with their captions; fixed noise and timesteps."""
-    from photoverse_train.common.datacache import to_float
-    from photoverse_train.stage1.models import build_scheduler, tokenize
-
     z0 = vae.encode(to_float(held["images"])).latent_dist.mean * vae.config.scaling_factor
     states = text_encoder(input_ids=tokenize(tokenizer, [str(c) for c in held["captions"]])).last_hidden_state
     acp = build_scheduler().alphas_cumprod.float()
@@ -82,11 +85,6 @@ def _unet_held_out_mse(unet, vae, text_encoder, tokenizer, held, draws=8):
 def test_unet_denoises_held_out_latents_better(data):
     """The UNet trainer on a frozen VAE (random, its posterior made deterministic and its latents
     scaled to unit variance as stage 1 measures them) and a frozen random text encoder."""
-    from photoverse_train.common.datacache import to_float
-    from photoverse_train.stage1.models import build_text_encoder, build_unet, build_vae, load_tokenizer
-    from photoverse_train.stage1.unet import train_unet
-    from photoverse_train.stage1.vae import measure_scaling_factor
-
     train, held = data
     base = tiny_config()
     torch.manual_seed(100)
@@ -114,9 +112,6 @@ def test_unet_denoises_held_out_latents_better(data):
 def _stage2_held_out_mse(model, parts, held, latents, draws=8):
     """Full PhotoVerse conditioning (each held-out person's first reference, the caption with S*,
     gamma = sigma = alpha = 1); epsilon MSE with fixed noise and timesteps."""
-    from photoverse_train.stage2.base import train_alphas_cumprod
-    from photoverse_train.stage2.inputs import Stage2Data
-
     mc = model.config
     data = Stage2Data(held, latents, mc.image_size, mc.image_mean, mc.image_std)
     n = len(data)
@@ -141,14 +136,6 @@ def _stage2_held_out_mse(model, parts, held, latents, draws=8):
 def test_stage2_adapters_denoise_held_out_people_better(tmp_path):
     """train_stage2 ("full": diffusion + face + regularisers) on the tiny random base of
     stage2/tiny.py, 12 people of whom 4 are held out."""
-    from photoverse_train.common.datacache import load
-    from photoverse_train.evaluate import load_adapter_model
-    from photoverse_train.stage1.unet import encode_latents
-    from photoverse_train.stage2.base import build_model, load_base
-    from photoverse_train.stage2.tiny import make_tiny_work
-    from photoverse_train.stage2.tiny import tiny_config as tiny_stage2
-    from photoverse_train.stage2.train import train_stage2
-
     cfg = tiny_stage2()
     cfg["data"].update(identities=12, held_out_fraction=1 / 3, train_images_per_identity=3, held_out_images_per_identity=2)
     cfg["train"].update(steps=100, batch=8, warmup=5, log_every=1000, samples=False)

@@ -8,7 +8,10 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
+
+from . import dist
 
 
 def atomic_write(path, write_fn):
@@ -28,8 +31,6 @@ def atomic_write(path, write_fn):
 
 def save_npz(path, **arrays):
     """np.savez, atomically."""
-    import numpy as np
-
     def w(tmp):
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
@@ -60,8 +61,6 @@ def write_json(path, obj):
 def mark_done(folder, info: dict | None = None):
     """A stage's final output is complete once its DONE file exists. It records where the stage
     ran ("ran_on": the device, torch's thread count), which the model card reports."""
-    from . import dist
-
     dev = dist.device()
     ran_on = f"{torch.cuda.get_device_name(dev)} ({dev})" if dev.type == "cuda" else \
         f"CPU, {torch.get_num_threads()} thread(s)"
@@ -70,3 +69,9 @@ def mark_done(folder, info: dict | None = None):
 
 def is_done(folder) -> bool:
     return (Path(folder) / "DONE.json").exists()
+
+
+def _finished(ckpt, steps) -> bool:
+    """The run checkpointed at `ckpt` has reached `steps` (a stop_after run may end before)."""
+    s = load_checkpoint(ckpt)
+    return s is not None and int(s["step"]) >= steps

@@ -21,19 +21,21 @@ data.ATTRIBUTE_CLASSES, a zero weight drops a class (attributes.py DEFAULT_WEIGH
 from __future__ import annotations
 
 import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from ..data.synthetic_faces import IdentityParams, caption, sample_image, sample_reference, split_identities
 from .checkpoint import save_npz
+from .photo_folder import build_from_folder as build_photos
 from .progress import LOG, progress
 
 SPLITS = ("train", "heldout")
 
 
 def split_ids(cfg: dict):
-    from ..data.synthetic_faces import split_identities
-
     return split_identities(int(cfg["identities"]), float(cfg.get("held_out_fraction", 0.1)), int(cfg.get("seed", 0)))
 
 
@@ -41,8 +43,6 @@ _savez = save_npz
 
 
 def _render_chunk(cfg, items):
-    from ..data.synthetic_faces import IdentityParams, caption, sample_image
-
     seed, size = int(cfg.get("seed", 0)), int(cfg.get("size", 64))
     weights = cfg.get("attribute_weights") or None
     imgs, masks, boxes, labels, idents, image_ids, caps, dcaps = [], [], [], [], [], [], [], []
@@ -69,8 +69,6 @@ def _render_chunk_to(cfg, job) -> int:
 
 
 def _render_refs(cfg, identities, per_identity):
-    from ..data.synthetic_faces import sample_reference
-
     seed, size = int(cfg.get("seed", 0)), int(cfg.get("size", 64))
     imgs = np.zeros((len(identities), per_identity, size, size, 3), np.uint8)
     masks = np.zeros((len(identities), per_identity, size, size), np.uint8)
@@ -104,8 +102,6 @@ def build(cfg: dict, folder, chunk: int = 1000) -> dict:
         bar.update(len(items) - sum(len(part) for _, part in todo))
         workers = int(cfg.get("workers", 1) or 1)
         if workers > 1 and len(todo) > 1:
-            from concurrent.futures import ProcessPoolExecutor
-
             with ProcessPoolExecutor(min(workers, len(todo))) as pool:
                 for n in pool.map(_render_chunk_to, [cfg] * len(todo), todo):
                     bar.update(n)
@@ -135,8 +131,6 @@ def load(path) -> dict:
 
 def to_float(images_uint8) -> "torch.Tensor":
     """uint8 (N, H, W, 3) -> float32 (N, 3, H, W) in [-1, 1]."""
-    import torch
-
     return torch.from_numpy(np.ascontiguousarray(images_uint8)).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
 
 
@@ -147,7 +141,7 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 def _face_box(detector, img) -> tuple[int, int, int, int] | None:
     """The most confident BlazeFace box (x, y, w, h in source pixels), or None."""
-    import blazeface_reference as bf
+    import blazeface_reference as bf  # training/ is on sys.path only after photo_folder.load_detector
 
     model, config = detector
     dets = bf.detect(model, config, img)[0]
@@ -161,6 +155,4 @@ def build_from_folder(cfg: dict, folder) -> dict:
     """Photos under cfg["path"] (data.kind folder): one sub-folder per person, each photo with an
     optional caption beside it (.txt). Same .npz layout as `build`, with each person's references
     prepared as the engine prepares a reference; see common/photo_folder.py."""
-    from .photo_folder import build_from_folder as build_photos
-
     return build_photos(cfg, folder)

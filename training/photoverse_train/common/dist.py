@@ -10,6 +10,7 @@ import os
 
 import torch
 import torch.distributed as dist
+from torch.distributed.nn.functional import all_gather
 
 
 def init_distributed() -> bool:
@@ -114,8 +115,6 @@ def all_gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     """Concatenate `x` from every rank (rank order); gradients flow back to each rank's part."""
     if not is_distributed():
         return x
-    from torch.distributed.nn.functional import all_gather
-
     return torch.cat(all_gather(x), dim=0)
 
 

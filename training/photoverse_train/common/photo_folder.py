@@ -29,9 +29,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from ..stage2.base import mask_u8
 from .checkpoint import save_npz
+from .config import REPO_ROOT, resolve_path
 from .progress import LOG
+from .reference import MINIMUM_FACE_SIZE, largest_face, prepare_reference, swift_round
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 SPLITS = ("train", "heldout")
@@ -42,11 +46,9 @@ def load_detector(cfg: dict):
     cfg["detect_faces"] is false."""
     if not cfg.get("detect_faces", True):
         return None
-    from .config import REPO_ROOT, resolve_path
-
     if str(REPO_ROOT / "training") not in sys.path:
         sys.path.insert(0, str(REPO_ROOT / "training"))
-    import blazeface_reference as bf
+    import blazeface_reference as bf  # training/ is on sys.path only after the insert above
 
     path = resolve_path(cfg.get("face_detector", "Models/face-detector"))
     if not (path / "config.json").exists():
@@ -56,7 +58,7 @@ def load_detector(cfg: dict):
 
 
 def detect(detector, img) -> list:
-    import blazeface_reference as bf
+    import blazeface_reference as bf  # training/ is on sys.path only once load_detector ran
 
     model, config = detector
     return bf.detect(model, config, img)[0]
@@ -68,8 +70,6 @@ def photo_files(person: Path) -> list:
 
 def _training_row(img, dets, size: int):
     """(uint8 (size, size, 3) image, face box x, y, w, h in it): as build_from_folder always did."""
-    from PIL import Image
-
     w, h = img.size
     box = None
     if dets:
@@ -88,8 +88,6 @@ def _training_row(img, dets, size: int):
 
 def reference_box(img, dets, detector, min_face: int):
     """The box the engine would crop around (x0, y0, x1, y1), or (None, why)."""
-    from .reference import largest_face, swift_round
-
     w, h = img.size
     if detector is None:
         s = min(w, h) / 2
@@ -105,12 +103,6 @@ def reference_box(img, dets, detector, min_face: int):
 
 def build_from_folder(cfg: dict, folder) -> dict:
     """Both splits into `folder` (a split whose .npz exists is kept); returns {split: path}."""
-    from PIL import Image
-
-    from .config import resolve_path
-    from .reference import MINIMUM_FACE_SIZE, prepare_reference
-    from ..stage2.base import mask_u8
-
     src, folder = resolve_path(cfg["path"]), Path(folder)
     size = int(cfg.get("size", 512))
     ref_size = int(cfg.get("reference_size", 224))

@@ -18,6 +18,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from PIL import Image
+
+from ..stage2.base import MASK_FILL
 
 KEEP_WIDTH, KEEP_HEIGHT, FEATHER = 0.80, 0.96, 0.15   # ReferenceMask.keepWidth/keepHeight/feather
 ENLARGEMENT = 1.3                                     # ReferencePreparation.Options.enlargement
@@ -52,16 +55,12 @@ def ellipse_mask(size: int) -> np.ndarray:
 
 
 def background_color():
-    from ..stage2.base import MASK_FILL
-
     return tuple(int(v) for v in MASK_FILL)
 
 
 def crop_square(image, left: int, top: int, side: int, fill=None):
     """PIL image -> the side x side square at (left, top), `fill` (the background colour)
     where it leaves the photo (RGBImage.cropped(x:y:width:height:fill:))."""
-    from PIL import Image
-
     fill = background_color() if fill is None else tuple(fill)
     out = Image.new("RGB", (side, side), fill)
     w, h = image.size
@@ -82,8 +81,6 @@ def largest_face(detections):
 def prepare_reference(image, box, size: int):
     """PIL RGB photo + face box (x0, y0, x1, y1, source pixels) -> (uint8 (size, size, 3) crop
     before masking, float32 (size, size) mask, (left, top, side) crop region)."""
-    from PIL import Image
-
     left, top, side = square_around(box)
     crop = crop_square(image.convert("RGB"), left, top, side)
     crop = crop.resize((size, size), Image.Resampling.BICUBIC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from .attributes import DEFAULT_SUBJECT, PLACEHOLDER, Attributes, caption
 from .identity import IdentityParams
@@ -58,8 +59,6 @@ def sample_reference(seed: int, identity: int, image: int, size: int = 64) -> Re
 
 def to_tensor(image: np.ndarray):
     """uint8 HxWx3 -> float32 CHW in [-1, 1]."""
-    import torch
-
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float().div_(127.5).sub_(1.0)
 
 
@@ -123,8 +122,6 @@ class SyntheticFaceDataset:
         return ip, r, ref, ident
 
     def __getitem__(self, index: int) -> dict:
-        import torch
-
         ip, r, ref, ident = self.render_item(int(index))
         subject = ip.describe() if self.subject == "describe" else self.subject
         item = {

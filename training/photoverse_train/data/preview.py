@@ -16,7 +16,7 @@ import sys
 import time
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from .attributes import Attributes, caption
 from .dataset import image_rng, sample_image, split_identities
@@ -69,8 +69,6 @@ def build_grid(seed: int, identities: list[int], images: int, size: int, random:
                 m = (out.face_mask * 255).astype(np.uint8)
                 mimg = Image.fromarray(np.stack([m] * 3, axis=-1))
                 bx, by, bw, bh = out.face_box
-                from PIL import ImageDraw
-
                 ImageDraw.Draw(mimg).rectangle([bx, by, bx + bw - 1, by + bh - 1], outline=(255, 0, 0))
                 grid.paste(mimg, (x + size + gap, y))
     return grid

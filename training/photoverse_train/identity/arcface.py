@@ -24,7 +24,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
+from safetensors.torch import load_file
 from torch import nn
+
+from .nets import face_crop
 
 WIDTHS = (64, 128, 256, 512)
 DEPTHS = {"r18": (2, 2, 2, 2), "r34": (3, 4, 6, 3), "r50": (3, 4, 14, 3), "r100": (3, 13, 30, 3),
@@ -104,8 +108,6 @@ class ArcFaceIdentity(nn.Module):
         return F.normalize(self.net(crops), dim=-1)
 
     def embed_faces(self, images, boxes, enlarge: float | None = None) -> torch.Tensor:
-        from .nets import face_crop
-
         return self(face_crop(images, boxes, self.crop_size, self.enlarge if enlarge is None else enlarge))
 
 
@@ -124,9 +126,6 @@ def read_state_dict(path) -> dict:
               "python training/convert_arcface.py FILE.onnx FILE.safetensors")
     if not path.is_file():
         _fail(path, "no such file (identity.weights)")
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     try:
         sd = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:

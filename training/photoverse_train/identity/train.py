@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
 
 from ..common import dist
-from ..common.checkpoint import is_done, mark_done, write_json
+from ..common.checkpoint import _finished, is_done, mark_done, write_json
 from ..common.datacache import to_float
 from ..common.loop import Task, batch_indices, run
 from ..common.progress import LOG
+from ..data.synthetic_faces import ATTRIBUTE_CLASSES, ATTRIBUTE_NAMES
 from .nets import AttributeNet, EvaluatorNet, IdentityNet, MarginHead, face_crop
 
 CLASSES = {"IdentityNet": IdentityNet, "EvaluatorNet": EvaluatorNet, "AttributeNet": AttributeNet}
@@ -28,8 +30,6 @@ def _build(kind: str, kwargs: dict):
 
 def load_net(folder):
     """A saved network, in eval mode."""
-    from safetensors.torch import load_file
-
     folder = Path(folder)
     cfg = json.loads((folder / "config.json").read_text())
     net = _build(cfg["class"], cfg["kwargs"])
@@ -38,8 +38,6 @@ def load_net(folder):
 
 
 def _save_net(net, kind, kwargs, folder, metrics):
-    from safetensors.torch import save_file
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(folder / "model.safetensors"))
@@ -206,7 +204,6 @@ def train_identity_net(kind: str, cfg: dict, train: dict, heldout: dict, out_dir
                 warmup=int(tc.get("warmup", 100)), weight_decay=float(tc.get("weight_decay", 5e-4)),
                 log_every=int(tc.get("log_every", 50)), seed=seed)
     run(task, work_dir / "checkpoints" / f"{name}.pt", checkpoint_seconds, resume, stop_after)
-    from ..stage1.vae import _finished
     if stop_after is not None and not _finished(work_dir / "checkpoints" / f"{name}.pt", int(tc["steps"])):
         return net
     metrics = verification_metrics(embed_all(net, heldout), heldout["identities"])
@@ -235,8 +232,6 @@ def attribute_accuracy(net: AttributeNet, data: dict, batch: int = 256) -> dict:
 def train_attribute_net(cfg: dict, train: dict, heldout: dict, out_dir, work_dir, resume=True,
                         checkpoint_seconds=300, stop_after=None):
     """cfg: the `attributes` section."""
-    from ..data.synthetic_faces import ATTRIBUTE_CLASSES, ATTRIBUTE_NAMES
-
     out_dir, work_dir = Path(out_dir), Path(work_dir)
     if is_done(out_dir):
         LOG.info(f"[attributes] done already: {out_dir}")
@@ -262,7 +257,6 @@ def train_attribute_net(cfg: dict, train: dict, heldout: dict, out_dir, work_dir
                 warmup=int(tc.get("warmup", 100)), weight_decay=float(tc.get("weight_decay", 5e-4)),
                 log_every=int(tc.get("log_every", 50)), seed=seed)
     run(task, work_dir / "checkpoints" / "attributes.pt", checkpoint_seconds, resume, stop_after)
-    from ..stage1.vae import _finished
     if stop_after is not None and not _finished(work_dir / "checkpoints" / "attributes.pt", int(tc["steps"])):
         return net
     acc = attribute_accuracy(net, heldout)

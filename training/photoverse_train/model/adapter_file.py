@@ -16,6 +16,10 @@ import re
 import torch
 from safetensors import safe_open
 
+from .adapters import MultiAdapter
+from .image_features import parse_encoder_layers
+from .photoverse import PhotoVerseConfig
+
 FORMAT = "photoverse-adapter"
 FORMAT_VERSION = "1"
 
@@ -122,10 +126,6 @@ def load_adapter(path: str) -> tuple:
 
 def config_from_metadata(meta: dict, tensors: dict):
     """A PhotoVerseConfig matching an adapter file (shapes read from the tensors)."""
-    from .adapters import MultiAdapter
-    from .image_features import parse_encoder_layers
-    from .photoverse import PhotoVerseConfig
-
     layers = parse_encoder_layers(meta["encoder_layers"])
     has_text = any(k.startswith("text_adapter.") for k in tensors)
     has_image = any(k.startswith("image_adapter.") for k in tensors)

@@ -26,6 +26,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -34,8 +35,6 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 def resize_and_crop(image, image_size: int):
     """PIL image -> PIL RGB image_size x image_size (steps 1-3 above)."""
-    from PIL import Image
-
     image = image.convert("RGB")
     w, h = image.size
     if w <= h:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from transformers.masking_utils import create_causal_mask
 
 from .placeholder import PlaceholderBatch
 
@@ -35,8 +36,6 @@ def replace_slots(embeds: torch.Tensor, batch: PlaceholderBatch, pseudo_words: t
 
 
 def encode_with_pseudo_words(text_encoder: nn.Module, batch: PlaceholderBatch, pseudo_words: torch.Tensor | None) -> torch.Tensor:
-    from transformers.masking_utils import create_causal_mask
-
     tower = _tower(text_encoder)
     ids = batch.input_ids.to(tower.embeddings.token_embedding.weight.device)
     embeds = tower.embeddings.token_embedding(ids)

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors.torch import save_file
 
 from ..common import dist
-from ..common.checkpoint import is_done, mark_done
+from ..common.checkpoint import _finished, is_done, mark_done
 from ..common.datacache import to_float
 from ..common.loop import Task, batch_indices, run
 from ..common.progress import LOG
@@ -117,7 +118,6 @@ def train_clip(cfg: dict, tokenizer, train: dict, heldout: dict, out_dir, work_d
                 warmup=int(tc.get("warmup", 200)), weight_decay=float(tc.get("weight_decay", 0.1)),
                 betas=(0.9, 0.98), log_every=int(tc.get("log_every", 50)), seed=seed)
     run(task, work_dir / "checkpoints" / "clip.pt", checkpoint_seconds, resume, stop_after)
-    from .vae import _finished
     if stop_after is not None and not _finished(work_dir / "checkpoints" / "clip.pt", int(tc["steps"])):
         return model
     m = int(tc.get("eval_images", 512))
@@ -140,8 +140,6 @@ def save_clip(model: ClipPair, out_dir):
     out_dir = Path(out_dir)
     model.text.save_pretrained(out_dir / "text_encoder", safe_serialization=True)
     model.vision.save_pretrained(out_dir / "image_encoder", safe_serialization=True)
-    from safetensors.torch import save_file
-
     # the text projection and logit scale, kept for completeness (CLIPModel-style scoring)
     save_file({"text_projection.weight": model.text_projection.weight.detach().contiguous(),
                "logit_scale": model.logit_scale.detach().reshape(1)}, str(out_dir / "clip_heads.safetensors"))

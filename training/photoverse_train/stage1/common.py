@@ -6,13 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 
 def save_grid(path, rows, scale: int = 2):
     """rows: list of float tensors (N, 3, H, W) in [-1, 1] (or uint8 NHWC arrays); one grid row
     each, written as PNG (nearest-neighbour upscaled by `scale`)."""
-    from PIL import Image
-
     arrs = []
     for r in rows:
         if isinstance(r, torch.Tensor):

@@ -4,8 +4,12 @@ diffusers, transformers and the Swift engine unchanged."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
+from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
 from torch import nn
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer, CLIPVisionConfig, CLIPVisionModelWithProjection
 
 # openai CLIP image normalisation (CLIPImageProcessor defaults)
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -29,8 +33,6 @@ SD15_SCHEDULER = {
 
 
 def build_vae(cfg: dict):
-    from diffusers import AutoencoderKL
-
     n = len(cfg["block_out_channels"])
     kw = dict(cfg)
     kw.setdefault("down_block_types", ["DownEncoderBlock2D"] * n)
@@ -39,35 +41,23 @@ def build_vae(cfg: dict):
 
 
 def build_text_encoder(cfg: dict):
-    from transformers import CLIPTextConfig, CLIPTextModel
-
     return CLIPTextModel(CLIPTextConfig(**cfg))
 
 
 def build_vision_encoder(cfg: dict):
-    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
-
     return CLIPVisionModelWithProjection(CLIPVisionConfig(**cfg))
 
 
 def build_unet(cfg: dict):
-    from diffusers import UNet2DConditionModel
-
     return UNet2DConditionModel(**cfg)
 
 
 def build_scheduler(cfg: dict | None = None):
-    from diffusers import DDPMScheduler
-
     return DDPMScheduler.from_config({k: v for k, v in (cfg or SD15_SCHEDULER).items() if not k.startswith("_")})
 
 
 def load_tokenizer(folder):
     """transformers CLIPTokenizer from a folder holding the real CLIP BPE vocab.json + merges.txt."""
-    from pathlib import Path
-
-    from transformers import CLIPTokenizer
-
     folder = Path(folder)
     return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))
 

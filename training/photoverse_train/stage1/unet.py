@@ -15,14 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from diffusers import DDIMScheduler, UNet2DConditionModel
 
 from ..common import dist
-from ..common.checkpoint import is_done, mark_done, save_npz
+from ..common.checkpoint import _finished, is_done, mark_done, save_npz
 from ..common.datacache import to_float
 from ..common.loop import Task, batch_indices, run
 from ..common.progress import LOG, progress
 from .common import choose_captions, param_count, save_grid
-from .models import build_scheduler, build_unet, tokenize
+from .models import SD15_SCHEDULER, build_scheduler, build_unet, tokenize
 
 SAMPLE_PROMPTS = [
     "a photo of a person",
@@ -90,10 +91,6 @@ def encode_texts(text_encoder, tokenizer, captions, path, batch: int = 128) -> t
 def sample_images(unet, vae, text_encoder, tokenizer, prompts, seed: int = 0, steps: int = 25, guidance: float = 5.0,
                   scheduler_config: dict | None = None) -> torch.Tensor:
     """DDIM text-to-image with classifier-free guidance; images in [-1, 1]."""
-    from diffusers import DDIMScheduler
-
-    from .models import SD15_SCHEDULER
-
     sched = DDIMScheduler.from_config({k: v for k, v in (scheduler_config or SD15_SCHEDULER).items()
                                        if not k.startswith("_")})
     sched.set_timesteps(steps)
@@ -118,7 +115,6 @@ def train_unet(cfg: dict, vae, text_encoder, tokenizer, train: dict, out_dir, wo
     out_dir, work_dir = Path(out_dir), Path(work_dir)
     if is_done(out_dir):
         LOG.info(f"[unet] done already: {out_dir}")
-        from diffusers import UNet2DConditionModel
         return UNet2DConditionModel.from_pretrained(out_dir)
     tc = cfg["train"]
     seed = int(tc.get("seed", 0))
@@ -172,7 +168,6 @@ def train_unet(cfg: dict, vae, text_encoder, tokenizer, train: dict, out_dir, wo
                 ema_decay=float(tc.get("ema_decay", 0.999)), sample_fn=sample_fn,
                 sample_every=int(tc.get("sample_every", 500)), log_every=int(tc.get("log_every", 50)), seed=seed)
     _, ema = run(task, work_dir / "checkpoints" / "unet.pt", checkpoint_seconds, resume, stop_after)
-    from .vae import _finished
     if stop_after is not None and not _finished(work_dir / "checkpoints" / "unet.pt", int(tc["steps"])):
         return unet
     if ema is not None:

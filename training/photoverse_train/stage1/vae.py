@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from diffusers import AutoencoderKL
 
 from ..common import dist
-from ..common.checkpoint import is_done, mark_done
+from ..common.checkpoint import _finished, is_done, mark_done
 from ..common.datacache import to_float
 from ..common.loop import Task, batch_indices, run
 from ..common.progress import LOG
@@ -81,7 +82,6 @@ def train_vae(cfg: dict, train: dict, heldout: dict, out_dir, work_dir, resume=T
     out_dir, work_dir = Path(out_dir), Path(work_dir)
     if is_done(out_dir):
         LOG.info(f"[vae] done already: {out_dir}")
-        from diffusers import AutoencoderKL
         return AutoencoderKL.from_pretrained(out_dir)
     tc = cfg["train"]
     seed = int(tc.get("seed", 0))
@@ -153,10 +153,3 @@ def train_vae(cfg: dict, train: dict, heldout: dict, out_dir, work_dir, resume=T
     LOG.info(f"[vae] held-out PSNR {p:.2f} dB, scaling_factor {sf:.4f} -> {out_dir}")
     dist.barrier()
     return vae
-
-
-def _finished(ckpt, steps) -> bool:
-    from ..common.checkpoint import load_checkpoint
-
-    s = load_checkpoint(ckpt)
-    return s is not None and int(s["step"]) >= steps

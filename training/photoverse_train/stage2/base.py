@@ -11,14 +11,19 @@ normalises to ~0). Then FORMAT.md section 3: resize/crop to image_size (a no-op 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import torch
+from diffusers import AutoencoderKL, DDIMScheduler, DDPMScheduler, UNet2DConditionModel
+from PIL import Image
 from torch import nn
+from transformers import CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
 
 from ..model import PhotoVerseConfig, PhotoVerseModel
 from ..model.image_features import CLIP_MEAN, CLIP_STD, preprocess
+from ..stage1.models import SD15_SCHEDULER
 
 MASK_FILL = (123, 117, 104)
 
@@ -39,8 +44,6 @@ def mask_u8(face_mask: np.ndarray) -> np.ndarray:
 def reference_pixels(masked_u8: np.ndarray, image_size: int, mean=CLIP_MEAN, std=CLIP_STD) -> torch.Tensor:
     """uint8 (N, H, W, 3) masked references -> pixel_values (N, 3, S, S), FORMAT.md section 3."""
     if masked_u8.shape[1] != image_size or masked_u8.shape[2] != image_size:
-        from PIL import Image
-
         return preprocess([Image.fromarray(a) for a in masked_u8], image_size, mean, std)
     x = masked_u8.astype(np.float32) / 255.0
     x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
@@ -49,9 +52,6 @@ def reference_pixels(masked_u8: np.ndarray, image_size: int, mean=CLIP_MEAN, std
 
 def load_base(base_dir, dtype: torch.dtype = torch.float32) -> dict:
     """All parts of a base folder, frozen, in eval mode, as float32 (the folder may be fp16)."""
-    from diffusers import AutoencoderKL, UNet2DConditionModel
-    from transformers import CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
-
     base_dir = Path(base_dir)
     if not (base_dir / "model_index.json").exists():
         raise FileNotFoundError(f"{base_dir}: not a diffusers model folder (no model_index.json); run stage 1 first")
@@ -66,8 +66,6 @@ def load_base(base_dir, dtype: torch.dtype = torch.float32) -> dict:
         parts[k].requires_grad_(False)
         parts[k].eval()
     sched = base_dir / "scheduler" / "scheduler_config.json"
-    import json
-
     parts["scheduler_config"] = json.loads(sched.read_text()) if sched.exists() else None
     return parts
 
@@ -121,18 +119,10 @@ def base_parameter_ids(parts: dict, model: PhotoVerseModel | None = None) -> set
 
 def ddim_scheduler(scheduler_config: dict | None):
     """DDIM with the base folder's schedule (SD1.5: scaled_linear 0.00085..0.012, leading, offset 1)."""
-    from diffusers import DDIMScheduler
-
-    from ..stage1.models import SD15_SCHEDULER
-
     cfg = {k: v for k, v in (scheduler_config or SD15_SCHEDULER).items() if not k.startswith("_")}
     return DDIMScheduler.from_config(cfg)
 
 
 def train_alphas_cumprod(scheduler_config: dict | None) -> torch.Tensor:
-    from diffusers import DDPMScheduler
-
-    from ..stage1.models import SD15_SCHEDULER
-
     cfg = {k: v for k, v in (scheduler_config or SD15_SCHEDULER).items() if not k.startswith("_")}
     return DDPMScheduler.from_config(cfg).alphas_cumprod.float()

@@ -8,6 +8,15 @@ import copy
 from pathlib import Path
 
 import torch
+from safetensors.torch import save_file
+
+from ..common import datacache
+from ..common.checkpoint import write_json
+from ..common.config import REPO_ROOT
+from ..data.synthetic_faces import ATTRIBUTE_CLASSES, ATTRIBUTE_NAMES
+from ..export import export_base
+from ..identity.nets import AttributeNet, EvaluatorNet, IdentityNet
+from ..stage1.models import build_text_encoder, build_unet, build_vae, build_vision_encoder
 
 TINY_STAGE2 = {
     "seed": 0,
@@ -50,10 +59,6 @@ def tiny_config() -> dict:
 
 def _save_net(net, kind: str, kwargs: dict, folder: Path):
     """The layout identity.train.load_net reads: model.safetensors + config.json."""
-    from safetensors.torch import save_file
-
-    from ..common.checkpoint import write_json
-
     folder.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(folder / "model.safetensors"))
     write_json(folder / "config.json", {"class": kind, "kwargs": kwargs, "metrics": {}})
@@ -62,13 +67,6 @@ def _save_net(net, kind: str, kwargs: dict, folder: Path):
 def make_tiny_work(root, cfg: dict | None = None, seed: int = 0) -> tuple:
     """-> (base_dir, work_dir) under `root`: <work>/data/{train,heldout}.npz, <work>/nets/*, and the
     base folder <work>/export/mini-base (fp16)."""
-    from ..common import datacache
-    from ..common.config import REPO_ROOT
-    from ..data.synthetic_faces import ATTRIBUTE_CLASSES, ATTRIBUTE_NAMES
-    from ..export import export_base
-    from ..identity.nets import AttributeNet, EvaluatorNet, IdentityNet
-    from ..stage1.models import build_text_encoder, build_unet, build_vae, build_vision_encoder
-
     cfg = cfg or TINY_STAGE2
     root = Path(root)
     work = root / "work"
