@@ -53,7 +53,7 @@ from .common.config import REPO_ROOT, TRAINING_DIR, load_config, resolve_path
 from .common.loop import set_stop_at
 from .common.progress import setup_logging
 from .common.worklock import lock_units
-from .lanes import run_plan, two_lane_plan
+from .lanes import run_plan, take_spare_cores, two_lane_plan
 from .stage1.clip import train_clip
 from .stage1.models import load_tokenizer
 from .stage1.unet import train_unet
@@ -69,6 +69,8 @@ def parse_args(argv=None):
     ap.add_argument("--config", default=str(TRAINING_DIR / "configs" / "mini.yaml"))
     ap.add_argument("--work", default=str(TRAINING_DIR / "work"))
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads per process (default 1)")
+    ap.add_argument("--threads-alone", type=int, default=0, metavar="N",
+                    help="a lane's child: N threads once the other lane has ended (lanes.py sets it)")
     ap.add_argument("--resume", dest="resume", action="store_true", default=True,
                     help="continue from the last checkpoints (default)")
     ap.add_argument("--no-resume", dest="resume", action="store_false", help="ignore existing checkpoints")
@@ -95,6 +97,7 @@ def parse_args(argv=None):
 def lane_argv(args) -> list:
     """The options every child of a two-lane run shares."""
     out = ["--config", args.config, "--work", args.work, "--threads", str(args.threads),
+           "--threads-alone", str(2 * args.threads),
            "--checkpoint-minutes", str(args.checkpoint_minutes), "--device", args.device]
     if args.stop_at:
         out += ["--stop-at", repr(args.stop_at)]
@@ -126,6 +129,8 @@ def main(argv=None):
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     log = setup_logging(work / "train.log")
+    if args.threads_alone > args.threads:
+        take_spare_cores(args.threads_alone, log.info)
     only = [s for s in args.only.split(",") if s] or list(STAGES)
     for s in only:
         if s not in STAGES:

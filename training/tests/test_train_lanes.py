@@ -1,10 +1,17 @@
 """The two-lane schedule of `train_mini --lanes 2` (lanes.py): what runs beside what, and that a
 failure stops both lanes."""
 
+import os
+import signal
+import subprocess
+import sys
+
+import torch
 from train_helpers import TRAINING  # noqa: F401  (puts training/ on sys.path)
 
-from photoverse_train.lanes import run_plan, two_lane_plan
-from photoverse_train.train_mini import STAGES, STAGE2_VARIANTS
+from photoverse_train.common.loop import DEADLINE_EXIT
+from photoverse_train.lanes import SPARE_CORES_SIGNAL, run_plan, start_child_command, take_spare_cores, two_lane_plan
+from photoverse_train.train_mini import STAGE2_VARIANTS, STAGES, lane_argv, parse_args
 
 
 def _stages(step):
@@ -34,16 +41,31 @@ def test_plan_covers_every_stage_once_and_respects_dependencies():
 
 
 class FakeChild:
-    def __init__(self, events, argv, rc):
-        self.argv, self.rc, self.events = argv, rc, events
-        self.terminated = False
+    """Ends with `rc` after `polls` polls (a running child answers None); records signals."""
 
-    def wait(self):
+    def __init__(self, events, argv, rc, polls=1):
+        self.argv, self.rc, self.events, self.polls = argv, rc, events, polls
+        self.terminated, self.signals, self.ended = False, [], False
+
+    def poll(self):
+        if self.ended:
+            return -15 if self.terminated else self.rc
+        self.polls -= 1
+        if self.polls > 0 and not self.terminated:
+            return None
+        self.ended = True
         self.events.append(("end", self.argv[-1]))
         return -15 if self.terminated else self.rc
 
     def terminate(self):
         self.terminated = True
+
+    def send_signal(self, sig):
+        self.signals.append(sig)
+
+
+def _run(plan, start, log=lambda _: None):
+    return run_plan(plan, ["--config", "c"], log=log, start=start, poll_seconds=0, resend_seconds=0)
 
 
 def test_lanes_run_side_by_side_in_phase_order():
@@ -53,7 +75,7 @@ def test_lanes_run_side_by_side_in_phase_order():
         events.append(("start", argv[-1]))
         return FakeChild(events, argv, 0)
 
-    assert run_plan(two_lane_plan(), ["--config", "c"], log=lambda _: None, start=start) == 0
+    assert _run(two_lane_plan(), start) == 0
     starts = [e[1] for e in events if e[0] == "start"]
     assert starts == ["data", "attributes,identity,evaluator", "vae,clip,unet,export", "no_reg,no_face", "full",
                       "evaluate,publish"]
@@ -61,17 +83,99 @@ def test_lanes_run_side_by_side_in_phase_order():
     assert events.index(("start", "attributes,identity,evaluator")) < events.index(("end", "vae,clip,unet,export"))
 
 
+def test_the_lane_that_runs_on_is_given_the_freed_core_until_it_ends():
+    events, children, logged = [], {}, []
+
+    def start(argv):
+        events.append(("start", argv[-1]))
+        # the second lane's nets end first; the UNet lane runs on for 5 more polls
+        child = FakeChild(events, argv, 0, polls=6 if argv[-1] == "vae,clip,unet,export" else 1)
+        children[argv[-1]] = child
+        return child
+
+    assert _run(two_lane_plan(), start, logged.append) == 0
+    unet, nets = children["vae,clip,unet,export"], children["attributes,identity,evaluator"]
+    # sent at once and again while it runs (a child that had not yet installed its handler ignores one)
+    assert len(unet.signals) >= 2 and set(unet.signals) == {SPARE_CORES_SIGNAL}
+    assert nets.signals == [] and children["data"].signals == []
+    assert any("attributes,identity,evaluator done; --only vae,clip,unet,export takes its core" in m for m in logged)
+
+
 def test_a_failure_stops_both_lanes_and_is_the_exit_status():
     events, children = [], []
 
     def start(argv):
         events.append(("start", argv[-1]))
-        child = FakeChild(events, argv, 3 if argv[-1] == "vae,clip,unet,export" else 0)
+        child = FakeChild(events, argv, 3 if argv[-1] == "vae,clip,unet,export" else 0,
+                          polls=1 if argv[-1] == "vae,clip,unet,export" else 4)
         children.append(child)
         return child
 
     logged = []
-    assert run_plan(two_lane_plan(), [], log=logged.append, start=start) == 3
+    assert _run(two_lane_plan(), start, logged.append) == 3
     assert [c.argv[-1] for c in children if c.terminated] == ["attributes,identity,evaluator"]
     assert "evaluate,publish" not in [e[1] for e in events]
-    assert "failed (exit 3)" in logged[-1]
+    assert "vae,clip,unet,export failed (exit 3)" in logged[-1]
+
+
+def test_a_failure_in_the_second_lane_stops_the_first_and_is_the_one_reported():
+    children, logged = [], []
+
+    def start(argv):
+        child = FakeChild([], argv, 4 if argv[-1] == "no_reg,no_face" else 0,
+                          polls=9 if argv[-1] == "full" else 1)
+        children.append(child)
+        return child
+
+    assert _run(two_lane_plan(), start, logged.append) == 4
+    assert [c.argv[-1] for c in children if c.terminated] == ["full"]
+    assert "no_reg,no_face failed (exit 4)" in logged[-1]
+
+
+def test_a_deadline_in_one_lane_lets_the_other_save_and_stop_by_itself():
+    children = []
+
+    def start(argv):
+        child = FakeChild([], argv, DEADLINE_EXIT if argv[-1] in ("vae,clip,unet,export", "attributes,identity,evaluator")
+                          else 0, polls=1 if argv[-1] == "vae,clip,unet,export" else 3)
+        children.append(child)
+        return child
+
+    assert _run(two_lane_plan(), start) == DEADLINE_EXIT
+    assert not any(c.terminated for c in children)
+
+
+def test_a_child_takes_the_spare_cores_when_signalled():
+    before_threads, before_handler = torch.get_num_threads(), signal.getsignal(SPARE_CORES_SIGNAL)
+    logged = []
+    try:
+        torch.set_num_threads(1)
+        take_spare_cores(2, logged.append)
+        os.kill(os.getpid(), SPARE_CORES_SIGNAL)
+        assert torch.get_num_threads() == 2
+        os.kill(os.getpid(), SPARE_CORES_SIGNAL)  # the lanes runner repeats it: logged once
+        assert logged == ["[lanes] the other lane has ended: 2 torch threads from now on"]
+    finally:
+        signal.signal(SPARE_CORES_SIGNAL, before_handler)
+        torch.set_num_threads(before_threads)
+
+
+def test_every_lane_child_is_told_how_many_threads_to_take_and_starts_deaf_to_the_signal():
+    argv = lane_argv(parse_args(["--threads", "1", "--lanes", "2"]))
+    assert argv[argv.index("--threads-alone") + 1] == "2"
+    # a child that has not installed its handler yet must survive the signal
+    child = start_child_command([sys.executable, "-c", "import os, signal, time; time.sleep(0.5); "
+                                 "print(signal.getsignal(signal.SIGUSR1) == signal.SIG_IGN)"], stdout=subprocess.PIPE)
+    child.send_signal(SPARE_CORES_SIGNAL)
+    out, _ = child.communicate(timeout=60)
+    assert child.returncode == 0 and out.strip() == "True"
+
+
+def test_a_child_ignores_the_signal_once_it_starts_to_exit():
+    # Python's shutdown would put the handler back to the default action (ending the process with
+    # -10 after a successful run, seen on a real two-lane run); the child's atexit step prevents it
+    script = ("import atexit, signal; from photoverse_train.lanes import take_spare_cores, SPARE_CORES_SIGNAL; "
+              "take_spare_cores(2); atexit._run_exitfuncs(); "
+              "print(signal.getsignal(SPARE_CORES_SIGNAL) == signal.SIG_IGN)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=TRAINING, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr

@@ -71,7 +71,7 @@ def is_done(folder) -> bool:
     return (Path(folder) / "DONE.json").exists()
 
 
-def _finished(ckpt, steps) -> bool:
+def checkpoint_reached(ckpt, steps) -> bool:
     """The run checkpointed at `ckpt` has reached `steps` (a stop_after run may end before)."""
     s = load_checkpoint(ckpt)
     return s is not None and int(s["step"]) >= steps

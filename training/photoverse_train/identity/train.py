@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from ..common import dist
-from ..common.checkpoint import _finished, is_done, mark_done, write_json
+from ..common.checkpoint import checkpoint_reached, is_done, mark_done, write_json
 from ..common.datacache import to_float
 from ..common.loop import Task, batch_indices, run
 from ..common.progress import LOG
@@ -204,7 +204,7 @@ def train_identity_net(kind: str, cfg: dict, train: dict, heldout: dict, out_dir
                 warmup=int(tc.get("warmup", 100)), weight_decay=float(tc.get("weight_decay", 5e-4)),
                 log_every=int(tc.get("log_every", 50)), seed=seed)
     run(task, work_dir / "checkpoints" / f"{name}.pt", checkpoint_seconds, resume, stop_after)
-    if stop_after is not None and not _finished(work_dir / "checkpoints" / f"{name}.pt", int(tc["steps"])):
+    if stop_after is not None and not checkpoint_reached(work_dir / "checkpoints" / f"{name}.pt", int(tc["steps"])):
         return net
     metrics = verification_metrics(embed_all(net, heldout), heldout["identities"])
     net.to("cpu")
@@ -257,7 +257,7 @@ def train_attribute_net(cfg: dict, train: dict, heldout: dict, out_dir, work_dir
                 warmup=int(tc.get("warmup", 100)), weight_decay=float(tc.get("weight_decay", 5e-4)),
                 log_every=int(tc.get("log_every", 50)), seed=seed)
     run(task, work_dir / "checkpoints" / "attributes.pt", checkpoint_seconds, resume, stop_after)
-    if stop_after is not None and not _finished(work_dir / "checkpoints" / "attributes.pt", int(tc["steps"])):
+    if stop_after is not None and not checkpoint_reached(work_dir / "checkpoints" / "attributes.pt", int(tc["steps"])):
         return net
     acc = attribute_accuracy(net, heldout)
     net.to("cpu")

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 from ..common import dist
-from ..common.checkpoint import _finished, is_done, mark_done
+from ..common.checkpoint import checkpoint_reached, is_done, mark_done
 from ..common.datacache import to_float
 from ..common.loop import Task, batch_indices, run
 from ..common.progress import LOG
@@ -118,7 +118,7 @@ def train_clip(cfg: dict, tokenizer, train: dict, heldout: dict, out_dir, work_d
                 warmup=int(tc.get("warmup", 200)), weight_decay=float(tc.get("weight_decay", 0.1)),
                 betas=(0.9, 0.98), log_every=int(tc.get("log_every", 50)), seed=seed)
     run(task, work_dir / "checkpoints" / "clip.pt", checkpoint_seconds, resume, stop_after)
-    if stop_after is not None and not _finished(work_dir / "checkpoints" / "clip.pt", int(tc["steps"])):
+    if stop_after is not None and not checkpoint_reached(work_dir / "checkpoints" / "clip.pt", int(tc["steps"])):
         return model
     m = int(tc.get("eval_images", 512))
     acc_person = retrieval_accuracy(model, tokens, heldout["images"][:m], heldout["captions"][:m], image_size)

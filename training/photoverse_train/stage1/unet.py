@@ -18,7 +18,7 @@ import torch
 from diffusers import DDIMScheduler, UNet2DConditionModel
 
 from ..common import dist
-from ..common.checkpoint import _finished, is_done, mark_done, save_npz
+from ..common.checkpoint import checkpoint_reached, is_done, mark_done, save_npz
 from ..common.datacache import to_float
 from ..common.loop import Task, batch_indices, run
 from ..common.progress import LOG, progress
@@ -168,7 +168,7 @@ def train_unet(cfg: dict, vae, text_encoder, tokenizer, train: dict, out_dir, wo
                 ema_decay=float(tc.get("ema_decay", 0.999)), sample_fn=sample_fn,
                 sample_every=int(tc.get("sample_every", 500)), log_every=int(tc.get("log_every", 50)), seed=seed)
     _, ema = run(task, work_dir / "checkpoints" / "unet.pt", checkpoint_seconds, resume, stop_after)
-    if stop_after is not None and not _finished(work_dir / "checkpoints" / "unet.pt", int(tc["steps"])):
+    if stop_after is not None and not checkpoint_reached(work_dir / "checkpoints" / "unet.pt", int(tc["steps"])):
         return unet
     if ema is not None:
         ema.copy_to(unet)

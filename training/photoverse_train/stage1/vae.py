@@ -19,7 +19,7 @@ import torch
 from diffusers import AutoencoderKL
 
 from ..common import dist
-from ..common.checkpoint import _finished, is_done, mark_done
+from ..common.checkpoint import checkpoint_reached, is_done, mark_done
 from ..common.datacache import to_float
 from ..common.loop import Task, batch_indices, run
 from ..common.progress import LOG
@@ -138,7 +138,7 @@ def train_vae(cfg: dict, train: dict, heldout: dict, out_dir, work_dir, resume=T
                 sample_fn=sample_fn, sample_every=int(tc.get("sample_every", 500)), log_every=int(tc.get("log_every", 50)),
                 seed=seed)
     run(task, work_dir / "checkpoints" / "vae.pt", checkpoint_seconds, resume, stop_after)
-    if stop_after is not None and not _finished(work_dir / "checkpoints" / "vae.pt", steps):
+    if stop_after is not None and not checkpoint_reached(work_dir / "checkpoints" / "vae.pt", steps):
         return vae.to("cpu")
     vae.eval()
     held = to_float(heldout["images"][: int(tc.get("eval_images", 256))])
