@@ -19,22 +19,12 @@ final class TestFolderCleanupTests: XCTestCase {
         try Data("kept until exit".utf8).write(to: first.appendingPathComponent("file.txt"))
         if ProcessInfo.processInfo.environment[Self.childVariable] == "1" { return }
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["FormatsTests.TestFolderCleanupTests/testTestFoldersAreFreshAndGoneAfterTheProcessExits"]
-        var environment = ProcessInfo.processInfo.environment.merging([Self.childVariable: "1"]) { $1 }
-        environment[Fixtures.keepFilesVariable] = nil
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, text)
-        XCTAssertTrue(text.contains("Executed 1 test, with 0 failures"), text)
+        let child = try ChildTestProcess.run(
+            "FormatsTests.TestFolderCleanupTests/testTestFoldersAreFreshAndGoneAfterTheProcessExits",
+            environment: [Self.childVariable: "1", Fixtures.keepFilesVariable: nil])
+        XCTAssertTrue(child.passedOneTest, child.output)
         let childFolder = Fixtures.processFolder.deletingLastPathComponent()
-            .appendingPathComponent("photoverse-tests-\(process.processIdentifier)")
+            .appendingPathComponent("photoverse-tests-\(child.processIdentifier)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: childFolder.path), "\(childFolder.path) left behind")
     }
 }

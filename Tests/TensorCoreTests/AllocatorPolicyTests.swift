@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import TestSupport
 import XCTest
 
 /// With the policy applied, a 20 MiB tensor made after a 28 MiB one was freed still gets its own
@@ -22,17 +23,8 @@ final class AllocatorPolicyTests: XCTestCase {
             return
         }
         // The test bundle runs this one test again in a new process.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["TensorCoreTests.AllocatorPolicyTests/testLargeTensorsStayInTheirOwnMappings"]
-        process.environment = ProcessInfo.processInfo.environment.merging([Self.childVariable: "1"]) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, text)
-        XCTAssertTrue(text.contains("Executed 1 test, with 0 failures"), text)
+        let child = try ChildTestProcess.run("TensorCoreTests.AllocatorPolicyTests/testLargeTensorsStayInTheirOwnMappings",
+                                             environment: [Self.childVariable: "1"])
+        XCTAssertTrue(child.passedOneTest, child.output)
     }
 }
