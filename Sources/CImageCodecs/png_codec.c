@@ -52,39 +52,6 @@ static void pv_png_release_context(pv_png_context *ctx) {
     free(ctx);
 }
 
-// Common start of both readers: checks the signature and creates the libpng structs.
-static int pv_png_begin_read(const uint8_t *data, size_t size, char *error, size_t error_size,
-                             pv_png_context **ctx_out, png_structp *png_out, png_infop *info_out) {
-    set_error(error, error_size, "");
-    if (!data || size < 8 || png_sig_cmp(data, 0, 8) != 0) {
-        set_error(error, error_size, "missing the PNG signature");
-        return PV_CODEC_ERROR;
-    }
-    pv_png_context *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) return PV_CODEC_OUT_OF_MEMORY;
-    ctx->data = data;
-    ctx->size = size;
-    ctx->error = error;
-    ctx->error_size = error_size;
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, ctx, pv_png_error, pv_png_warning);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!info) {
-        png_destroy_read_struct(&png, NULL, NULL);
-        free(ctx);
-        return PV_CODEC_OUT_OF_MEMORY;
-    }
-    png_set_read_fn(png, ctx, pv_png_read);
-    // Bounds on what a small file can make libpng allocate: an ancillary chunk (text, ICC
-    // profile, ...) or its decompressed form over 4 MiB, or over 256 such chunks, is refused
-    // (the defaults of the system's libpng allowed a 64 MiB buffer for a 100-byte file).
-    png_set_chunk_malloc_max(png, 4u << 20);
-    png_set_chunk_cache_max(png, 256);
-    *ctx_out = ctx;
-    *png_out = png;
-    *info_out = info;
-    return PV_CODEC_OK;
-}
-
 static int exceeds(uint64_t width, uint64_t height, uint64_t max_pixels) {
     return width == 0 || height == 0 || width * height > max_pixels;
 }
@@ -131,29 +98,61 @@ static int pv_png_chunks_fit(const uint8_t *data, size_t size, char *error, size
     return 1;  // no IEND: libpng reports the missing end itself
 }
 
+// Common start of both readers: checks the signature, the IHDR size (reported through
+// ihdr_width/ihdr_height even when too large) and that every chunk fits in the file, then creates
+// the libpng structs (released with pv_png_end_read).
+static int pv_png_begin_read(const uint8_t *data, size_t size, uint64_t max_pixels, char *error, size_t error_size,
+                             uint32_t *ihdr_width, uint32_t *ihdr_height,
+                             pv_png_context **ctx_out, png_structp *png_out, png_infop *info_out) {
+    set_error(error, error_size, "");
+    if (!data || size < 8 || png_sig_cmp(data, 0, 8) != 0) {
+        set_error(error, error_size, "missing the PNG signature");
+        return PV_CODEC_ERROR;
+    }
+    if (pv_png_ihdr_too_large(data, size, max_pixels, ihdr_width, ihdr_height)) return PV_CODEC_TOO_LARGE;
+    if (!pv_png_chunks_fit(data, size, error, error_size)) return PV_CODEC_TRUNCATED;
+    pv_png_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return PV_CODEC_OUT_OF_MEMORY;
+    ctx->data = data;
+    ctx->size = size;
+    ctx->error = error;
+    ctx->error_size = error_size;
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, ctx, pv_png_error, pv_png_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        free(ctx);
+        return PV_CODEC_OUT_OF_MEMORY;
+    }
+    png_set_read_fn(png, ctx, pv_png_read);
+    // Bounds on what a small file can make libpng allocate: an ancillary chunk (text, ICC
+    // profile, ...) or its decompressed form over 4 MiB, or over 256 such chunks, is refused
+    // (the defaults of the system's libpng allowed a 64 MiB buffer for a 100-byte file).
+    png_set_chunk_malloc_max(png, 4u << 20);
+    png_set_chunk_cache_max(png, 256);
+    *ctx_out = ctx;
+    *png_out = png;
+    *info_out = info;
+    return PV_CODEC_OK;
+}
+
+static void pv_png_end_read(png_structp png, png_infop info, pv_png_context *ctx) {
+    png_destroy_read_struct(&png, &info, NULL);
+    pv_png_release_context(ctx);
+}
+
 int pv_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
                   pv_decoded_image *out, char *error, size_t error_size) {
     memset(out, 0, sizeof *out);
     pv_png_context *ctx;
     png_structp png;
     png_infop info;
-    int status = pv_png_begin_read(data, size, error, error_size, &ctx, &png, &info);
+    int status = pv_png_begin_read(data, size, max_pixels, error, error_size, &out->width, &out->height, &ctx, &png, &info);
     if (status != PV_CODEC_OK) return status;
-    if (pv_png_ihdr_too_large(data, size, max_pixels, &out->width, &out->height)) {
-        png_destroy_read_struct(&png, &info, NULL);
-        pv_png_release_context(ctx);
-        return PV_CODEC_TOO_LARGE;
-    }
-    if (!pv_png_chunks_fit(data, size, error, error_size)) {
-        png_destroy_read_struct(&png, &info, NULL);
-        pv_png_release_context(ctx);
-        return PV_CODEC_TRUNCATED;
-    }
 
     if (setjmp(png_jmpbuf(png))) {
         status = ctx->truncated ? PV_CODEC_TRUNCATED : PV_CODEC_ERROR;
-        png_destroy_read_struct(&png, &info, NULL);
-        pv_png_release_context(ctx);
+        pv_png_end_read(png, info, ctx);
         pv_decoded_image_free(out);
         return status;
     }
@@ -165,8 +164,7 @@ int pv_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
     out->width = width;
     out->height = height;
     if (exceeds(width, height, max_pixels)) {
-        png_destroy_read_struct(&png, &info, NULL);
-        pv_png_release_context(ctx);
+        pv_png_end_read(png, info, ctx);
         return PV_CODEC_TOO_LARGE;
     }
 
@@ -192,8 +190,7 @@ int pv_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
     png_read_image(png, ctx->rows);
     png_read_end(png, NULL);  // checks the chunks after the image data, through IEND
 
-    png_destroy_read_struct(&png, &info, NULL);
-    pv_png_release_context(ctx);
+    pv_png_end_read(png, info, ctx);
     return PV_CODEC_OK;
 }
 
@@ -210,24 +207,13 @@ int pv_png_read_text(const uint8_t *data, size_t size, uint64_t max_pixels,
     pv_png_context *ctx;
     png_structp png;
     png_infop info;
-    int status = pv_png_begin_read(data, size, error, error_size, &ctx, &png, &info);
-    if (status != PV_CODEC_OK) return status;
     uint32_t ihdr_width, ihdr_height;
-    if (pv_png_ihdr_too_large(data, size, max_pixels, &ihdr_width, &ihdr_height)) {
-        png_destroy_read_struct(&png, &info, NULL);
-        pv_png_release_context(ctx);
-        return PV_CODEC_TOO_LARGE;
-    }
-    if (!pv_png_chunks_fit(data, size, error, error_size)) {
-        png_destroy_read_struct(&png, &info, NULL);
-        pv_png_release_context(ctx);
-        return PV_CODEC_TRUNCATED;
-    }
+    int status = pv_png_begin_read(data, size, max_pixels, error, error_size, &ihdr_width, &ihdr_height, &ctx, &png, &info);
+    if (status != PV_CODEC_OK) return status;
 
     if (setjmp(png_jmpbuf(png))) {
         status = ctx->truncated ? PV_CODEC_TRUNCATED : PV_CODEC_ERROR;
-        png_destroy_read_struct(&png, &info, NULL);
-        pv_png_release_context(ctx);
+        pv_png_end_read(png, info, ctx);
         pv_text_list_free(out);
         return status;
     }
@@ -236,8 +222,7 @@ int pv_png_read_text(const uint8_t *data, size_t size, uint64_t max_pixels,
     png_uint_32 width = png_get_image_width(png, info);
     png_uint_32 height = png_get_image_height(png, info);
     if (exceeds(width, height, max_pixels)) {
-        png_destroy_read_struct(&png, &info, NULL);
-        pv_png_release_context(ctx);
+        pv_png_end_read(png, info, ctx);
         return PV_CODEC_TOO_LARGE;
     }
     // Text may follow the image data, and libpng only gets there by reading the rows.
@@ -264,8 +249,7 @@ int pv_png_read_text(const uint8_t *data, size_t size, uint64_t max_pixels,
             if (!entry->key || !entry->value) png_error(png, "out of memory");
         }
     }
-    png_destroy_read_struct(&png, &info, NULL);
-    pv_png_release_context(ctx);
+    pv_png_end_read(png, info, ctx);
     return PV_CODEC_OK;
 }
 
