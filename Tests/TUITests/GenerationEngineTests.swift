@@ -16,16 +16,27 @@ final class GenerationEngineTests: XCTestCase {
         return events
     }
 
+    /// The engine on the tiny model, started, its events going to `mailbox`.
+    func startedEngine(_ mailbox: Mailbox<EngineEvent>) -> GenerationEngine {
+        let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces, mailbox: mailbox)
+        engine.start()
+        return engine
+    }
+
+    func tinySettings(steps: Int, size: Int) -> GenerationSettings {
+        var settings = GenerationSettings()
+        settings.request.steps = steps
+        settings.request.width = size
+        settings.request.height = size
+        return settings
+    }
+
     func testRunsQueuedJobsAndReportsEveryStep() throws {
         let out = Fixtures.temporaryDirectory("engine")
         defer { try? FileManager.default.removeItem(at: out) }
         let mailbox = Mailbox<EngineEvent>()
-        let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces, mailbox: mailbox)
-        engine.start()
-        var settings = GenerationSettings()
-        settings.request.steps = 4
-        settings.request.width = 64
-        settings.request.height = 64
+        let engine = startedEngine(mailbox)
+        let settings = tinySettings(steps: 4, size: 64)
         let queuedAt = Date()
         engine.enqueue([GenerationJob(id: 1, settings: settings, seed: 1, outputFolder: out),
                         GenerationJob(id: 2, settings: settings, seed: 2, outputFolder: out)])
@@ -54,12 +65,8 @@ final class GenerationEngineTests: XCTestCase {
         let out = Fixtures.temporaryDirectory("engine")
         defer { try? FileManager.default.removeItem(at: out) }
         let mailbox = Mailbox<EngineEvent>()
-        let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces, mailbox: mailbox)
-        engine.start()
-        var settings = GenerationSettings()
-        settings.request.steps = 150
-        settings.request.width = 64
-        settings.request.height = 64
+        let engine = startedEngine(mailbox)
+        let settings = tinySettings(steps: 150, size: 64)
         engine.enqueue((1...3).map { GenerationJob(id: $0, settings: settings, seed: UInt64($0), outputFolder: out) })
         _ = waitFor(mailbox) { $0.contains { if case .runProgress = $0 { return true }; return false } }
         XCTAssertEqual(engine.cancelAll(), 2, "two waiting runs dropped")
@@ -73,12 +80,8 @@ final class GenerationEngineTests: XCTestCase {
         let out = Fixtures.temporaryDirectory("engine")
         defer { try? FileManager.default.removeItem(at: out) }
         let mailbox = Mailbox<EngineEvent>()
-        let engine = GenerationEngine(modelFolder: Fixtures.url("tiny-sd"), faces: shippedFaces, mailbox: mailbox)
-        engine.start()
-        var settings = GenerationSettings()
-        settings.request.steps = 150
-        settings.request.width = 256
-        settings.request.height = 256
+        let engine = startedEngine(mailbox)
+        let settings = tinySettings(steps: 150, size: 256)
         engine.enqueue((1...2).map { GenerationJob(id: $0, settings: settings, seed: UInt64($0), outputFolder: out) })
         _ = waitFor(mailbox) { $0.contains { if case .runProgress = $0 { return true }; return false } }
         XCTAssertTrue(engine.shutdown(within: 10), "stopped within the limit")
