@@ -106,18 +106,10 @@ final class IPAdapterVariantsTests: XCTestCase {
                 let separateLoRA = variant.needsFaceEmbedding && file.contains("diffusers")
                 let loras = separateLoRA ? [(file: try companionLoRAFile(name, for: pipeline), scale: Float(1))] : []
                 for (latentsName, shortcut) in runs {
-                    var request = PreparedRequest(prompt: "a photo of an astronaut riding a horse")
-                    request.negativePrompt = "blurry, low quality"
-                    request.guidance = 5
-                    request.steps = 4
-                    request.width = 64
-                    request.height = 64
-                    request.noise = try golden.tensor("noise")
-                    var p = Personalization(references: variant == .faceID ? [] : [reference])
-                    p.imageWeight = 0.6
-                    p.faceEmbedding = variant.needsFaceEmbedding ? face : nil
-                    p.shortcutScale = shortcut
-                    request.personalization = p
+                    var request = PreparedRequest.ipAdapterGolden(noise: try golden.tensor("noise"),
+                                                                  references: variant == .faceID ? [] : [reference],
+                                                                  faceEmbedding: variant.needsFaceEmbedding ? face : nil)
+                    request.personalization?.shortcutScale = shortcut
                     request.loras = loras
                     var steps: [Tensor] = []
                     let result = try pipeline.generate(request) { steps.append($0.latents); return true }
@@ -130,8 +122,7 @@ final class IPAdapterVariantsTests: XCTestCase {
                         request.loras = loras
                     }
                     // The adapter matters: without its image attention the run ends elsewhere.
-                    p.imageWeight = 0
-                    request.personalization = p
+                    request.personalization?.imageWeight = 0
                     let without = try pipeline.generate(request).latents
                     let largest = result.latents.scalars.map(abs).max() ?? 1
                     XCTAssertGreaterThan(without.maxAbsDifference(result.latents) / largest, 1e-2, "\(file): σ = 0 changes nothing")
@@ -179,17 +170,7 @@ final class IPAdapterVariantsTests: XCTestCase {
         let face = try Self.faceEmbedding(), golden = try Self.file("faceid-golden.safetensors")
         func run(_ file: String, loraScale: Float?) throws -> Tensor {
             let pipeline = try pipeline(file)
-            var request = PreparedRequest(prompt: "a photo of an astronaut riding a horse")
-            request.negativePrompt = "blurry, low quality"
-            request.guidance = 5
-            request.steps = 4
-            request.width = 64
-            request.height = 64
-            request.noise = try golden.tensor("noise")
-            var p = Personalization(references: [])
-            p.imageWeight = 0.6
-            p.faceEmbedding = face
-            request.personalization = p
+            var request = PreparedRequest.ipAdapterGolden(noise: try golden.tensor("noise"), references: [], faceEmbedding: face)
             request.loras = try loraScale.map { [(try companionLoRAFile("faceid", for: pipeline), $0)] } ?? []
             return try pipeline.generate(request).latents
         }

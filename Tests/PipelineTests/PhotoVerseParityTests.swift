@@ -376,16 +376,7 @@ final class PhotoVerseParityTests: XCTestCase {
                         try ip.tensor(name), name)
         }
         // diffusers' StableDiffusionPipeline with the IP-Adapter loaded, DDIM 4 steps, guidance 5, scale 0.6.
-        var request = PreparedRequest(prompt: "a photo of an astronaut riding a horse")
-        request.negativePrompt = "blurry, low quality"
-        request.guidance = 5
-        request.steps = 4
-        request.width = 64
-        request.height = 64
-        request.noise = try ip.tensor("pipeline_noise")
-        var p = Personalization(references: [try Self.reference("resized")])
-        p.imageWeight = 0.6
-        request.personalization = p
+        let request = PreparedRequest.ipAdapterGolden(noise: try ip.tensor("pipeline_noise"), references: [try Self.reference("resized")])
         var steps: [Tensor] = []
         assertClose(try pipeline.generate(request) { steps.append($0.latents); return true }.latents,
                     try ip.tensor("pipeline_latents"), 1e-3, relative: true, "IP-Adapter pipeline")
