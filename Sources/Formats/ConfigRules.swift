@@ -33,6 +33,13 @@ public struct ConfigRules {
         if !condition { throw failure(key, value, reason()) }
     }
 
+    /// The `format` / `format_version` pair this project's converters write at the top of a
+    /// config: the name it must carry and the only version known (1).
+    public func format(_ name: String, version: Int, expected: String) throws {
+        try require(name == expected, "format", name, "expected \(expected)")
+        try require(version == 1, "format_version", version, "only version 1 is known")
+    }
+
     /// `value` must lie in `allowed`; `what` says what the key means, for the message.
     public func range(_ key: String, _ value: Int, _ allowed: ClosedRange<Int>, _ what: String = "") throws {
         try require(allowed.contains(value), key, value,

@@ -15,6 +15,13 @@ public enum JSONConfig {
     /// A config file larger than this is not a config (configs are kilobytes).
     public static let maxFileSize = 16 << 20
 
+    /// The decoder for configs with snake_case keys (diffusers', this project's converters').
+    public static func snakeCaseDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+
     public static func load<Config: Decodable>(_ type: Config.Type = Config.self, from url: URL,
                                                decoder: JSONDecoder = JSONDecoder()) throws -> Config {
         let data = try RegularFile.read(url, limit: maxFileSize)

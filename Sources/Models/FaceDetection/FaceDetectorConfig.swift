@@ -90,9 +90,7 @@ public struct FaceDetectorConfig: Decodable, Equatable, Sendable {
     /// Loads and checks `config.json`; every inconsistency is a one-line error naming the file
     /// (`JSONConfig.load` runs `validate(file:)`).
     public static func load(_ url: URL) throws -> FaceDetectorConfig {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try JSONConfig.load(FaceDetectorConfig.self, from: url, decoder: decoder)
+        try JSONConfig.load(FaceDetectorConfig.self, from: url, decoder: JSONConfig.snakeCaseDecoder())
     }
 }
 

@@ -53,9 +53,7 @@ public struct FaceMeshConfig: Decodable, Equatable, Sendable {
     public var mouthCorners: [Int]
 
     public static func load(_ url: URL) throws -> FaceMeshConfig {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try JSONConfig.load(FaceMeshConfig.self, from: url, decoder: decoder)
+        try JSONConfig.load(FaceMeshConfig.self, from: url, decoder: JSONConfig.snakeCaseDecoder())
     }
 }
 

@@ -36,9 +36,7 @@ public struct ArcFaceConfig: Decodable, Equatable, Sendable {
     public var finalSide: Int { inputSize / 16 }
 
     public static func load(_ url: URL) throws -> ArcFaceConfig {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try JSONConfig.load(ArcFaceConfig.self, from: url, decoder: decoder)
+        try JSONConfig.load(ArcFaceConfig.self, from: url, decoder: JSONConfig.snakeCaseDecoder())
     }
 }
 

@@ -47,9 +47,7 @@ public struct DlibResNetConfig: Decodable, Equatable, Sendable {
     public static let formatName = "dlib-face-resnet"
 
     public static func load(_ url: URL) throws -> DlibResNetConfig {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try JSONConfig.load(DlibResNetConfig.self, from: url, decoder: decoder)
+        try JSONConfig.load(DlibResNetConfig.self, from: url, decoder: JSONConfig.snakeCaseDecoder())
     }
 }
 
@@ -58,8 +56,7 @@ extension DlibResNetConfig: ValidatedConfig {
     /// global pool before the final linear layer), so building and running cannot fail on a shape.
     public func validate(file: String) throws {
         let r = ConfigRules(file: file)
-        try r.require(format == Self.formatName, "format", format, "expected \(Self.formatName)")
-        try r.require(formatVersion == 1, "format_version", formatVersion, "only version 1 is known")
+        try r.format(format, version: formatVersion, expected: Self.formatName)
         try r.require((8...1024).contains(input.size), "input.size", input.size, "must be 8 to 1024")
         try r.require(input.mean.count == 3, "input.mean", input.mean.count, "needs 3 values (R, G, B)")
         try r.require(input.scale > 0 && input.scale.isFinite, "input.scale", input.scale, "must be positive")

@@ -31,17 +31,14 @@ public struct PhotoVerseEvaluatorConfig: Decodable, Equatable, Sendable {
     public static let formatName = "photoverse-evaluator"
 
     public static func load(_ url: URL) throws -> PhotoVerseEvaluatorConfig {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try JSONConfig.load(PhotoVerseEvaluatorConfig.self, from: url, decoder: decoder)
+        try JSONConfig.load(PhotoVerseEvaluatorConfig.self, from: url, decoder: JSONConfig.snakeCaseDecoder())
     }
 }
 
 extension PhotoVerseEvaluatorConfig: ValidatedConfig {
     public func validate(file: String) throws {
         let r = ConfigRules(file: file)
-        try r.require(format == Self.formatName, "format", format, "expected \(Self.formatName)")
-        try r.require(formatVersion == 1, "format_version", formatVersion, "only version 1 is known")
+        try r.format(format, version: formatVersion, expected: Self.formatName)
         try r.require((1...6).contains(kwargs.widths.count), "kwargs.widths", kwargs.widths.count, "needs 1 to 6 widths")
         for (i, w) in kwargs.widths.enumerated() {
             try r.require((4...1024).contains(w) && w % min(8, w / 4) == 0, "kwargs.widths[\(i)]", w,

@@ -23,8 +23,7 @@ public struct ModelFolder {
     /// (`ValidatedConfig.validate(file:)`, through `JSONConfig`): loading and
     /// `photoverse inspect` run the same checks.
     public func config<T: Decodable>(_ type: T.Type, of name: String) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let decoder = JSONConfig.snakeCaseDecoder()
         let file = component(name).appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw ModelError.missingFile("\(file.path.terminalSafe): missing config")
