@@ -37,73 +37,65 @@ enum HTMLUnescape {
     /// Python's `html.unescape`: `&name;`, legacy names without ";" (`&amp`, `&copy2024`), and
     /// `&#NNN;` / `&#xHH;` (";" optional) with the HTML5 rules for invalid numbers.
     static func python(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        replacingReferences(text) { i in pythonReference(text, at: i) }
+    }
+
+    /// Copies `text`, handing each "&" to `reference`: the scalars that replace the reference and
+    /// the index after it, or nil to keep the "&" and go on after it. The one walk both
+    /// unescapers share.
+    private static func replacingReferences(_ text: [Unicode.Scalar],
+                                            _ reference: (Int) -> (replacement: [Unicode.Scalar], end: Int)?) -> [Unicode.Scalar] {
         guard text.contains("&") else { return text }
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(text.count)
         var i = 0
-        let n = text.count
-        while i < n {
-            guard text[i] == "&" else {
+        while i < text.count {
+            if text[i] == "&", let (replacement, end) = reference(i) {
+                out.append(contentsOf: replacement)
+                i = end
+            } else {
                 out.append(text[i])
                 i += 1
-                continue
-            }
-            // &#[0-9]+;?  |  &#[xX][0-9a-fA-F]+;?
-            if i + 1 < n, text[i + 1] == "#" {
-                var j = i + 2
-                var hex = false
-                if j < n, text[j] == "x" || text[j] == "X" { hex = true; j += 1 }
-                let digitsStart = j
-                var value: UInt64 = 0
-                while j < n, let d = digitValue(text[j], hex: hex) {
-                    value = min(value * (hex ? 16 : 10) + UInt64(d), 0x1_0000_0000)
-                    j += 1
-                }
-                if j > digitsStart {
-                    if j < n, text[j] == ";" { j += 1 }
-                    out.append(contentsOf: numericReference(value))
-                    i = j
-                } else {
-                    // "&#" not followed by a number is left alone.
-                    out.append("&")
-                    i += 1
-                }
-                continue
-            }
-            // &[^\t\n\f <&#;]{1,32};?
-            var j = i + 1
-            while j < n, j - (i + 1) < 32, !isNameTerminator(text[j]) { j += 1 }
-            guard j > i + 1 else {
-                out.append("&")
-                i += 1
-                continue
-            }
-            if j < n, text[j] == ";" { j += 1 }
-            let name = String(scalars: text[(i + 1)..<j])
-            i = j
-            if let value = named[name] {
-                out.append(contentsOf: value)
-                continue
-            }
-            // The longest prefix (of at least 2 characters) that is a legacy name wins.
-            let nameScalars = Array(name.unicodeScalars)
-            var replaced = false
-            var length = nameScalars.count - 1
-            while length >= 2 {
-                if let value = named[String(scalars: nameScalars[..<length])] {
-                    out.append(contentsOf: value)
-                    out.append(contentsOf: nameScalars[length...])
-                    replaced = true
-                    break
-                }
-                length -= 1
-            }
-            if !replaced {
-                out.append("&")
-                out.append(contentsOf: nameScalars)
             }
         }
         return out
+    }
+
+    /// `html.unescape`'s reading of the reference at text[i] ("&").
+    private static func pythonReference(_ text: [Unicode.Scalar], at i: Int) -> (replacement: [Unicode.Scalar], end: Int)? {
+        let n = text.count
+        // &#[0-9]+;?  |  &#[xX][0-9a-fA-F]+;?
+        if i + 1 < n, text[i + 1] == "#" {
+            var j = i + 2
+            var hex = false
+            if j < n, text[j] == "x" || text[j] == "X" { hex = true; j += 1 }
+            let digitsStart = j
+            var value: UInt64 = 0
+            while j < n, let d = digitValue(text[j], hex: hex) {
+                value = min(value * (hex ? 16 : 10) + UInt64(d), 0x1_0000_0000)
+                j += 1
+            }
+            guard j > digitsStart else { return nil }  // "&#" not followed by a number is left alone
+            if j < n, text[j] == ";" { j += 1 }
+            return (numericReference(value), j)
+        }
+        // &[^\t\n\f <&#;]{1,32};?
+        var j = i + 1
+        while j < n, j - (i + 1) < 32, !isNameTerminator(text[j]) { j += 1 }
+        guard j > i + 1 else { return nil }
+        if j < n, text[j] == ";" { j += 1 }
+        let name = String(scalars: text[(i + 1)..<j])
+        if let value = named[name] { return (value, j) }
+        // The longest prefix (of at least 2 characters) that is a legacy name wins.
+        let nameScalars = Array(name.unicodeScalars)
+        var length = nameScalars.count - 1
+        while length >= 2 {
+            if let value = named[String(scalars: nameScalars[..<length])] {
+                return (value + nameScalars[length...], j)
+            }
+            length -= 1
+        }
+        return (["&"] + nameScalars, j)
     }
 
     private static func isNameTerminator(_ s: Unicode.Scalar) -> Bool {
@@ -141,39 +133,21 @@ enum HTMLUnescape {
     /// ftfy's `unescape_html`: only `&#?[0-9A-Za-z]{1,24};` is considered; names from
     /// `ftfyNamed`, numbers through `html.unescape` unless that leaves a ";" behind.
     static func ftfy(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        guard text.contains("&") else { return text }
-        var out: [Unicode.Scalar] = []
-        out.reserveCapacity(text.count)
-        var i = 0
-        let n = text.count
-        while i < n {
-            guard text[i] == "&" else {
-                out.append(text[i])
-                i += 1
-                continue
-            }
+        replacingReferences(text) { i in
+            let n = text.count
             var j = i + 1
             let hasHash = j < n && text[j] == "#"
             if hasHash { j += 1 }
             let nameStart = j
             while j < n, j - nameStart < 24, isASCIIAlphanumeric(text[j]) { j += 1 }
-            guard j > nameStart, j < n, text[j] == ";" else {
-                out.append("&")
-                i += 1
-                continue
-            }
+            guard j > nameStart, j < n, text[j] == ";" else { return nil }
             let reference = Array(text[i...j])
-            i = j + 1
-            if !hasHash, let value = ftfyNamed[String(scalars: reference[1...])] {
-                out.append(contentsOf: value)
-            } else if hasHash {
+            if hasHash {
                 let decoded = python(reference)
-                out.append(contentsOf: decoded.contains(";") ? reference : decoded)
-            } else {
-                out.append(contentsOf: reference)
+                return (decoded.contains(";") ? reference : decoded, j + 1)
             }
+            return (ftfyNamed[String(scalars: reference[1...])] ?? reference, j + 1)
         }
-        return out
     }
 
     private static func isASCIIAlphanumeric(_ s: Unicode.Scalar) -> Bool {
