@@ -64,14 +64,13 @@ def two_lane_plan(variants=("full", "no_face", "no_reg")) -> Plan:
     ])
 
 
-def take_spare_cores(threads_alone: int, log=print) -> None:
-    """In a child: on SPARE_CORES_SIGNAL, go on with `threads_alone` torch threads (the handler
-    runs between two Python bytecodes, so never inside a torch operation)."""
+def take_spare_cores(threads_alone: int) -> None:
+    """In a child: on SPARE_CORES_SIGNAL, go on with `threads_alone` torch threads. The handler
+    only sets the thread count (a C call; the runner logs the hand-over): logging from a handler
+    could re-enter a log write the signal interrupted."""
 
     def widen(signum, frame):
-        if torch.get_num_threads() != threads_alone:
-            torch.set_num_threads(threads_alone)
-            log(f"[lanes] the other lane has ended: {threads_alone} torch threads from now on")
+        torch.set_num_threads(threads_alone)
 
     signal.signal(SPARE_CORES_SIGNAL, widen)
     # Python's shutdown puts a handled signal back to its default action (which ends the process)
@@ -86,55 +85,93 @@ def start_child(argv: list) -> subprocess.Popen:
 
 
 def start_child_command(command: list, stdout=None) -> subprocess.Popen:
-    """SPARE_CORES_SIGNAL is ignored in the child until it installs its handler (an ignored
-    signal stays ignored across exec; its default action would end the process)."""
-    return subprocess.Popen(command, stdout=stdout, text=True,
-                            preexec_fn=lambda: signal.signal(SPARE_CORES_SIGNAL, signal.SIG_IGN))
+    """SPARE_CORES_SIGNAL is ignored in the runner, so in the child until it installs its handler
+    (an ignored signal stays ignored across fork and exec; its default action would end it)."""
+    signal.signal(SPARE_CORES_SIGNAL, signal.SIG_IGN)
+    return subprocess.Popen(command, stdout=stdout, text=True)
+
+
+class Stopped(Exception):
+    """The runner was asked to stop (SIGTERM)."""
 
 
 def run_plan(plan: Plan, common_argv: list, log=print, start=None, poll_seconds: float = 1.0,
-             resend_seconds: float = 30.0) -> int:
-    """Runs the phases in order; `start(argv) -> Popen` starts one child (tests replace it)."""
+             resend_seconds: float = 30.0, max_sends: int = 5) -> int:
+    """Runs the phases in order; `start(argv) -> Popen` starts one child (tests replace it).
+    Returns 0, the exit status of the lane that failed (a real failure before a deadline's 75),
+    or 128 + N for a child ended by signal N. Children still running when the runner itself
+    stops (SIGTERM, an error) are terminated and waited for, so no stage lock outlives it."""
     start = start or start_child
-    for phase in plan.phases:
-        log(f"[lanes] {' '.join(phase.main.argv())}" + (f"  beside  {' '.join(phase.beside.argv())}" if phase.beside else ""))
-        beside = start(common_argv + phase.beside.argv()) if phase.beside else None
-        main = start(common_argv + phase.main.argv())
-        lanes = [(phase.main, main)] + ([(phase.beside, beside)] if beside is not None else [])
-        codes, first_failure = wait_for_lanes(lanes, log, poll_seconds, resend_seconds)
-        if first_failure is not None:
-            step, rc = lanes[first_failure][0], codes[first_failure]
-            log(f"[lanes] {' '.join(step.argv())} failed (exit {rc}); stopping")
-            return rc
-    return 0
+    previous = signal.signal(signal.SIGTERM, _raise_stopped)
+    children = []
+    try:
+        for phase in plan.phases:
+            log(f"[lanes] {' '.join(phase.main.argv())}"
+                + (f"  beside  {' '.join(phase.beside.argv())}" if phase.beside else ""))
+            steps = [phase.main] + ([phase.beside] if phase.beside else [])
+            children = []
+            for step in reversed(steps):  # the beside-lane first: it does not wait on the main one
+                children.insert(0, start(common_argv + step.argv()))
+            lanes = list(zip(steps, children))
+            codes, worst = wait_for_lanes(lanes, log, poll_seconds, resend_seconds, max_sends)
+            if worst is not None:
+                return exit_status(codes[worst])
+        return 0
+    except Stopped:
+        log("[lanes] stopped by SIGTERM; ending the lanes still running")
+        return exit_status(-signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+                child.wait()
 
 
-def wait_for_lanes(lanes: list, log, poll_seconds: float, resend_seconds: float) -> tuple:
-    """Waits for every (step, child); a failure terminates the others; a success while another runs
-    hands that one the freed core (SPARE_CORES_SIGNAL, repeated every resend_seconds).
-    Returns the exit codes in the order given (a terminated child's is minus its signal) and the
-    index of the first child that failed (None: all succeeded)."""
-    codes, first_failure = [None] * len(lanes), None
-    widened_at = None
+def _raise_stopped(signum, frame):
+    raise Stopped()
+
+
+def exit_status(code: int) -> int:
+    """A child's return code as a process exit status (-N, ended by signal N: 128 + N)."""
+    return 128 - code if code < 0 else code
+
+
+def wait_for_lanes(lanes: list, log, poll_seconds: float, resend_seconds: float, max_sends: int) -> tuple:
+    """Waits for every (step, child). A failure terminates the others (a deadline, 75, does not:
+    they stop at the same deadline after a save); a success while another runs hands that one
+    the freed core (SPARE_CORES_SIGNAL, sent max_sends times resend_seconds apart: enough to
+    reach a child still starting up, which ignores it until its handler is in place).
+    Returns the exit codes in the order given and the index of the lane whose code the run
+    ends with (a real failure wins over a deadline; None: all succeeded)."""
+    codes, worst, ended_by_us = [None] * len(lanes), None, set()
+    sent_at, sends = None, 0
     while any(c is None for c in codes):
         for n, (step, child) in enumerate(lanes):
             if codes[n] is not None or (rc := child.poll()) is None:
                 continue
             codes[n] = rc
             running = [(s, c) for m, (s, c) in enumerate(lanes) if codes[m] is None]
-            if rc != 0:
-                first_failure = n if first_failure is None else first_failure
-                if rc != DEADLINE_EXIT:  # at --stop-at the others stop by themselves, after a save
-                    for _, other in running:
+            if n in ended_by_us:
+                log(f"[lanes] {' '.join(step.argv())} ended (the other lane failed)")
+            elif rc == DEADLINE_EXIT:
+                log(f"[lanes] {' '.join(step.argv())} stopped at its deadline (exit {rc})")
+            elif rc != 0:
+                log(f"[lanes] {' '.join(step.argv())} failed (exit {rc}); stopping")
+                for m, (_, other) in enumerate(lanes):
+                    if codes[m] is None:
                         other.terminate()
+                        ended_by_us.add(m)
             elif running:
                 log(f"[lanes] {' '.join(step.argv())} done; {' '.join(running[0][0].argv())} takes its core")
-                widened_at = -float("inf")
-        if widened_at is not None and any(c is None for c in codes) and time.monotonic() - widened_at >= resend_seconds:
-            widened_at = time.monotonic()
+                sent_at, sends = -float("inf"), max_sends
+            if rc != 0 and n not in ended_by_us and (worst is None or (codes[worst] == DEADLINE_EXIT and rc != DEADLINE_EXIT)):
+                worst = n
+        if sends > 0 and any(c is None for c in codes) and time.monotonic() - sent_at >= resend_seconds:
+            sent_at, sends = time.monotonic(), sends - 1
             for (_, child), rc in zip(lanes, codes):
                 if rc is None:
                     child.send_signal(SPARE_CORES_SIGNAL)
         if any(c is None for c in codes):
             time.sleep(poll_seconds)
-    return codes, first_failure
+    return codes, worst

@@ -70,7 +70,7 @@ def parse_args(argv=None):
     ap.add_argument("--work", default=str(TRAINING_DIR / "work"))
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads per process (default 1)")
     ap.add_argument("--threads-alone", type=int, default=0, metavar="N",
-                    help="a lane's child: N threads once the other lane has ended (lanes.py sets it)")
+                    help="a lane's child: N threads once the other lane has ended (set by --lanes 2)")
     ap.add_argument("--resume", dest="resume", action="store_true", default=True,
                     help="continue from the last checkpoints (default)")
     ap.add_argument("--no-resume", dest="resume", action="store_false", help="ignore existing checkpoints")
@@ -97,7 +97,7 @@ def parse_args(argv=None):
 def lane_argv(args) -> list:
     """The options every child of a two-lane run shares."""
     out = ["--config", args.config, "--work", args.work, "--threads", str(args.threads),
-           "--threads-alone", str(2 * args.threads),
+           "--threads-alone", str(min(2 * args.threads, os.cpu_count() or 1)),
            "--checkpoint-minutes", str(args.checkpoint_minutes), "--device", args.device]
     if args.stop_at:
         out += ["--stop-at", repr(args.stop_at)]
@@ -130,7 +130,7 @@ def main(argv=None):
     work.mkdir(parents=True, exist_ok=True)
     log = setup_logging(work / "train.log")
     if args.threads_alone > args.threads:
-        take_spare_cores(args.threads_alone, log.info)
+        take_spare_cores(args.threads_alone)
     only = [s for s in args.only.split(",") if s] or list(STAGES)
     for s in only:
         if s not in STAGES:

@@ -41,13 +41,16 @@ def test_plan_covers_every_stage_once_and_respects_dependencies():
 
 
 class FakeChild:
-    """Ends with `rc` after `polls` polls (a running child answers None); records signals."""
+    """Ends with `rc` after `polls` polls (a running child answers None); records signals.
+    `on_poll` runs at each poll (a test's hook into the runner's loop)."""
 
-    def __init__(self, events, argv, rc, polls=1):
-        self.argv, self.rc, self.events, self.polls = argv, rc, events, polls
-        self.terminated, self.signals, self.ended = False, [], False
+    def __init__(self, events, argv, rc, polls=1, on_poll=None):
+        self.argv, self.rc, self.events, self.polls, self.on_poll = argv, rc, events, polls, on_poll
+        self.terminated, self.signals, self.ended, self.waited = False, [], False, False
 
     def poll(self):
+        if self.on_poll:
+            self.on_poll()
         if self.ended:
             return -15 if self.terminated else self.rc
         self.polls -= 1
@@ -57,6 +60,10 @@ class FakeChild:
         self.events.append(("end", self.argv[-1]))
         return -15 if self.terminated else self.rc
 
+    def wait(self):
+        self.waited = True
+        return self.poll()
+
     def terminate(self):
         self.terminated = True
 
@@ -64,8 +71,11 @@ class FakeChild:
         self.signals.append(sig)
 
 
-def _run(plan, start, log=lambda _: None):
-    return run_plan(plan, ["--config", "c"], log=log, start=start, poll_seconds=0, resend_seconds=0)
+def _run(plan, start, log=lambda _: None, **kw):
+    return run_plan(plan, ["--config", "c"], log=log, start=start, poll_seconds=0, resend_seconds=0, **kw)
+
+
+UNET, NETS = "vae,clip,unet,export", "attributes,identity,evaluator"
 
 
 def test_lanes_run_side_by_side_in_phase_order():
@@ -77,84 +87,135 @@ def test_lanes_run_side_by_side_in_phase_order():
 
     assert _run(two_lane_plan(), start) == 0
     starts = [e[1] for e in events if e[0] == "start"]
-    assert starts == ["data", "attributes,identity,evaluator", "vae,clip,unet,export", "no_reg,no_face", "full",
-                      "evaluate,publish"]
+    assert starts == ["data", NETS, UNET, "no_reg,no_face", "full", "evaluate,publish"]
     # the beside-process of a phase is started before the main one finishes
-    assert events.index(("start", "attributes,identity,evaluator")) < events.index(("end", "vae,clip,unet,export"))
+    assert events.index(("start", NETS)) < events.index(("end", UNET))
 
 
-def test_the_lane_that_runs_on_is_given_the_freed_core_until_it_ends():
-    events, children, logged = [], {}, []
+def test_the_lane_that_runs_on_is_given_the_freed_core_a_bounded_number_of_times():
+    children, logged = {}, []
 
     def start(argv):
-        events.append(("start", argv[-1]))
-        # the second lane's nets end first; the UNet lane runs on for 5 more polls
-        child = FakeChild(events, argv, 0, polls=6 if argv[-1] == "vae,clip,unet,export" else 1)
+        # the second lane's nets end first; the UNet lane runs on for many more polls
+        child = FakeChild([], argv, 0, polls=40 if argv[-1] == UNET else 1)
         children[argv[-1]] = child
         return child
 
-    assert _run(two_lane_plan(), start, logged.append) == 0
-    unet, nets = children["vae,clip,unet,export"], children["attributes,identity,evaluator"]
-    # sent at once and again while it runs (a child that had not yet installed its handler ignores one)
-    assert len(unet.signals) >= 2 and set(unet.signals) == {SPARE_CORES_SIGNAL}
-    assert nets.signals == [] and children["data"].signals == []
-    assert any("attributes,identity,evaluator done; --only vae,clip,unet,export takes its core" in m for m in logged)
+    assert _run(two_lane_plan(), start, logged.append, max_sends=3) == 0
+    # sent again (a child still starting up ignores it), but not for the rest of a 5-hour run
+    assert children[UNET].signals == [SPARE_CORES_SIGNAL] * 3
+    assert children[NETS].signals == [] and children["data"].signals == []
+    assert f"[lanes] --only {NETS} done; --only {UNET} takes its core" in logged
 
 
 def test_a_failure_stops_both_lanes_and_is_the_exit_status():
-    events, children = [], []
+    events, children, logged = [], [], []
 
     def start(argv):
         events.append(("start", argv[-1]))
-        child = FakeChild(events, argv, 3 if argv[-1] == "vae,clip,unet,export" else 0,
-                          polls=1 if argv[-1] == "vae,clip,unet,export" else 4)
+        child = FakeChild(events, argv, 3 if argv[-1] == UNET else 0, polls=1 if argv[-1] == UNET else 4)
         children.append(child)
         return child
 
-    logged = []
     assert _run(two_lane_plan(), start, logged.append) == 3
-    assert [c.argv[-1] for c in children if c.terminated] == ["attributes,identity,evaluator"]
+    assert [c.argv[-1] for c in children if c.terminated] == [NETS]
     assert "evaluate,publish" not in [e[1] for e in events]
-    assert "vae,clip,unet,export failed (exit 3)" in logged[-1]
+    assert f"[lanes] --only {UNET} failed (exit 3); stopping" in logged
+    assert f"[lanes] --only {NETS} ended (the other lane failed)" in logged
 
 
 def test_a_failure_in_the_second_lane_stops_the_first_and_is_the_one_reported():
     children, logged = [], []
 
     def start(argv):
-        child = FakeChild([], argv, 4 if argv[-1] == "no_reg,no_face" else 0,
-                          polls=9 if argv[-1] == "full" else 1)
+        child = FakeChild([], argv, 4 if argv[-1] == "no_reg,no_face" else 0, polls=9 if argv[-1] == "full" else 1)
         children.append(child)
         return child
 
     assert _run(two_lane_plan(), start, logged.append) == 4
     assert [c.argv[-1] for c in children if c.terminated] == ["full"]
-    assert "no_reg,no_face failed (exit 4)" in logged[-1]
+    assert "[lanes] --only stage2 --variants no_reg,no_face failed (exit 4); stopping" in logged
 
 
 def test_a_deadline_in_one_lane_lets_the_other_save_and_stop_by_itself():
-    children = []
+    children, logged = [], []
 
     def start(argv):
-        child = FakeChild([], argv, DEADLINE_EXIT if argv[-1] in ("vae,clip,unet,export", "attributes,identity,evaluator")
-                          else 0, polls=1 if argv[-1] == "vae,clip,unet,export" else 3)
+        child = FakeChild([], argv, DEADLINE_EXIT if argv[-1] in (UNET, NETS) else 0, polls=1 if argv[-1] == UNET else 3)
         children.append(child)
         return child
 
-    assert _run(two_lane_plan(), start) == DEADLINE_EXIT
+    assert _run(two_lane_plan(), start, logged.append) == DEADLINE_EXIT
     assert not any(c.terminated for c in children)
+    assert f"[lanes] --only {UNET} stopped at its deadline (exit {DEADLINE_EXIT})" in logged
+
+
+def test_a_real_failure_after_a_deadline_is_what_the_run_reports():
+    def start(argv):
+        return FakeChild([], argv, DEADLINE_EXIT if argv[-1] == UNET else (1 if argv[-1] == NETS else 0),
+                         polls=1 if argv[-1] == UNET else 3)
+
+    assert _run(two_lane_plan(), start) == 1  # not 75, which would say "run it again"
+
+
+def test_a_child_ended_by_a_signal_gives_128_plus_the_signal():
+    def start(argv):
+        return FakeChild([], argv, -9 if argv[-1] == "data" else 0)
+
+    assert _run(two_lane_plan(), start) == 128 + 9
+
+
+def test_stopping_the_runner_ends_the_children_it_started():
+    children, logged = [], []
+
+    def start(argv):
+        fired = []
+
+        def sigterm_once():
+            if not fired:
+                fired.append(True)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        hook = sigterm_once if argv[-1] == UNET else None
+        child = FakeChild([], argv, 0, polls=100, on_poll=hook)
+        children.append(child)
+        return child
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert _run(two_lane_plan(), lambda argv: FakeChild([], argv, 0) if argv[-1] == "data" else start(argv),
+                logged.append) == 128 + signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) == before
+    assert [c.argv[-1] for c in children] == [NETS, UNET]
+    assert all(c.terminated and c.waited for c in children)
+    assert logged[-1] == "[lanes] stopped by SIGTERM; ending the lanes still running"
+
+
+def test_a_lane_that_cannot_start_does_not_leave_the_other_running():
+    children = []
+
+    def start(argv):
+        if argv[-1] == UNET:
+            raise OSError("cannot start")
+        child = FakeChild([], argv, 0, polls=100 if argv[-1] == NETS else 1)
+        children.append(child)
+        return child
+
+    try:
+        _run(two_lane_plan(), start)
+        raise AssertionError("the start failure was swallowed")
+    except OSError:
+        pass
+    nets = [c for c in children if c.argv[-1] == NETS]
+    assert len(nets) == 1 and nets[0].terminated and nets[0].waited
 
 
 def test_a_child_takes_the_spare_cores_when_signalled():
     before_threads, before_handler = torch.get_num_threads(), signal.getsignal(SPARE_CORES_SIGNAL)
-    logged = []
     try:
         torch.set_num_threads(1)
-        take_spare_cores(2, logged.append)
+        take_spare_cores(2)
         os.kill(os.getpid(), SPARE_CORES_SIGNAL)
         assert torch.get_num_threads() == 2
-        os.kill(os.getpid(), SPARE_CORES_SIGNAL)  # the lanes runner repeats it: logged once
-        assert logged == ["[lanes] the other lane has ended: 2 torch threads from now on"]
     finally:
         signal.signal(SPARE_CORES_SIGNAL, before_handler)
         torch.set_num_threads(before_threads)
@@ -162,12 +223,16 @@ def test_a_child_takes_the_spare_cores_when_signalled():
 
 def test_every_lane_child_is_told_how_many_threads_to_take_and_starts_deaf_to_the_signal():
     argv = lane_argv(parse_args(["--threads", "1", "--lanes", "2"]))
-    assert argv[argv.index("--threads-alone") + 1] == "2"
+    assert argv[argv.index("--threads-alone") + 1] == str(min(2, os.cpu_count()))
     # a child that has not installed its handler yet must survive the signal
-    child = start_child_command([sys.executable, "-c", "import os, signal, time; time.sleep(0.5); "
-                                 "print(signal.getsignal(signal.SIGUSR1) == signal.SIG_IGN)"], stdout=subprocess.PIPE)
-    child.send_signal(SPARE_CORES_SIGNAL)
-    out, _ = child.communicate(timeout=60)
+    before = signal.getsignal(SPARE_CORES_SIGNAL)
+    try:
+        child = start_child_command([sys.executable, "-c", "import os, signal, time; time.sleep(0.5); "
+                                     "print(signal.getsignal(signal.SIGUSR1) == signal.SIG_IGN)"], stdout=subprocess.PIPE)
+        child.send_signal(SPARE_CORES_SIGNAL)
+        out, _ = child.communicate(timeout=60)
+    finally:
+        signal.signal(SPARE_CORES_SIGNAL, before)
     assert child.returncode == 0 and out.strip() == "True"
 
 
