@@ -54,6 +54,7 @@ from .common import dist
 from .common.checkpoint import is_done, mark_done, write_json
 from .common.config import TRAINING_DIR, load_config, resolve_path
 from .common.datacache import to_float
+from .common.masking import mask_reference, mask_u8
 from .common.progress import setup_logging
 from .data.synthetic_faces import (ATTRIBUTE_CLASSES, ATTRIBUTE_NAMES, Attributes, IdentityParams, caption, image_rng,
                                    render, sample_image, sample_reference, split_identities)
@@ -61,7 +62,7 @@ from .identity.train import load_net
 from .model import apply_adapter, config_from_metadata, load_adapter
 from .model.photoverse import PhotoVerseModel
 from .stage1.common import save_grid
-from .stage2.base import ddim_scheduler, load_base, mask_reference, mask_u8, reference_pixels
+from .stage2.base import ddim_scheduler, load_base, reference_pixels
 from .stage2.sampling import generate_batch, noise_for
 from .stage2.train import ADAPTER_FILE
 

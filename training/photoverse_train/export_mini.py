@@ -37,7 +37,7 @@ from .evaluate import data_seed_and_size, format_colour_table, format_difference
 from .identity.train import load_net
 from .model import load_adapter
 from .model.image_features import CLIP_MEAN, CLIP_STD
-from .stage2.base import mask_reference, mask_u8
+from .common.masking import mask_reference, mask_u8
 from .stage2.train import ADAPTER_FILE
 
 

@@ -39,8 +39,9 @@ from photoverse_train.evaluate import (  # noqa: E402
 from photoverse_train.export_mini import export_mini  # noqa: E402
 from photoverse_train.identity.nets import EvaluatorNet  # noqa: E402
 from photoverse_train.model import PhotoVerseModel, apply_adapter, config_from_metadata, load_adapter  # noqa: E402
+from photoverse_train.common.masking import mask_reference  # noqa: E402
 from photoverse_train.stage2.base import (  # noqa: E402
-    Trainable, build_model, ddim_scheduler, load_base, mask_reference, reference_pixels)
+    Trainable, build_model, ddim_scheduler, load_base, reference_pixels)
 from photoverse_train.stage2.sampling import generate_batch  # noqa: E402
 from photoverse_train.stage2.tiny import make_tiny_work, tiny_config  # noqa: E402
 from photoverse_train.stage2.train import ADAPTER_FILE, train_stage2  # noqa: E402

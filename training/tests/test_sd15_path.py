@@ -30,7 +30,7 @@ from photoverse_train.common.reference import (  # noqa: E402
 from photoverse_train.data.synthetic_faces import sample_image  # noqa: E402
 from photoverse_train.identity.arcface import DEPTHS, IResNet, load_arcface  # noqa: E402
 from photoverse_train.identity.nets import face_crop  # noqa: E402
-from photoverse_train.stage2.base import MASK_FILL, mask_reference, mask_u8  # noqa: E402
+from photoverse_train.common.masking import MASK_FILL, mask_reference, mask_u8  # noqa: E402
 from photoverse_train.stage2.inputs import FolderStage2Data  # noqa: E402
 from photoverse_train.stage2.tiny import make_tiny_work, tiny_config  # noqa: E402
 from photoverse_train.stage2.train import ADAPTER_FILE, Stage2Data, check_supported, train_stage2  # noqa: E402

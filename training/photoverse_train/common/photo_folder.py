@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..stage2.base import mask_u8
+from .masking import mask_u8
 from .checkpoint import save_npz
 from .config import REPO_ROOT, resolve_path
 from .progress import LOG

@@ -5,11 +5,11 @@ preparation"; Sources/Pipeline/Reference/ReferencePreparation.swift and Referenc
   whole pixels (Swift's rounding: half away from zero) -> crop, padding with the background
   colour where the square leaves the photo -> Pillow bicubic resize to the encoder's size ->
   soft ellipse 0.80 x 0.96 of the side, smoothstep to 0 over a further 15% of its radius,
-  masked pixels become the CLIP mean colour (123, 117, 104) = stage2.base.MASK_FILL.
+  masked pixels become the CLIP mean colour (123, 117, 104) = common.masking.MASK_FILL.
 
 `prepare_reference` returns the crop before masking and the float mask; the engine's image is
-`apply_mask(crop, mask)`. The data cache stores the crop and `stage2.base.mask_u8(mask)` (the
-layout of the synthetic references), and stage 2 masks with `stage2.base.mask_reference`: the
+`apply_mask(crop, mask)`. The data cache stores the crop and `common.masking.mask_u8(mask)` (the
+layout of the synthetic references), and stage 2 masks with `common.masking.mask_reference`: the
 mask quantised to bytes, so a pixel may differ from the engine's by 1 (|m - round(255 m)/255|
 <= 0.5/255 of at most 255)."""
 
@@ -20,7 +20,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from ..stage2.base import MASK_FILL
+from .masking import MASK_FILL
 
 KEEP_WIDTH, KEEP_HEIGHT, FEATHER = 0.80, 0.96, 0.15   # ReferenceMask.keepWidth/keepHeight/feather
 ENLARGEMENT = 1.3                                     # ReferencePreparation.Options.enlargement

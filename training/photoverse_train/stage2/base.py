@@ -1,13 +1,7 @@
 """The frozen base model (a diffusers-layout folder: unet/, vae/, text_encoder/, tokenizer/,
-image_encoder/, scheduler/) and the PhotoVerse model built on it; reference preparation.
-
-Reference preparation for the synthetic faces (training, evaluation and the PNGs shipped in
-Models/mini/references/ all use it, so `photoverse generate --crop none` on a shipped PNG feeds
-the encoder exactly what training fed it):
-  masked = round(image * m + MASK_FILL * (1 - m)),  m = face mask (uint8 / 255; face, ears, hair)
-MASK_FILL is the CLIP mean colour, the colour the engine's elliptical mask fills with (it
-normalises to ~0). Then FORMAT.md section 3: resize/crop to image_size (a no-op at 64 px), x/255,
-(x - mean) / std."""
+image_encoder/, scheduler/) and the PhotoVerse model built on it; a masked reference
+(common/masking.py) as the encoder's pixel values: FORMAT.md section 3, resize/crop to
+image_size (a no-op at the data's size), x/255, (x - mean) / std."""
 
 from __future__ import annotations
 
@@ -24,22 +18,6 @@ from transformers import CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjec
 from ..model import PhotoVerseConfig, PhotoVerseModel
 from ..model.image_features import CLIP_MEAN, CLIP_STD, preprocess
 from ..stage1.models import SD15_SCHEDULER
-
-MASK_FILL = (123, 117, 104)
-
-
-def mask_reference(images_u8: np.ndarray, masks_u8: np.ndarray) -> np.ndarray:
-    """uint8 (..., H, W, 3) and uint8 masks (..., H, W) -> uint8 masked references."""
-    m = masks_u8.astype(np.float32)[..., None] * (1.0 / 255.0)
-    fill = np.asarray(MASK_FILL, np.float32)
-    out = images_u8.astype(np.float32) * m + fill * (1.0 - m)
-    return np.clip(np.round(out), 0, 255).astype(np.uint8)
-
-
-def mask_u8(face_mask: np.ndarray) -> np.ndarray:
-    """A renderer's float mask -> the uint8 mask the data cache stores."""
-    return np.clip(np.round(face_mask * 255), 0, 255).astype(np.uint8)
-
 
 def reference_pixels(masked_u8: np.ndarray, image_size: int, mean=CLIP_MEAN, std=CLIP_STD) -> torch.Tensor:
     """uint8 (N, H, W, 3) masked references -> pixel_values (N, 3, S, S), FORMAT.md section 3."""

@@ -21,12 +21,13 @@ import torch
 from ..common import dist
 from ..common.config import resolve_path
 from ..common.datacache import load
+from ..common.masking import mask_reference
 from ..common.photo_folder import build_from_folder
 from ..data.synthetic_faces import to_placeholder
 from ..identity.arcface import load_arcface
 from ..identity.train import load_net
 from ..stage1.unet import encode_latents
-from .base import mask_reference, reference_pixels
+from .base import reference_pixels
 
 
 def data_kind(cfg: dict) -> str:

@@ -42,13 +42,13 @@ from ..common.checkpoint import is_done, load_checkpoint, mark_done
 from ..common.config import TRAINING_DIR, load_config, merge
 from ..common.datacache import load, to_float
 from ..common.loop import Task, batch_indices, run
+from ..common.masking import mask_reference
 from ..common.progress import LOG, setup_logging
 from ..common.worklock import lock_units
 from ..data.synthetic_faces import Attributes, caption
 from ..model import save_adapter
 from ..stage1.common import save_grid
-from .base import (Trainable, build_model, ddim_scheduler, load_base, mask_reference, reference_pixels,
-                   train_alphas_cumprod)
+from .base import Trainable, build_model, ddim_scheduler, load_base, reference_pixels, train_alphas_cumprod
 from .fusion import FusionConfig, draw_fusion
 from .inputs import Stage2Data, load_identity_net, load_train_split, stage2_data, train_latents
 from .losses import diffusion_loss, face_loss, predicted_x0, sreg_loss, treg_loss
