@@ -8,7 +8,9 @@ public struct ChildTestProcess {
     public let processIdentifier: Int32
 
     /// `test`: "Target.Class/testName". Variables set to nil are removed from the environment.
-    public static func run(_ test: String, environment changes: [String: String?]) throws -> ChildTestProcess {
+    /// A child still running after `timeout` seconds is terminated (a hang becomes a failure).
+    public static func run(_ test: String, environment changes: [String: String?],
+                           timeout: TimeInterval = 600) throws -> ChildTestProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         process.arguments = [test]
@@ -19,8 +21,11 @@ public struct ChildTestProcess {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
+        let limit = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: limit)
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        limit.cancel()
         return ChildTestProcess(status: process.terminationStatus, output: output, processIdentifier: process.processIdentifier)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 
 /// Locates files committed under `Tests/Fixtures`, independent of the working directory.
 public enum Fixtures {
@@ -13,9 +14,9 @@ public enum Fixtures {
     }
 
     /// A fresh temporary directory inside this test process's own folder
-    /// (`$TMPDIR/photoverse-tests-<pid>`), which is removed when the process exits normally, so
-    /// `make test` leaves nothing behind; a crashed run keeps its files to look at, and so does
-    /// any run with PHOTOVERSE_KEEP_TEST_FILES=1.
+    /// (`$TMPDIR/photoverse-tests-XXXXXX`), which is removed when the process exits normally with
+    /// no test failed, so `make test` leaves nothing behind; a failed or crashed run keeps its
+    /// files to look at, and so does any run with PHOTOVERSE_KEEP_TEST_FILES=1.
     public static func temporaryDirectory(_ label: String = "photoverse-tests") -> URL {
         let url = processFolder.appendingPathComponent("\(label)-\(UUID().uuidString)", isDirectory: true)
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -24,15 +25,33 @@ public enum Fixtures {
 
     public static let keepFilesVariable = "PHOTOVERSE_KEEP_TEST_FILES"
 
-    /// Created on first use; its removal is registered with atexit at the same moment.
+    /// Created on first use (mkdtemp: unique even across containers sharing TMPDIR); its removal
+    /// is registered with atexit, and a failure watch with XCTest, at the same moment.
     public static let processFolder: URL = {
-        let folder = FileManager.default.temporaryDirectory
-            .appendingPathComponent("photoverse-tests-\(getpid())", isDirectory: true)
-        try? FileManager.default.removeItem(at: folder)   // a crashed run's, under a reused pid
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var template = Array(FileManager.default.temporaryDirectory.appendingPathComponent("photoverse-tests-XXXXXX").path.utf8CString)
+        let folder = template.withUnsafeMutableBufferPointer { buffer -> URL in
+            guard let made = mkdtemp(buffer.baseAddress!) else { fatalError("cannot create a test folder in \(NSTemporaryDirectory())") }
+            return URL(fileURLWithPath: String(cString: made), isDirectory: true)
+        }
         if ProcessInfo.processInfo.environment[keepFilesVariable] != "1" {
-            atexit { try? FileManager.default.removeItem(at: Fixtures.processFolder) }
+            XCTestObservationCenter.shared.addTestObserver(FailureWatch.shared)
+            atexit {
+                if !FailureWatch.shared.anyFailed { try? FileManager.default.removeItem(at: Fixtures.processFolder) }
+            }
         }
         return folder
     }()
+}
+
+/// Whether a test of this process has failed (its files are then kept).
+final class FailureWatch: NSObject, XCTestObservation, @unchecked Sendable {
+    static let shared = FailureWatch()
+    private let lock = NSLock()
+    private var failed = false
+
+    var anyFailed: Bool { lock.withLock { failed } }
+
+    func testCase(_ testCase: XCTestCase, didFailWithDescription description: String, inFile filePath: String?, atLine lineNumber: Int) {
+        lock.withLock { failed = true }
+    }
 }
