@@ -12,8 +12,8 @@ are the ordinary ones; a failed step stops the other lane. When one lane's step 
 other's runs on, the survivor is told (SPARE_CORES_SIGNAL) to take the freed core too: the
 second lane's networks take under an hour beside the UNet's ten, and the UNet runs 1.97x as fast
 on two threads (configs/mini.yaml, TIME PLAN). Children start with that signal ignored, so one
-that arrives before a child has installed its handler is lost, not fatal; it is sent again every
-`resend_seconds` until the survivor ends."""
+that arrives before a child has installed its handler is lost, not fatal; it is sent a few times,
+`resend_seconds` apart, to reach a child still starting up."""
 
 from __future__ import annotations
 
