@@ -180,7 +180,7 @@ print(f"python {sys.version.split()[0]}, torch {torch.__version__}, diffusers {d
     while :; do
         phase data --only data --set data.workers=${PV_DATA_WORKERS:-14} || { rc=$?; break; }
         if ! done_ export/mini-base; then
-            phase base --only vae,clip,unet,export -- --only attributes,identity,evaluator || { rc=$?; break; }
+            phase base --only vae,clip,unet,vae_decoder,export -- --only attributes,identity,evaluator || { rc=$?; break; }
         else
             phase nets --only attributes,identity,evaluator || { rc=$?; break; }
         fi

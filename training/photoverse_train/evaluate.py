@@ -31,10 +31,11 @@ Setup (numbers from the config's `eval` section):
 Rows: the base model without personalisation (prompt with "a person", no adapter: sigma = 0,
 alpha = 0, bit-exact the plain UNet); text branch only (S*, sigma = 0); image branch only ("a
 person", sigma = 1); full PhotoVerse (S*, sigma = 1); without the identity loss; without the
-regularisers (the last two: the no_face / no_reg adapters, used like full). Two reference
+regularisers (the last two: the no_face / no_reg adapters, used like full). Three reference
 points give the scale: real renderings of the identity with the prompt's attributes (what a
-perfect model would draw, scored with their true face box) and the evaluator's cosine between
-two different held-out identities."""
+perfect model would draw, scored with their true face box), the same renderings through the
+base's VAE (encoded, the latent mean decoded: what the latent space lets any UNet draw) and the
+evaluator's cosine between two different held-out identities."""
 
 from __future__ import annotations
 
@@ -370,6 +371,11 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
     # reference points: real renderings of the held-out identity with the prompt's attributes
     real_ids, real_acc = {s_: [] for s_ in seeds}, {s_: [] for s_ in seeds}
     real_colour = {name: {s_: [] for s_ in seeds} for name in COLOUR_KEYS}
+    # and the same renderings through the base's VAE (encode, decode the mean): what the latent
+    # space lets any UNet draw, the ceiling of the generated rows' prompt accuracy
+    trip_ids, trip_acc = {s_: [] for s_ in seeds}, {s_: [] for s_ in seeds}
+    vae = parts["vae"]
+    vae_dtype = next(vae.parameters()).dtype
     for a in range(0, len(jobs), batch):
         bj = jobs[a:a + batch]
         rs = [render(IdentityParams.sample(data_seed, j.identity), prompt_attrs[j.prompt_index], size,
@@ -383,6 +389,14 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
         for j, cv, av in zip(bj, cos_true, acc):
             real_ids[j.seed].append(float(cv))
             real_acc[j.seed].append(float(av))
+        with torch.no_grad():
+            trip = vae.decode(vae.encode(imgs.to(dev, vae_dtype)).latent_dist.mean).sample.clamp(-1, 1).float().cpu()
+            emb = evaluator.embed_faces(trip, torch.tensor([r.face_box for r in rs], dtype=torch.float32))
+            cos_trip = (emb * ref_emb[[ref_index[j.identity] for j in bj]]).sum(-1).numpy()
+        _, acc_trip = score(trip, bj)
+        for j, cv, av in zip(bj, cos_trip, acc_trip):
+            trip_ids[j.seed].append(float(cv))
+            trip_acc[j.seed].append(float(av))
         if a == 0:
             grid_rows["real"] = imgs[:8]
     extra = []
@@ -390,6 +404,10 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
     m2, s2 = summarize(real_acc)
     extra.append({"key": "real", "label": "Real renderings of the identity with the prompt (true face box)",
                   "id_mean": m1, "id_std": s1, "acc_mean": m2, "acc_std": s2, **summarize_colour(real_colour)})
+    m1, s1 = summarize(trip_ids)
+    m2, s2 = summarize(trip_acc)
+    extra.append({"key": "vae_round_trip", "label": "The same real renderings through the base's VAE (encode, decode)",
+                  "id_mean": m1, "id_std": s1, "acc_mean": m2, "acc_std": s2})
     # different identities: the evaluator's cosine between two different held-out references
     n = len(identities)
     if n > 1:
@@ -421,7 +439,7 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
         "minutes": minutes,
         "threads": threads,
     }
-    notes = ["The second reference row's 'ID similarity' is the mean ± std over pairs of different identities; "
+    notes = ["The last reference row's 'ID similarity' is the mean ± std over pairs of different identities; "
              "its prompt accuracy does not apply."]
     diffs = paired_differences(per_job, jobs)
     write_results(out_path, results, setup, command, extra, notes, diffs)

@@ -54,9 +54,11 @@ def scheduler_config() -> dict:
     return cfg
 
 
-def export_base(stage1_dir, tokenizer_dir, out_dir, dtype: torch.dtype = torch.float16) -> Path:
+def export_base(stage1_dir, tokenizer_dir, out_dir, dtype: torch.dtype = torch.float16, vae_dir=None) -> Path:
     """stage1_dir holds vae/, unet/, clip/text_encoder/, clip/image_encoder/ as the trainers
-    saved them (float32); out_dir is replaced atomically (written to a sibling, then renamed)."""
+    saved them (float32); vae_dir (default stage1_dir/vae) is the VAE to ship (the fine-tuned
+    decoder's folder when there is one); out_dir is replaced atomically (written to a sibling,
+    then renamed)."""
     stage1_dir, out_dir = Path(stage1_dir), Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     if tmp.exists():
@@ -64,7 +66,7 @@ def export_base(stage1_dir, tokenizer_dir, out_dir, dtype: torch.dtype = torch.f
     tmp.mkdir(parents=True)
     for name, cls in (("vae", AutoencoderKL), ("unet", UNet2DConditionModel), ("text_encoder", CLIPTextModel),
                       ("image_encoder", CLIPVisionModelWithProjection)):
-        src = stage1_dir / STAGE1_PATHS[name]
+        src = Path(vae_dir) if name == "vae" and vae_dir is not None else stage1_dir / STAGE1_PATHS[name]
         if not src.exists():
             raise FileNotFoundError(f"{src}: stage 1 has not produced {name} yet")
         m = cls.from_pretrained(src).to(dtype)

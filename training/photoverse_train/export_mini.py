@@ -131,7 +131,8 @@ def _heldout_face_box(work_dir: Path) -> tuple:
 
 
 STAGE_FOLDERS = (("data", "data"), ("VAE", "stage1/vae"), ("CLIP text + vision", "stage1/clip"),
-                 ("UNet", "stage1/unet"), ("attribute classifiers", "nets/attributes"),
+                 ("UNet", "stage1/unet"), ("VAE decoder fine-tune", "stage1/vae-decoder"),
+                 ("attribute classifiers", "nets/attributes"),
                  ("identity network", "nets/identity"), ("evaluator network", "nets/evaluator"),
                  ("stage 2 full", "stage2/full"), ("stage 2 without L_face", "stage2/no_face"),
                  ("stage 2 without regularisers", "stage2/no_reg"), ("evaluation", "eval"))

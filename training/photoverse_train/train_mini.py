@@ -13,6 +13,8 @@ resumes from its last checkpoint (<work>/checkpoints/*.pt, written atomically ev
   vae         <work>/stage1/vae
   clip        <work>/stage1/clip/{text_encoder,image_encoder}
   unet        <work>/stage1/unet       (latents and text states cached in <work>/cache)
+  vae_decoder <work>/stage1/vae-decoder (the decoder fine-tuned with a discriminator, the encoder
+              frozen; only when the config has a vae_decoder section; the export takes it)
   attributes  <work>/nets/attributes   (prompt accuracy)
   identity    <work>/nets/identity     (ArcFace's part in the stage-2 face loss)
   evaluator   <work>/nets/evaluator    (scores identity similarity; never trained against)
@@ -58,8 +60,9 @@ from .stage1.clip import train_clip
 from .stage1.models import load_tokenizer
 from .stage1.unet import train_unet
 from .stage1.vae import train_vae
+from .stage1.vae_decoder import train_vae_decoder
 
-STAGES = ("data", "vae", "clip", "unet", "attributes", "identity", "evaluator", "export", "stage2", "evaluate",
+STAGES = ("data", "vae", "clip", "unet", "vae_decoder", "attributes", "identity", "evaluator", "export", "stage2", "evaluate",
           "publish")
 STAGE2_VARIANTS = ("full", "no_face", "no_reg")
 
@@ -185,7 +188,7 @@ def main(argv=None):
     if pretrained:
         # SD1.5 scale: the base model is a pretrained diffusers folder; stage 1 is not trained
         log.info(f"[base] pretrained base model {resolve_path(pretrained)}: skipping vae, clip, unet, export")
-        only = [s for s in only if s not in ("vae", "clip", "unet", "export")]
+        only = [s for s in only if s not in ("vae", "clip", "unet", "vae_decoder", "export")]
     vae = None
     if "vae" in only or "unet" in only:
         vae = timed("vae", lambda: train_vae(cfg["vae"], train, held, s1 / "vae", work, **common))
@@ -196,6 +199,11 @@ def main(argv=None):
             raise SystemExit("the UNet needs the text encoder: run the clip stage first")
         te = CLIPTextModel.from_pretrained(s1 / "clip" / "text_encoder").eval()
         timed("unet", lambda: train_unet(cfg["unet"], vae, te, tokenizer, train, s1 / "unet", work, **common))
+    # the decoder fine-tune keeps the latent space, so it may follow the UNet (and does: a run
+    # that had trained its UNet before the stage existed gains it without retraining anything)
+    if "vae_decoder" in only and cfg.get("vae_decoder"):
+        timed("vae_decoder", lambda: train_vae_decoder(cfg["vae_decoder"], train, held, s1 / "vae", s1 / "vae-decoder",
+                                                       work, **common))
     # The networks after the UNet re-read the config file and import their trainers where they
     # run, so a run that has been going for hours picks up the config and code as they are when
     # it reaches them.
@@ -227,7 +235,8 @@ def main(argv=None):
         if is_done(out):
             log.info(f"[export] done already: {out}")
         else:
-            timed("export", lambda: export_base(s1, tok_dir, out))
+            vae_dir = s1 / ("vae-decoder" if cfg.get("vae_decoder") else "vae")
+            timed("export", lambda: export_base(s1, tok_dir, out, vae_dir=vae_dir))
             mark_done(out)
             log.info(f"[export] {out}: {folder_size(out) / 2**20:.1f} MiB")
     dist.barrier()

@@ -158,6 +158,11 @@ def test_evaluate_writes_the_table(trained):
     for r in [*payload["rows"], real]:
         assert 0.0 <= r["colour_mean"] <= 1.0 and r["de_own_mean"] >= 0.0
     assert f"| {real['label']} | {real['colour_mean']:.3f}" in text
+    # the VAE round trip of the same renderings: scored like them, shown beside them
+    trip = next(r for r in payload["reference_rows"] if r["key"] == "vae_round_trip")
+    assert 0.0 <= trip["acc_mean"] <= 1.0 and -1.0 <= trip["id_mean"] <= 1.0
+    assert trip["id_mean"] != real["id_mean"]  # the decoded images, not the renderings again
+    assert f"| {trip['label']} |" in text
     before = out.stat().st_mtime_ns
     assert evaluate_once(cfg, base, work, out, "x", log=lambda m: None)["rows"] == payload["rows"]
     assert out.stat().st_mtime_ns == before  # done: not run again

@@ -1,0 +1,141 @@
+"""The decoder fine-tune (stage1/vae_decoder.py) at tiny scale: the latent space is untouched
+(encoder, quant conv, scaling factor bit-identical), the decoder moves, the discriminator learns
+only from its own loss, a resumed run ends where an uninterrupted one does, and the export ships
+the fine-tuned VAE."""
+
+import json
+
+import pytest
+import torch
+from diffusers import AutoencoderKL
+
+from train_helpers import TOKENIZER, tiny_config, tiny_data
+from photoverse_train.common.checkpoint import is_done, load_checkpoint
+from photoverse_train.export import export_base
+from photoverse_train.stage1.models import build_text_encoder, build_unet, build_vae, build_vision_encoder
+from photoverse_train.stage1.vae import train_vae
+from photoverse_train.stage1.vae_decoder import (PatchDiscriminator, adaptive_weight, deepen, freeze_encoder,
+                                                 hinge_d_loss, train_vae_decoder)
+from photoverse_train.stage2.tiny import TINY_MODELS
+
+
+@pytest.fixture(scope="module")
+def data():
+    return tiny_data()
+
+
+@pytest.fixture(scope="module")
+def vae_dir(tmp_path_factory, data):
+    work = tmp_path_factory.mktemp("vae")
+    train, held = data
+    train_vae(tiny_config()["vae"], train, held, work / "stage1" / "vae", work)
+    return work / "stage1" / "vae"
+
+
+def _decoder_cfg(*overrides):
+    return tiny_config(*overrides)["vae_decoder"]
+
+
+def test_fine_tune_keeps_the_latent_space_and_changes_the_decoder(tmp_path, data, vae_dir):
+    train, held = data
+    out = tmp_path / "stage1" / "vae-decoder"
+    train_vae_decoder(_decoder_cfg(), train, held, vae_dir, out, tmp_path)
+    assert is_done(out)
+    before, after = AutoencoderKL.from_pretrained(vae_dir), AutoencoderKL.from_pretrained(out)
+    assert after.config.scaling_factor == before.config.scaling_factor
+    a, b = before.state_dict(), after.state_dict()
+    latent_side = [k for k in a if k.startswith(("encoder.", "quant_conv."))]
+    decoder_side = [k for k in a if k.startswith(("decoder.", "post_quant_conv."))]
+    assert latent_side and decoder_side
+    for k in latent_side:
+        assert torch.equal(a[k], b[k]), k
+    assert any(not torch.equal(a[k], b[k]) for k in decoder_side)
+    info = json.loads((out / "DONE.json").read_text())
+    assert info["steps"] == 3 and info["psnr_heldout_db"] > 0
+    assert any(p.name.startswith("vae_decoder-") for p in (tmp_path / "samples").iterdir())
+
+
+def test_resumed_fine_tune_ends_where_an_uninterrupted_one_does(tmp_path, data, vae_dir):
+    cfg = _decoder_cfg("vae_decoder.train.steps=4", "vae_decoder.train.sample_every=0")
+    train, held = data
+    train_vae_decoder(cfg, train, held, vae_dir, tmp_path / "a" / "out", tmp_path / "a")
+    train_vae_decoder(cfg, train, held, vae_dir, tmp_path / "b" / "out", tmp_path / "b", stop_after=2)
+    assert not is_done(tmp_path / "b" / "out")
+    state = load_checkpoint(tmp_path / "b" / "checkpoints" / "vae_decoder.pt")
+    assert state["step"] == 2 and any(k.startswith("disc.") for k in state["module"])  # the critic is checkpointed
+    train_vae_decoder(cfg, train, held, vae_dir, tmp_path / "b" / "out", tmp_path / "b")
+    a = AutoencoderKL.from_pretrained(tmp_path / "a" / "out").state_dict()
+    b = AutoencoderKL.from_pretrained(tmp_path / "b" / "out").state_dict()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_the_adversarial_term_reaches_the_decoder_but_not_the_discriminator():
+    torch.manual_seed(0)
+    vae = build_vae(tiny_config()["vae"]["model"])
+    decoder_params = freeze_encoder(vae)
+    assert all(not p.requires_grad for p in vae.encoder.parameters())
+    disc = PatchDiscriminator(channels=4, layers=2)
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    rec = vae.decode(vae.encode(x).latent_dist.mean).sample
+    for p in disc.parameters():
+        p.requires_grad_(False)
+    adv = -disc(rec).mean()
+    for p in disc.parameters():
+        p.requires_grad_(True)
+    adv.backward()
+    assert all(p.grad is None for p in disc.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in decoder_params)
+    d = hinge_d_loss(disc(x), disc(rec.detach()))
+    d.backward()
+    assert all(p.grad is not None for p in disc.parameters())
+
+
+def test_adaptive_weight_is_the_ratio_of_gradient_norms():
+    w = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    rec, adv = (w * torch.tensor([3.0, 4.0])).sum(), (w * 10.0).sum()  # gradients (3, 4) and (10, 10)
+    got = adaptive_weight(rec, adv, w)
+    assert float(got) == pytest.approx(5.0 / (200 ** 0.5 + 1e-4), rel=1e-6)
+    assert not got.requires_grad
+    assert hinge_d_loss(torch.full((1, 1, 2, 2), 2.0), torch.full((1, 1, 2, 2), -2.0)) == 0  # both beyond the margin
+
+
+def test_export_ships_the_given_vae(tmp_path, data, vae_dir):
+    """export_base(vae_dir=...) takes the fine-tuned VAE, the rest from the stage-1 folder."""
+    train, held = data
+    s1 = tmp_path / "stage1"
+    train_vae_decoder(_decoder_cfg(), train, held, vae_dir, s1 / "vae-decoder", tmp_path)
+    # a stage-1 folder whose other parts are stand-ins: only the VAE's provenance is checked here
+    (s1 / "vae").symlink_to(vae_dir)
+    build_unet(TINY_MODELS["unet"]).save_pretrained(s1 / "unet")
+    build_text_encoder(TINY_MODELS["text"]).save_pretrained(s1 / "clip" / "text_encoder")
+    build_vision_encoder(TINY_MODELS["vision"]).save_pretrained(s1 / "clip" / "image_encoder")
+    out = export_base(s1, TOKENIZER, tmp_path / "base", vae_dir=s1 / "vae-decoder")
+    got = AutoencoderKL.from_pretrained(out / "vae", torch_dtype=torch.float32).state_dict()
+    want = AutoencoderKL.from_pretrained(s1 / "vae-decoder").half().float().state_dict()
+    old = AutoencoderKL.from_pretrained(vae_dir).half().float().state_dict()
+    assert all(torch.equal(got[k], want[k]) for k in want)
+    assert any(not torch.equal(got[k], old[k]) for k in old)
+
+
+def test_deepened_vae_encodes_and_decodes_exactly_as_before(vae_dir):
+    vae = AutoencoderKL.from_pretrained(vae_dir).eval()
+    deeper = deepen(vae, 1).eval()
+    assert deeper.config.layers_per_block == vae.config.layers_per_block + 1
+    assert sum(p.numel() for p in deeper.decoder.parameters()) > sum(p.numel() for p in vae.decoder.parameters())
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        z, z2 = vae.encode(x).latent_dist.mean, deeper.encode(x).latent_dist.mean
+        assert torch.equal(z, z2)
+        assert torch.equal(vae.decode(z).sample, deeper.decode(z).sample)
+
+
+def test_deepened_fine_tune_keeps_the_latents(tmp_path, data, vae_dir):
+    train, held = data
+    out = tmp_path / "vae-decoder"
+    train_vae_decoder(_decoder_cfg("vae_decoder.extra_layers=1"), train, held, vae_dir, out, tmp_path)
+    before, after = AutoencoderKL.from_pretrained(vae_dir).eval(), AutoencoderKL.from_pretrained(out).eval()
+    assert after.config.layers_per_block == before.config.layers_per_block + 1
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(before.encode(x).latent_dist.mean, after.encode(x).latent_dist.mean)
