@@ -78,11 +78,9 @@ def test_the_adversarial_term_reaches_the_decoder_but_not_the_discriminator():
     disc = PatchDiscriminator(channels=4, layers=2)
     x = torch.rand(2, 3, 64, 64) * 2 - 1
     rec = vae.decode(vae.encode(x).latent_dist.mean).sample
-    for p in disc.parameters():
-        p.requires_grad_(False)
+    disc.requires_grad_(False)  # as the stage computes the decoder's adversarial term
     adv = -disc(rec).mean()
-    for p in disc.parameters():
-        p.requires_grad_(True)
+    disc.requires_grad_(True)
     adv.backward()
     assert all(p.grad is None for p in disc.parameters())
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in decoder_params)

@@ -106,15 +106,9 @@ def deepen(vae: AutoencoderKL, extra: int) -> AutoencoderKL:
 
 def freeze_encoder(vae: AutoencoderKL) -> list:
     """Freezes what makes the latents; returns the decoder's parameters (what trains)."""
-    for m in (vae.encoder, vae.quant_conv):
-        for p in m.parameters():
-            p.requires_grad_(False)
+    vae.encoder.requires_grad_(False)
+    vae.quant_conv.requires_grad_(False)
     return [p for p in vae.parameters() if p.requires_grad]
-
-
-def _set_requires_grad(module: nn.Module, flag: bool):
-    for p in module.parameters():
-        p.requires_grad_(flag)
 
 
 def train_vae_decoder(cfg: dict, train: dict, heldout: dict, vae_dir, out_dir, work_dir, resume=True,
@@ -164,9 +158,9 @@ def train_vae_decoder(cfg: dict, train: dict, heldout: dict, vae_dir, out_dir, w
         l1 = ((rec - x).abs() * weight).mean()
         edge = edge_l1(rec, x, weight)
         rec_loss = l1 + grad_weight * edge
-        _set_requires_grad(disc, False)
+        disc.requires_grad_(False)
         adv = -disc(rec).mean()
-        _set_requires_grad(disc, True)
+        disc.requires_grad_(True)
         w = adv_weight * adaptive_weight(rec_loss, adv, last_layer) if step >= disc_start else torch.zeros(())
         d_loss = hinge_d_loss(disc(x), disc(rec.detach()))
         loss = rec_loss + w * adv + d_loss
