@@ -1,5 +1,5 @@
 """configs/mini.yaml + mini_stage2.yaml (PhotoVerse-mini v2, issue 2.2) agree with themselves:
-128x128 images through an 8x VAE into the UNet's 16x16x4 latents, references at the encoder's
+128x128 images through an 8x VAE into the UNet's 16x16x8 latents, references at the encoder's
 input size, the narrowed vocabulary still draws every value the evaluation asks for."""
 
 import torch
@@ -14,14 +14,15 @@ CFG = load_config(TRAINING / "configs" / "mini.yaml")
 CFG2 = load_config(TRAINING / "configs" / "mini_stage2.yaml")
 
 
-def test_make_train_mini_builds_v2_at_128_with_16x16x4_latents():
+def test_make_train_mini_builds_v2_at_128_with_16x16x8_latents():
     size = CFG["data"]["size"]
     assert size >= 128
     vae = build_vae(CFG["vae"]["model"])
     with torch.no_grad():
         z = vae.encode(torch.zeros(1, 3, size, size)).latent_dist.mean
-    assert tuple(z.shape) == (1, 4, 16, 16) and 2 ** (len(CFG["vae"]["model"]["block_out_channels"]) - 1) == 8
-    assert CFG["unet"]["model"]["sample_size"] == 16 and CFG["unet"]["model"]["in_channels"] == 4
+    assert tuple(z.shape) == (1, 8, 16, 16) and 2 ** (len(CFG["vae"]["model"]["block_out_channels"]) - 1) == 8
+    unet = CFG["unet"]["model"]
+    assert unet["sample_size"] == 16 and unet["in_channels"] == unet["out_channels"] == 8
     assert CFG["vae"]["model"]["sample_size"] == size
     assert CFG["clip"]["vision"]["image_size"] == size  # references at the encoder's input size
     t = CFG["unet"]["train"]

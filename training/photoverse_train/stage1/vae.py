@@ -1,5 +1,5 @@
 """Stage 1a: the tiny AutoencoderKL (factor 2^(blocks-1): v1 64x64x3 <-> 16x16x4 with 3 blocks,
-v2 128x128x3 <-> 16x16x4 with 4 blocks, SD's factor 8).
+v2 128x128x3 <-> 16x16x8 with 4 blocks, SD's factor 8 and 8 latent channels).
 
 Loss: L1 reconstruction + kl_weight * KL (summed over latent elements, mean over the batch)
 + grad_weight * L1 of image gradients (optional edge sharpening); face_weight > 0 weights both
