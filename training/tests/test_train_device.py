@@ -146,7 +146,8 @@ def test_gpu_rebuild_flow_on_the_cpu_at_the_tiny_size(tmp_path):
     them and finishes: Models/mini + RESULTS.md come back in 15 MiB parts, every file in $OUT."""
     state, out1, out2 = tmp_path / "state", tmp_path / "out1", tmp_path / "out2"
     # 1. deadline during the UNet (100k steps): VAE, CLIP and the networks finish and are packed
-    r = _gpu_rebuild(tmp_path, 51 + 75, {  # 75 s: data, VAE and CLIP finish on a loaded 2-core machine
+    # 120 s for data, VAE and CLIP (45 s was once too short with training beside it); the UNet uses the rest
+    r = _gpu_rebuild(tmp_path, 51 + 120, {
         "OUT": str(out1), "PV_WORK": str(tmp_path / "w1"), "PV_STATE": str(state),
         "PV_PUBLISH": str(tmp_path / "m1"), "PV_RESULTS": str(tmp_path / "r1.md"),
         "PV_SET": "stage2_config=configs/tiny_stage2.yaml unet.train.steps=100000"})
