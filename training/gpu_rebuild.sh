@@ -134,7 +134,7 @@ print(f"python {sys.version.split()[0]}, torch {torch.__version__}, diffusers {d
         rm -rf /tmp/pv-smoke
         if ! (cd training && timeout 240 "$PY" -m photoverse_train.train_mini --config configs/tiny.yaml \
                 --work /tmp/pv-smoke/s1 --device "$DEV" --threads $TH --checkpoint-minutes 1 \
-                --only data,vae,clip,unet,vae_decoder,attributes,identity,evaluator,export) >/tmp/pv-smoke.log 2>&1 \
+                --only data,vae,vae_decoder,clip,unet,attributes,identity,evaluator,export) >/tmp/pv-smoke.log 2>&1 \
            || ! (cd training && timeout 120 "$PY" -m photoverse_train.smoke --device "$DEV" --threads $TH \
                 --root /tmp/pv-smoke/s2) >>/tmp/pv-smoke.log 2>&1; then
             echo "gpu_rebuild: the smoke test on $DEV failed; its log:"
@@ -180,7 +180,7 @@ print(f"python {sys.version.split()[0]}, torch {torch.__version__}, diffusers {d
     while :; do
         phase data --only data --set data.workers=${PV_DATA_WORKERS:-14} || { rc=$?; break; }
         if ! done_ export/mini-base; then
-            phase base --only vae,clip,unet,vae_decoder,export -- --only attributes,identity,evaluator || { rc=$?; break; }
+            phase base --only vae,vae_decoder,clip,unet,export -- --only attributes,identity,evaluator || { rc=$?; break; }
         else
             phase nets --only attributes,identity,evaluator || { rc=$?; break; }
         fi
@@ -219,7 +219,7 @@ pack() {  # at most 8 files of <= 16 MiB come back: logs + 15 MiB parts
         # whole folders only
         local items=() total=0 size d
         local order=(export/mini-base nets/attributes nets/identity nets/evaluator stage2/full stage2/no_face stage2/no_reg eval)
-        [ -e "$work/export/mini-base/DONE.json" ] || order+=(stage1/vae stage1/clip stage1/unet stage1/vae-decoder)
+        [ -e "$work/export/mini-base/DONE.json" ] || order+=(stage1/vae stage1/vae-decoder stage1/clip stage1/unet)
         touch "$work/.restored"  # this machine's work is newer than any state carried to it later
         for d in "${order[@]}"; do
             [ -e "$work/$d/DONE.json" ] || continue

@@ -3,8 +3,8 @@ trainer uses one torch thread, so a second process trains what does not wait on 
 beside it. The main lane runs stage 1 and the shipped adapter; the second lane trains the
 evaluation networks beside the VAE/CLIP/UNet, then the two ablation adapters beside the full one.
 
-    main lane    data | vae, clip, unet,        | stage2 full            | evaluate, publish
-                        vae_decoder, export     |                        |
+    main lane    data | vae, vae_decoder, clip, | stage2 full            | evaluate, publish
+                        unet, export            |                        |
     second lane         attributes, identity,   | stage2 no_reg, no_face |
                         evaluator
 
@@ -59,7 +59,7 @@ def two_lane_plan(variants=("full", "no_face", "no_reg")) -> Plan:
     headline, ablations = variants[0], [v for v in variants[1:]][::-1]
     return Plan([
         Phase(Step("data")),
-        Phase(Step("vae,clip,unet,vae_decoder,export"), Step("attributes,identity,evaluator")),
+        Phase(Step("vae,vae_decoder,clip,unet,export"), Step("attributes,identity,evaluator")),
         Phase(Step("stage2", headline), Step("stage2", ",".join(ablations)) if ablations else None),
         Phase(Step("evaluate,publish")),
     ])

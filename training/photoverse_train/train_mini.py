@@ -11,10 +11,11 @@ resumes from its last checkpoint (<work>/checkpoints/*.pt, written atomically ev
 
   data        synthetic identities -> <work>/data/{train,heldout}.npz
   vae         <work>/stage1/vae
+  vae_decoder <work>/stage1/vae-decoder (the VAE fine-tuned with a discriminator: the decoder, and
+              the encoder with vae_decoder.train_encoder; only when the config has a vae_decoder
+              section; then the UNet trains on its latents and the export ships it)
   clip        <work>/stage1/clip/{text_encoder,image_encoder}
   unet        <work>/stage1/unet       (latents and text states cached in <work>/cache)
-  vae_decoder <work>/stage1/vae-decoder (the decoder fine-tuned with a discriminator, the encoder
-              frozen; only when the config has a vae_decoder section; the export takes it)
   attributes  <work>/nets/attributes   (prompt accuracy)
   identity    <work>/nets/identity     (ArcFace's part in the stage-2 face loss)
   evaluator   <work>/nets/evaluator    (scores identity similarity; never trained against)
@@ -62,7 +63,7 @@ from .stage1.unet import train_unet
 from .stage1.vae import train_vae
 from .stage1.vae_decoder import train_vae_decoder
 
-STAGES = ("data", "vae", "clip", "unet", "vae_decoder", "attributes", "identity", "evaluator", "export", "stage2", "evaluate",
+STAGES = ("data", "vae", "vae_decoder", "clip", "unet", "attributes", "identity", "evaluator", "export", "stage2", "evaluate",
           "publish")
 STAGE2_VARIANTS = ("full", "no_face", "no_reg")
 
@@ -192,6 +193,10 @@ def main(argv=None):
     vae = None
     if "vae" in only or "unet" in only:
         vae = timed("vae", lambda: train_vae(cfg["vae"], train, held, s1 / "vae", work, **common))
+    # the VAE the UNet trains on and the export ships: the fine-tuned one when the config has one
+    if cfg.get("vae_decoder") and ("vae_decoder" in only or "unet" in only):
+        vae = timed("vae_decoder", lambda: train_vae_decoder(cfg["vae_decoder"], train, held, s1 / "vae",
+                                                             s1 / "vae-decoder", work, **common))
     if "clip" in only:
         timed("clip", lambda: train_clip(cfg["clip"], tokenizer, train, held, s1 / "clip", work, **common))
     if "unet" in only:
@@ -199,11 +204,6 @@ def main(argv=None):
             raise SystemExit("the UNet needs the text encoder: run the clip stage first")
         te = CLIPTextModel.from_pretrained(s1 / "clip" / "text_encoder").eval()
         timed("unet", lambda: train_unet(cfg["unet"], vae, te, tokenizer, train, s1 / "unet", work, **common))
-    # the decoder fine-tune keeps the latent space, so it may follow the UNet (and does: a run
-    # that had trained its UNet before the stage existed gains it without retraining anything)
-    if "vae_decoder" in only and cfg.get("vae_decoder"):
-        timed("vae_decoder", lambda: train_vae_decoder(cfg["vae_decoder"], train, held, s1 / "vae", s1 / "vae-decoder",
-                                                       work, **common))
     # The networks after the UNet re-read the config file and import their trainers where they
     # run, so a run that has been going for hours picks up the config and code as they are when
     # it reaches them.

@@ -1,19 +1,23 @@
-"""The decoder fine-tune (stage1/vae_decoder.py) at tiny scale: the latent space is untouched
-(encoder, quant conv, scaling factor bit-identical), the decoder moves, the discriminator learns
-only from its own loss, a resumed run ends where an uninterrupted one does, and the export ships
-the fine-tuned VAE."""
+"""The VAE fine-tune with a discriminator (stage1/vae_decoder.py) at tiny scale: by default the
+latent space is untouched (encoder, quant conv, scaling factor bit-identical) and the decoder
+moves; with train_encoder the encoder moves too, the scaling factor is measured again and
+train_mini trains the UNet on that VAE's latents; the discriminator learns only from its own loss,
+a resumed run ends where an uninterrupted one does, and the export ships the fine-tuned VAE."""
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from diffusers import AutoencoderKL
 
-from train_helpers import TOKENIZER, tiny_config, tiny_data
+from train_helpers import TINY_CONFIG, TOKENIZER, tiny_config, tiny_data
+from photoverse_train import train_mini
 from photoverse_train.common.checkpoint import is_done, load_checkpoint
+from photoverse_train.common.datacache import to_float
 from photoverse_train.export import export_base
 from photoverse_train.stage1.models import build_text_encoder, build_unet, build_vae, build_vision_encoder
-from photoverse_train.stage1.vae import train_vae
+from photoverse_train.stage1.vae import measure_scaling_factor, train_vae
 from photoverse_train.stage1.vae_decoder import (PatchDiscriminator, adaptive_weight, deepen, freeze_encoder,
                                                  hinge_d_loss, train_vae_decoder)
 from photoverse_train.stage2.tiny import TINY_MODELS
@@ -137,3 +141,35 @@ def test_deepened_fine_tune_keeps_the_latents(tmp_path, data, vae_dir):
     x = torch.rand(2, 3, 64, 64) * 2 - 1
     with torch.no_grad():
         assert torch.equal(before.encode(x).latent_dist.mean, after.encode(x).latent_dist.mean)
+
+
+def test_with_train_encoder_the_whole_vae_trains_and_its_scale_is_measured_again(tmp_path, data, vae_dir):
+    train, held = data
+    out = tmp_path / "vae-decoder"
+    cfg = _decoder_cfg("vae_decoder.train_encoder=true", "vae_decoder.train.scale_images=8")
+    train_vae_decoder(cfg, train, held, vae_dir, out, tmp_path)
+    before, after = AutoencoderKL.from_pretrained(vae_dir).state_dict(), AutoencoderKL.from_pretrained(out)
+    moved = [k for k, v in after.state_dict().items() if k in before and not torch.equal(before[k], v)]
+    assert any(k.startswith("encoder.") for k in moved) and any(k.startswith("decoder.") for k in moved)
+    info = json.loads((out / "DONE.json").read_text())
+    assert info["encoder"].startswith("trained from ")
+    assert after.config.scaling_factor == pytest.approx(info["scaling_factor"])
+    assert info["scaling_factor"] == pytest.approx(measure_scaling_factor(after.eval(), to_float(train["images"][:8])),
+                                                   rel=1e-5)
+
+
+def test_train_mini_trains_the_unet_on_the_fine_tuned_vaes_latents(tmp_path):
+    args = ["--config", str(TINY_CONFIG), "--work", str(tmp_path), "--device", "cpu",
+            "--only", "data,vae,vae_decoder,clip,unet", "--set", "vae_decoder.train_encoder=true",
+            "--set", "vae_decoder.train.sample_every=0", "--set", "unet.train.sample_every=0"]
+    assert train_mini.main(args) == 0
+    s1 = tmp_path / "stage1"
+    assert is_done(s1 / "vae-decoder") and is_done(s1 / "unet")
+    with np.load(tmp_path / "cache" / "train_latents.npz") as z:
+        cached = torch.from_numpy(z["mean"][:4]).float()
+    images = to_float(np.load(tmp_path / "data" / "train.npz")["images"][:4])
+    with torch.no_grad():
+        tuned = AutoencoderKL.from_pretrained(s1 / "vae-decoder").eval().encode(images).latent_dist.mean
+        plain = AutoencoderKL.from_pretrained(s1 / "vae").eval().encode(images).latent_dist.mean
+    assert torch.allclose(cached, tuned, atol=2e-3)  # the cache holds float16
+    assert not torch.allclose(cached, plain, atol=2e-3)

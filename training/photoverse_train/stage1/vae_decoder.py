@@ -1,4 +1,5 @@
-"""Stage 1b: the VAE's decoder fine-tuned with an adversarial term, the encoder frozen.
+"""Stage 1b: the VAE fine-tuned with an adversarial term: the decoder, and with `train_encoder` the
+encoder too.
 
 Why: an L1-trained decoder draws the median of what a latent may hold, so thin lines that an 8x
 latent cannot place to the pixel come out as smudges: v2's round trip turned the outlined lenses
@@ -6,14 +7,18 @@ of sketched glasses into dark ones, cartoon eyes into dark holes and small smile
 mouths, and the attribute classifiers read the round trips of real renderings as wrong (glasses
 0/16, cartoon 7/16, smiling 10/16). A patch discriminator (taming-transformers / LDM's
 autoencoder recipe: hinge loss, its weight set each step from the ratio of the two terms'
-gradients at the decoder's last layer) makes the decoder commit to crisp strokes. The encoder,
-the quant conv and the latent scaling factor stay as they are, so the latent space, and the UNet
-trained on it, are unchanged: only what the latents are drawn as changes (what
-stabilityai/sd-vae-ft-* did for SD).
+gradients at the decoder's last layer) makes the decoder commit to crisp strokes. By default the
+encoder, the quant conv and the latent scaling factor stay as they are, so the latent space, and a
+UNet trained on it, are unchanged: only what the latents are drawn as changes (what
+stabilityai/sd-vae-ft-* did for SD). With `train_encoder: true` the whole VAE trains (LDM's
+autoencoder: the encoder learns to keep what the decoder needs to draw crisp strokes, which a
+frozen L1 encoder may have averaged away), the KL term of the VAE stage (`kl_weight`) comes back
+and the scaling factor is measured again at the end; the UNet must then train on this stage's
+latents (train_mini runs this stage before the UNet and hands it this VAE).
 
 Loss of the decoder: the VAE stage's reconstruction terms (L1 + grad_weight * edge L1, the face
-mask weighted) + w * adversarial, with w = adversarial_weight * |grad rec| / |grad adv| from
-`disc_start` on. The discriminator trains from step 0 on real images against the decoder's
+mask weighted) (+ kl_weight * KL with the encoder) + w * adversarial, with w = adversarial_weight *
+|grad rec| / |grad adv| from `disc_start` on. The discriminator trains from step 0 on real images against the decoder's
 output. Both sit in one optimiser (the discriminator's parameters take no gradient from the
 decoder's adversarial term: they are frozen while it is computed). `extra_layers` deepens the
 decoder first (see `deepen`: the added resnets start as identities, so the latent space and the
@@ -33,7 +38,7 @@ from ..common.datacache import to_float
 from ..common.loop import Task, batch_indices, run
 from ..common.progress import LOG
 from .common import param_count, save_grid
-from .vae import edge_l1, psnr
+from .vae import edge_l1, measure_scaling_factor, psnr
 
 
 class PatchDiscriminator(nn.Module):
@@ -63,7 +68,7 @@ class PatchDiscriminator(nn.Module):
 
 
 class DecoderAndCritic(nn.Module):
-    """What the stage trains and checkpoints: the VAE (encoder frozen) and its discriminator."""
+    """What the stage trains and checkpoints: the VAE and its discriminator."""
 
     def __init__(self, vae: AutoencoderKL, disc: PatchDiscriminator):
         super().__init__()
@@ -114,7 +119,8 @@ def freeze_encoder(vae: AutoencoderKL) -> list:
 def train_vae_decoder(cfg: dict, train: dict, heldout: dict, vae_dir, out_dir, work_dir, resume=True,
                       checkpoint_seconds=300, stop_after=None):
     """cfg: the `vae_decoder` section; vae_dir: the VAE stage's folder. Writes out_dir (a whole
-    AutoencoderKL folder: the same encoder and scaling factor, the new decoder) + DONE.json."""
+    AutoencoderKL folder: the new decoder; the same encoder and scaling factor unless
+    cfg["train_encoder"]) + DONE.json."""
     out_dir, work_dir = Path(out_dir), Path(work_dir)
     if is_done(out_dir):
         LOG.info(f"[vae_decoder] done already: {out_dir}")
@@ -125,12 +131,14 @@ def train_vae_decoder(cfg: dict, train: dict, heldout: dict, vae_dir, out_dir, w
     seed = int(tc.get("seed", 0))
     torch.manual_seed(seed)
     vae = deepen(AutoencoderKL.from_pretrained(vae_dir), int(cfg.get("extra_layers", 0)))
-    decoder_params = freeze_encoder(vae)
+    train_encoder = bool(cfg.get("train_encoder", False))
+    trained = list(vae.parameters()) if train_encoder else freeze_encoder(vae)
     disc = PatchDiscriminator(**cfg.get("discriminator", {}))
     both = DecoderAndCritic(vae, disc)
     dev = dist.device()
-    LOG.info(f"[vae_decoder] decoder {sum(p.numel() for p in decoder_params) / 1e6:.2f}M, discriminator "
-             f"{param_count(disc) / 1e6:.2f}M parameters on {dev}; encoder frozen")
+    LOG.info(f"[vae_decoder] {'VAE' if train_encoder else 'decoder'} {sum(p.numel() for p in trained) / 1e6:.2f}M, "
+             f"discriminator {param_count(disc) / 1e6:.2f}M parameters on {dev}; "
+             f"encoder {'trained' if train_encoder else 'frozen'}")
     images, masks = train["images"], train.get("masks")
     n = len(images)
     batch, steps = int(tc["batch"]), int(tc["steps"])
@@ -138,6 +146,7 @@ def train_vae_decoder(cfg: dict, train: dict, heldout: dict, vae_dir, out_dir, w
     face_weight = float(tc.get("face_weight", 0.0))
     adv_weight = float(tc.get("adversarial_weight", 0.5))
     disc_start = int(tc.get("disc_start", 0))
+    kl_weight = float(tc.get("kl_weight", 1e-6))
     if face_weight and masks is None:
         raise SystemExit("vae_decoder.train.face_weight needs the data's face masks")
     per = max(1, len(heldout["images"]) // 8)
@@ -151,27 +160,32 @@ def train_vae_decoder(cfg: dict, train: dict, heldout: dict, vae_dir, out_dir, w
         if face_weight:
             m = torch.from_numpy(masks[idx]).float().div_(255.0)[:, None]
             weight = 1.0 + face_weight * dist.shard(m).to(dev)
-        with torch.no_grad():
+        with torch.set_grad_enabled(train_encoder):
             post = vae.encode(x).latent_dist
         eps = torch.randn((batch,) + tuple(post.mean.shape[1:]), generator=g)
         rec = vae.decode(post.mean + post.std * dist.shard(eps).to(dev)).sample
         l1 = ((rec - x).abs() * weight).mean()
         edge = edge_l1(rec, x, weight)
         rec_loss = l1 + grad_weight * edge
+        logs = {}
+        if train_encoder:
+            kl = post.kl().mean()
+            rec_loss = rec_loss + kl_weight * kl
+            logs["kl"] = float(kl.detach())
         disc.requires_grad_(False)
         adv = -disc(rec).mean()
         disc.requires_grad_(True)
         w = adv_weight * adaptive_weight(rec_loss, adv, last_layer) if step >= disc_start else torch.zeros(())
         d_loss = hinge_d_loss(disc(x), disc(rec.detach()))
         loss = rec_loss + w * adv + d_loss
-        return loss, {"l1": float(l1.detach()), "edge": float(edge.detach()), "adv": float(adv.detach()),
+        return loss, {"l1": float(l1.detach()), "edge": float(edge.detach()), **logs, "adv": float(adv.detach()),
                       "w": float(w), "d": float(d_loss.detach())}
 
     def sample_fn(step):
         rec = vae.decode(vae.encode(fixed.to(dev)).latent_dist.mode()).sample
         save_grid(work_dir / "samples" / f"vae_decoder-{step:06d}.png", [fixed, rec], scale=3)
 
-    task = Task("vae_decoder", both, decoder_params + list(disc.parameters()), loss_fn, steps, float(tc["lr"]),
+    task = Task("vae_decoder", both, trained + list(disc.parameters()), loss_fn, steps, float(tc["lr"]),
                 warmup=int(tc.get("warmup", 50)), grad_clip=0.0, betas=tuple(tc.get("betas", (0.5, 0.9))),
                 sample_fn=sample_fn, sample_every=int(tc.get("sample_every", 250)),
                 log_every=int(tc.get("log_every", 50)), seed=seed)
@@ -182,10 +196,16 @@ def train_vae_decoder(cfg: dict, train: dict, heldout: dict, vae_dir, out_dir, w
     vae.eval()
     held = to_float(heldout["images"][: int(tc.get("eval_images", 256))])
     p = psnr(vae, held)
+    info = {"psnr_heldout_db": p, "steps": steps,
+            "encoder": ("trained from " if train_encoder else "") + str(vae_dir)}
+    if train_encoder:  # the latents moved: the UNet's unit variance is measured again (the VAE stage's way)
+        info["scaling_factor"] = measure_scaling_factor(vae, to_float(images[: int(tc.get("scale_images", 1024))]),
+                                                        seed=seed)
+        vae.register_to_config(scaling_factor=info["scaling_factor"])
     vae.to("cpu")
     if dist.is_main():
         vae.save_pretrained(out_dir, safe_serialization=True)
-        mark_done(out_dir, {"psnr_heldout_db": p, "steps": steps, "encoder": str(vae_dir)})
+        mark_done(out_dir, info)
     LOG.info(f"[vae_decoder] held-out PSNR {p:.2f} dB -> {out_dir}")
     dist.barrier()
     return vae
