@@ -10,7 +10,9 @@ public enum LatentPreview {
         [-0.184, -0.271, -0.473],
     ]
 
-    /// latents [1, 4, h, w] → [1, 3, h, w] in [0, 1]; other channel counts give grey.
+    /// latents [1, C, h, w] → [1, 3, h, w] in [0, 1] from the first four channels (any more are
+    /// ignored). The factors are SD's: for another latent space (PhotoVerse-mini's) the colours mean
+    /// little, which is why the automatic preview decodes such small models with their VAE.
     public static func project(_ latents: Tensor) -> Tensor {
         let channels = latents.shape[1], h = latents.shape[2], w = latents.shape[3], plane = h * w
         let out = Tensor(shape: [1, 3, h, w])
