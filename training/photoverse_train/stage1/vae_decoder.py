@@ -19,9 +19,9 @@ latents (train_mini runs this stage before the UNet and hands it this VAE).
 Loss of the decoder: the VAE stage's reconstruction terms (L1 + grad_weight * edge L1, the face
 mask weighted) (+ kl_weight * KL with the encoder) + w * adversarial, with w = adversarial_weight *
 |grad rec| / |grad adv| from `disc_start` on. The discriminator trains from step 0 on real images
-against the decoder's output. Both sit in one optimiser (the discriminator's parameters take no gradient from the
-decoder's adversarial term: they are frozen while it is computed). `extra_layers` deepens the
-decoder first (see `deepen`: the added resnets start as identities, so the latent space and the
+against the decoder's output. Both sit in one optimiser (the discriminator's parameters take no
+gradient from the decoder's adversarial term: they are frozen while it is computed).
+`extra_layers` deepens the decoder first (see `deepen`: the added resnets start as identities, so the latent space and the
 starting decoder's output are exactly those of the VAE stage)."""
 
 from __future__ import annotations
