@@ -73,6 +73,40 @@ def test_resume_equals_uninterrupted(tmp_path):
         assert torch.equal(full_ema.shadow[k], resumed_ema.shadow[k]), k
 
 
+def test_a_checkpoint_from_other_inputs_is_refused_and_one_without_a_record_continues(tmp_path):
+    first = _task()
+    first.inputs = {"vae": "aaaa"}
+    loop.run(first, tmp_path / "d.pt", stop_after=2)
+    assert checkpoint.load_checkpoint(tmp_path / "d.pt")["extra"]["inputs"] == {"vae": "aaaa"}
+    other = _task()
+    other.inputs = {"vae": "bbbb"}
+    with pytest.raises(loop.CheckpointMismatch, match=r"d\.pt: trained from another vae \(aaaa, this run's bbbb\)"):
+        loop.run(other, tmp_path / "d.pt")
+    assert checkpoint.load_checkpoint(tmp_path / "d.pt")["step"] == 2  # untouched
+    same = _task()
+    same.inputs = {"vae": "aaaa"}
+    loop.run(same, tmp_path / "d.pt", stop_after=1)
+    assert checkpoint.load_checkpoint(tmp_path / "d.pt")["step"] == 3
+    legacy = checkpoint.load_checkpoint(tmp_path / "d.pt")  # written before checkpoints kept their inputs
+    del legacy["extra"]["inputs"]
+    checkpoint.save_checkpoint(tmp_path / "d.pt", legacy)
+    loop.run(other, tmp_path / "d.pt", stop_after=1)
+    assert checkpoint.load_checkpoint(tmp_path / "d.pt")["extra"]["inputs"] == {"vae": "bbbb"}
+
+
+def test_model_fingerprint_follows_the_weights_at_shipping_precision():
+    torch.manual_seed(0)
+    a = nn.Linear(4, 3)
+    fp = checkpoint.model_fingerprint(a, 0.5)
+    b = nn.Linear(4, 3)
+    b.load_state_dict(a.state_dict())
+    assert checkpoint.model_fingerprint(b.half(), 0.5) == fp  # its float16 export
+    assert checkpoint.model_fingerprint(b, 0.6) != fp  # another scaling factor
+    with torch.no_grad():
+        b.weight[0, 0] += 0.01
+    assert checkpoint.model_fingerprint(b, 0.5) != fp
+
+
 def test_no_resume_starts_over(tmp_path):
     loop.run(_task(), tmp_path / "c.pt", stop_after=3)
     m, _ = loop.run(_task(), tmp_path / "c.pt", resume=False, stop_after=1)
@@ -109,3 +143,16 @@ def test_stage2_cli_and_train_mini_take_the_same_variant_lock(tmp_path):
     # nothing of the refused run is left holding a lock
     with open(tmp_path / ".lock.stage2-full", "w") as f:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def test_a_resumed_runs_first_log_line_averages_its_own_steps(tmp_path, caplog):
+    def task():
+        model = nn.Linear(2, 1)
+        return loop.Task("avg", model, list(model.parameters()), lambda step, g: (model.weight.sum() * 0, {"x": 2.0}),
+                         steps=8, lr=1e-3, log_every=4)
+
+    loop.run(task(), tmp_path / "e.pt", stop_after=1)
+    with caplog.at_level("INFO", logger=loop.LOG.name):
+        loop.run(task(), tmp_path / "e.pt")  # steps 2-4 fall in the first interval: 3 of its 4 steps
+    lines = [r.getMessage() for r in caplog.records if "[avg] step" in r.getMessage()]
+    assert len(lines) == 2 and all("x=2 " in m for m in lines), lines

@@ -17,7 +17,7 @@ from photoverse_train.common.checkpoint import is_done, load_checkpoint
 from photoverse_train.export import export_base
 from photoverse_train.stage1.clip import contrastive_loss, train_clip
 from photoverse_train.stage1.models import ClipPair, load_tokenizer
-from photoverse_train.stage1.unet import train_unet
+from photoverse_train.stage1.unet import encode_latents, read_latent_cache, train_unet, vae_fingerprint
 from photoverse_train.stage1.vae import train_vae
 
 
@@ -142,3 +142,43 @@ def test_export_round_trip(stage1, tokenizer, tmp_path):
                                                        feature_extractor=None)
         img = pipe("a photo of a person", num_inference_steps=2, height=64, width=64, output_type="np").images
     assert img.shape == (1, 64, 64, 3) and np.isfinite(img).all()
+
+
+def _other_vae(stage1):
+    vae = AutoencoderKL.from_pretrained(stage1 / "stage1" / "vae")
+    with torch.no_grad():
+        vae.decoder.conv_out.bias += 0.01
+    return vae
+
+
+def test_the_latent_cache_belongs_to_its_vae_and_the_stage2_base_reuses_it(stage1, data, tmp_path):
+    train, _ = data
+    vae = AutoencoderKL.from_pretrained(stage1 / "stage1" / "vae").eval()
+    cache = stage1 / "cache" / "train_latents.npz"
+    with np.load(cache) as z:
+        assert str(z["vae"]) == vae_fingerprint(vae)
+    # the exported base (float16) has stage 1's fingerprint, so stage 2 reuses stage 1's cache
+    base_vae = AutoencoderKL.from_pretrained(export_base(stage1 / "stage1", TOKENIZER, tmp_path / "base") / "vae")
+    assert read_latent_cache(cache, vae_fingerprint(base_vae), len(train["images"])) is not None
+    # another VAE's cache is not used: it is encoded again and the file says whose it is now
+    copy = tmp_path / "train_latents.npz"
+    copy.write_bytes(cache.read_bytes())
+    other = _other_vae(stage1).eval()
+    with torch.no_grad():
+        other.encoder.conv_in.bias += 0.05  # the encoder moves: other latents
+    got = encode_latents(other, train["images"], copy)
+    with np.load(cache) as z:
+        assert not np.allclose(got["mean"], z["mean"], atol=1e-3)
+    with np.load(copy) as z:
+        assert str(z["vae"]) == vae_fingerprint(other) and np.array_equal(z["mean"], got["mean"])
+
+
+def test_a_unet_trained_on_another_vaes_latents_is_refused(stage1, data, tokenizer):
+    cfg = tiny_config()
+    train, _ = data
+    te = CLIPTextModel.from_pretrained(stage1 / "stage1" / "clip" / "text_encoder")
+    with pytest.raises(SystemExit, match=r"unet: trained on another VAE's latents .*move it and checkpoints/unet\.pt"):
+        train_unet(cfg["unet"], _other_vae(stage1), te, tokenizer, train, stage1 / "stage1" / "unet", stage1)
+    vae = AutoencoderKL.from_pretrained(stage1 / "stage1" / "vae")
+    assert json.loads((stage1 / "stage1" / "unet" / "DONE.json").read_text())["vae"] == vae_fingerprint(vae)
+    train_unet(cfg["unet"], vae, te, tokenizer, train, stage1 / "stage1" / "unet", stage1)  # its own: done already

@@ -4,6 +4,7 @@ safetensors only."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -69,6 +70,27 @@ def mark_done(folder, info: dict | None = None):
 
 def is_done(folder) -> bool:
     return (Path(folder) / "DONE.json").exists()
+
+
+def read_done(folder) -> dict:
+    """What mark_done recorded ({} when the stage has not finished)."""
+    path = Path(folder) / "DONE.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def model_fingerprint(module, *extra) -> str:
+    """A short hash of a model's weights (and of `extra`, e.g. its scaling factor): what a cache,
+    checkpoint or finished stage computed FROM, so a later run can tell the inputs have changed.
+    Weights are hashed at float16, the precision models ship at, so a float32 model and its
+    float16 export have the same fingerprint."""
+    h = hashlib.sha256()
+    for name, t in sorted(module.state_dict().items()):
+        h.update(name.encode())
+        t = t.detach().to("cpu")
+        h.update((t.half() if t.is_floating_point() else t).contiguous().numpy().tobytes())
+    for e in extra:
+        h.update(repr(e).encode())
+    return h.hexdigest()[:16]
 
 
 def checkpoint_reached(ckpt, steps) -> bool:

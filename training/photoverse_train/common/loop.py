@@ -130,6 +130,26 @@ class Task:
     log_every: int = 50
     seed: int = 0
     extra_state: dict = field(default_factory=dict)
+    # what the run trains FROM (e.g. {"vae": fingerprint}): kept in the checkpoint, and a
+    # checkpoint made from other inputs is refused rather than silently continued
+    inputs: dict = field(default_factory=dict)
+
+
+class CheckpointMismatch(SystemExit):
+    """A checkpoint was trained from other inputs than this run's (one line, names the file)."""
+
+
+def check_inputs(task: Task, state: dict, checkpoint_path):
+    """Refuses a checkpoint whose recorded inputs differ from the task's (one without a record,
+    written before inputs were kept, is continued)."""
+    saved = state.get("extra", {}).get("inputs")
+    if saved is None:
+        return
+    changed = sorted(k for k in set(saved) | set(task.inputs) if saved.get(k) != task.inputs.get(k))
+    if changed:
+        k = changed[0]
+        raise CheckpointMismatch(f"{checkpoint_path}: trained from another {k} ({saved.get(k)}, this run's "
+                                 f"{task.inputs.get(k)}); move it aside to train from the start")
 
 
 def run(task: Task, checkpoint_path, checkpoint_seconds: float = 300.0, resume: bool = True,
@@ -146,11 +166,12 @@ def run(task: Task, checkpoint_path, checkpoint_seconds: float = 300.0, resume: 
     step = 0
     state = load_checkpoint(checkpoint_path) if resume else None
     if state is not None:
+        check_inputs(task, state, checkpoint_path)
         task.module.load_state_dict(state["module"])
         opt.load_state_dict(state["optimizer"])
         if ema is not None and state.get("ema") is not None:
             ema.load_state_dict(state["ema"])
-        task.extra_state.update(state.get("extra", {}))
+        task.extra_state.update({k: v for k, v in state.get("extra", {}).items() if k != "inputs"})
         step = int(state["step"])
         LOG.info(f"[{task.name}] resumed at step {step}/{task.steps} from {checkpoint_path}")
 
@@ -158,13 +179,13 @@ def run(task: Task, checkpoint_path, checkpoint_seconds: float = 300.0, resume: 
         if dist.is_main():
             save_checkpoint(checkpoint_path, dist.to_cpu({
                 "step": step, "module": task.module.state_dict(), "optimizer": opt.state_dict(),
-                "ema": ema.state_dict() if ema is not None else None, "extra": task.extra_state}))
+                "ema": ema.state_dict() if ema is not None else None, "extra": {**task.extra_state, "inputs": task.inputs}}))
 
     task.module.train()
     bar = progress(task.steps, task.name, initial=step)
     last_ckpt = time.time()
     t0, s0 = time.time(), step
-    running: dict = {}
+    running: dict = {}  # name -> (sum, steps) since the last log line (a resumed run starts mid-interval)
     done_now = 0
     while step < task.steps:
         if stop_after is not None and done_now >= stop_after:
@@ -191,11 +212,11 @@ def run(task: Task, checkpoint_path, checkpoint_seconds: float = 300.0, resume: 
         bar.update(1)
         logs = {"loss": float(loss.detach()), **logs}
         for k, v in logs.items():
-            running[k] = running.get(k, 0.0) + float(v)
+            total, n = running.get(k, (0.0, 0))
+            running[k] = (total + float(v), n + 1)
         if step % task.log_every == 0 or step == task.steps:
-            n = task.log_every if step % task.log_every == 0 else (step % task.log_every)
             rate = (time.time() - t0) / max(1, step - s0)
-            msg = " ".join(f"{k}={v / n:.4g}" for k, v in running.items())
+            msg = " ".join(f"{k}={total / n:.4g}" for k, (total, n) in running.items())
             LOG.info(f"[{task.name}] step {step}/{task.steps} {msg} lr={opt.param_groups[0]['lr']:.3g} "
                      f"{rate:.2f}s/step eta={(task.steps - step) * rate / 60:.1f}min")
             running = {}

@@ -18,7 +18,7 @@ import torch
 from diffusers import DDIMScheduler, UNet2DConditionModel
 
 from ..common import dist
-from ..common.checkpoint import checkpoint_reached, is_done, mark_done, save_npz
+from ..common.checkpoint import checkpoint_reached, is_done, mark_done, model_fingerprint, read_done, save_npz
 from ..common.datacache import to_float
 from ..common.loop import Task, batch_indices, run
 from ..common.progress import LOG, progress
@@ -42,13 +42,33 @@ def min_snr_weights(alphas_cumprod: torch.Tensor, gamma: float) -> torch.Tensor:
     return snr.clamp(max=gamma) / snr if gamma > 0 else torch.ones_like(snr)
 
 
+def vae_fingerprint(vae) -> str:
+    """Which VAE (weights and scaling factor) a latent cache, a UNet checkpoint or a finished UNet
+    came from: the VAE may be retrained (more channels, the adversarial stage) after them."""
+    return model_fingerprint(vae, float(vae.config.scaling_factor))
+
+
+def read_latent_cache(path, fingerprint: str, count: int) -> dict | None:
+    """The cached posteriors at `path` when that VAE made them for `count` images, else None."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    with np.load(path) as z:
+        if "vae" in z.files and str(z["vae"]) == fingerprint and len(z["mean"]) == count:
+            return {k: z[k] for k in ("mean", "std")}
+    LOG.info(f"[latents] {path} was made by another VAE or for other images: not used")
+    return None
+
+
 @torch.no_grad()
 def encode_latents(vae, images_uint8: np.ndarray, path, batch: int = 64) -> dict:
-    """Posterior mean and std of every image, float16, cached at `path`."""
+    """Posterior mean and std of every image, float16, cached at `path` with the VAE's
+    fingerprint; a cache made by another VAE (or without a fingerprint) is computed again."""
     path = Path(path)
-    if path.exists():
-        with np.load(path) as z:
-            return {k: z[k] for k in z.files}
+    fingerprint = vae_fingerprint(vae)
+    cached = read_latent_cache(path, fingerprint, len(images_uint8))
+    if cached is not None:
+        return cached
     mean, std = [], []
     dev = next(vae.parameters()).device
     bar = progress(len(images_uint8), f"latents {path.stem}", unit="img")
@@ -60,7 +80,7 @@ def encode_latents(vae, images_uint8: np.ndarray, path, batch: int = 64) -> dict
     bar.close()
     out = {"mean": np.concatenate(mean), "std": np.concatenate(std)}
     if dist.is_main():
-        save_npz(path, **out)
+        save_npz(path, **out, vae=np.asarray(fingerprint))
     return out
 
 
@@ -113,7 +133,12 @@ def train_unet(cfg: dict, vae, text_encoder, tokenizer, train: dict, out_dir, wo
                checkpoint_seconds=300, stop_after=None):
     """cfg: the `unet` section. Writes out_dir (UNet2DConditionModel folder, EMA weights) + DONE.json."""
     out_dir, work_dir = Path(out_dir), Path(work_dir)
+    fingerprint = vae_fingerprint(vae)
     if is_done(out_dir):
+        trained_on = read_done(out_dir).get("vae")
+        if trained_on not in (None, fingerprint):
+            raise SystemExit(f"{out_dir}: trained on another VAE's latents ({trained_on}, this run's {fingerprint}); "
+                             "move it and checkpoints/unet.pt aside to train the UNet again")
         LOG.info(f"[unet] done already: {out_dir}")
         return UNet2DConditionModel.from_pretrained(out_dir)
     tc = cfg["train"]
@@ -166,7 +191,8 @@ def train_unet(cfg: dict, vae, text_encoder, tokenizer, train: dict, out_dir, wo
     task = Task("unet", unet, list(unet.parameters()), loss_fn, int(tc["steps"]), float(tc["lr"]),
                 warmup=int(tc.get("warmup", 200)), weight_decay=float(tc.get("weight_decay", 0.0)),
                 ema_decay=float(tc.get("ema_decay", 0.999)), sample_fn=sample_fn,
-                sample_every=int(tc.get("sample_every", 500)), log_every=int(tc.get("log_every", 50)), seed=seed)
+                sample_every=int(tc.get("sample_every", 500)), log_every=int(tc.get("log_every", 50)), seed=seed,
+                inputs={"vae": fingerprint})
     _, ema = run(task, work_dir / "checkpoints" / "unet.pt", checkpoint_seconds, resume, stop_after)
     if stop_after is not None and not checkpoint_reached(work_dir / "checkpoints" / "unet.pt", int(tc["steps"])):
         return unet
@@ -177,7 +203,7 @@ def train_unet(cfg: dict, vae, text_encoder, tokenizer, train: dict, out_dir, wo
     text_encoder.to("cpu")
     if dist.is_main():
         unet.save_pretrained(out_dir, safe_serialization=True)
-        mark_done(out_dir, {"steps": int(tc["steps"]), "ema": ema is not None})
+        mark_done(out_dir, {"steps": int(tc["steps"]), "ema": ema is not None, "vae": fingerprint})
     LOG.info(f"[unet] -> {out_dir}")
     dist.barrier()
     return unet

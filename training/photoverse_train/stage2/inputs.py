@@ -26,7 +26,7 @@ from ..common.photo_folder import build_from_folder
 from ..data.synthetic_faces import to_placeholder
 from ..identity.arcface import load_arcface
 from ..identity.train import load_net
-from ..stage1.unet import encode_latents
+from ..stage1.unet import encode_latents, read_latent_cache, vae_fingerprint
 from .base import reference_pixels
 
 
@@ -97,12 +97,11 @@ class Stage2Data:
 
 
 def train_latents(vae, train: dict, work: Path) -> dict:
-    """Posterior mean/std of every training image: stage 1's cache when it matches, else our own."""
-    shared = work / "cache" / "train_latents.npz"
-    if shared.exists():
-        with np.load(shared) as z:
-            if len(z["mean"]) == len(train["images"]):
-                return {k: z[k] for k in z.files}
+    """Posterior mean/std of every training image: stage 1's cache when the same VAE made it (the
+    base ships stage 1's VAE at float16, which has the same fingerprint), else our own."""
+    shared = read_latent_cache(work / "cache" / "train_latents.npz", vae_fingerprint(vae), len(train["images"]))
+    if shared is not None:
+        return shared
     return encode_latents(vae, train["images"], work / "stage2" / "cache" / "train_latents.npz")
 
 
