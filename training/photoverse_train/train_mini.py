@@ -66,6 +66,8 @@ from .stage1.vae_decoder import train_vae_decoder
 STAGES = ("data", "vae", "vae_decoder", "clip", "unet", "attributes", "identity", "evaluator", "export", "stage2", "evaluate",
           "publish")
 STAGE2_VARIANTS = ("full", "no_face", "no_reg")
+# stages a stage trains on the way when they are missing (the UNet needs its VAE): their locks too
+PREREQUISITES = {"unet": ("vae", "vae_decoder")}
 
 
 def parse_args(argv=None):
@@ -146,6 +148,7 @@ def main(argv=None):
         if v not in STAGE2_VARIANTS:
             raise SystemExit(f"unknown stage-2 variant {v!r}; variants: {', '.join(STAGE2_VARIANTS)}")
     units = [u for s in only for u in ([f"stage2-{v}" for v in variants] if s == "stage2" else [s])]
+    units += [p for s in only for p in PREREQUISITES.get(s, ()) if p not in units]
     locks = None
     if dist.is_main():
         locks = lock_units(work, units, log)

@@ -2,6 +2,7 @@
 resumed from a checkpoint ends exactly where an uninterrupted run ends."""
 
 import fcntl
+import logging
 
 import numpy as np
 import pytest
@@ -119,6 +120,14 @@ def test_second_run_of_a_stage_refuses_but_other_stages_may_run(tmp_path):
         assert train_mini.main(["--config", str(tmp_path / "unused.yaml"), "--work", str(tmp_path)]) == 2
         assert train_mini.main(["--config", str(tmp_path / "unused.yaml"), "--work", str(tmp_path),
                                 "--only", "unet"]) == 2
+    # --only unet trains a missing VAE (and its adversarial fine-tune) on the way, so it takes their locks
+    for prerequisite in ("vae", "vae_decoder"):
+        with open(tmp_path / f".lock.{prerequisite}", "w") as held:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            assert train_mini.main(["--config", str(tmp_path / "unused.yaml"), "--work", str(tmp_path),
+                                    "--only", "unet"]) == 2
+    with open(tmp_path / ".lock.unet", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         # another stage takes its own lock and gets as far as reading the (missing) config
         with pytest.raises((FileNotFoundError, SystemExit)):
             train_mini.main(["--config", str(tmp_path / "unused.yaml"), "--work", str(tmp_path),
@@ -145,14 +154,29 @@ def test_stage2_cli_and_train_mini_take_the_same_variant_lock(tmp_path):
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def test_a_resumed_runs_first_log_line_averages_its_own_steps(tmp_path, caplog):
+def test_a_resumed_runs_first_log_line_averages_its_own_steps(tmp_path):
     def task():
         model = nn.Linear(2, 1)
         return loop.Task("avg", model, list(model.parameters()), lambda step, g: (model.weight.sum() * 0, {"x": 2.0}),
                          steps=8, lr=1e-3, log_every=4)
 
+    class Lines(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.INFO)
+            self.lines = []
+
+        def emit(self, record):
+            self.lines.append(record.getMessage())
+
     loop.run(task(), tmp_path / "e.pt", stop_after=1)
-    with caplog.at_level("INFO", logger=loop.LOG.name):
+    seen = Lines()
+    loop.LOG.addHandler(seen)  # directly: train_mini's logging set-up stops propagation to the root
+    level = loop.LOG.level
+    loop.LOG.setLevel(logging.INFO)
+    try:
         loop.run(task(), tmp_path / "e.pt")  # steps 2-4 fall in the first interval: 3 of its 4 steps
-    lines = [r.getMessage() for r in caplog.records if "[avg] step" in r.getMessage()]
+    finally:
+        loop.LOG.removeHandler(seen)
+        loop.LOG.setLevel(level)
+    lines = [m for m in seen.lines if "[avg] step" in m]
     assert len(lines) == 2 and all("x=2 " in m for m in lines), lines
