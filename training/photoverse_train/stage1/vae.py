@@ -52,6 +52,24 @@ def edge_l1(a: torch.Tensor, b: torch.Tensor, weight=1.0) -> torch.Tensor:
     return 0.5 * (((dx(a) - dx(b)).abs() * wx).mean() + ((dy(a) - dy(b)).abs() * wy).mean())
 
 
+def reconstruction_loss(rec: torch.Tensor, x: torch.Tensor, weight, grad_weight: float, post=None,
+                        kl_weight: float = 0.0) -> tuple:
+    """The VAE's reconstruction terms, shared with the adversarial stage: L1 (+ kl_weight * KL of
+    the posterior `post`, when given) (+ grad_weight * edge L1), the image terms weighted per pixel
+    by `weight`. Returns (loss, logs)."""
+    l1 = ((rec - x).abs() * weight).mean()
+    loss, logs = l1, {"l1": float(l1.detach())}
+    if post is not None:
+        kl = post.kl().mean()  # summed over latent elements, mean over the batch
+        loss = loss + kl_weight * kl
+        logs["kl"] = float(kl.detach())
+    if grad_weight:  # L1 between image gradients: sharper edges, no perceptual network needed
+        edge = edge_l1(rec, x, weight)
+        loss = loss + grad_weight * edge
+        logs["edge"] = float(edge.detach())
+    return loss, logs
+
+
 @torch.no_grad()
 def psnr(vae, images: torch.Tensor, batch: int = 64) -> float:
     errs = []
@@ -119,16 +137,7 @@ def train_vae(cfg: dict, train: dict, heldout: dict, out_dir, work_dir, resume=T
         post = vae.encode(x).latent_dist
         eps = torch.randn((batch,) + tuple(post.mean.shape[1:]), generator=g)
         z = post.mean + post.std * dist.shard(eps).to(dev)
-        rec = vae.decode(z).sample
-        l1 = ((rec - x).abs() * weight).mean()
-        kl = post.kl().mean()
-        loss = l1 + kl_weight * kl
-        logs = {"l1": float(l1.detach()), "kl": float(kl.detach())}
-        if grad_weight:  # L1 between image gradients: sharper edges, no perceptual network needed
-            g = edge_l1(rec, x, weight)
-            loss = loss + grad_weight * g
-            logs["edge"] = float(g.detach())
-        return loss, logs
+        return reconstruction_loss(vae.decode(z).sample, x, weight, grad_weight, post, kl_weight)
 
     def sample_fn(step):
         rec = vae.decode(vae.encode(fixed.to(dev)).latent_dist.mode()).sample

@@ -38,7 +38,7 @@ from ..common.datacache import to_float
 from ..common.loop import Task, batch_indices, run
 from ..common.progress import LOG
 from .common import param_count, save_grid
-from .vae import edge_l1, measure_scaling_factor, psnr
+from .vae import measure_scaling_factor, psnr, reconstruction_loss
 
 
 class PatchDiscriminator(nn.Module):
@@ -164,22 +164,14 @@ def train_vae_decoder(cfg: dict, train: dict, heldout: dict, vae_dir, out_dir, w
             post = vae.encode(x).latent_dist
         eps = torch.randn((batch,) + tuple(post.mean.shape[1:]), generator=g)
         rec = vae.decode(post.mean + post.std * dist.shard(eps).to(dev)).sample
-        l1 = ((rec - x).abs() * weight).mean()
-        edge = edge_l1(rec, x, weight)
-        rec_loss = l1 + grad_weight * edge
-        logs = {}
-        if train_encoder:
-            kl = post.kl().mean()
-            rec_loss = rec_loss + kl_weight * kl
-            logs["kl"] = float(kl.detach())
+        rec_loss, logs = reconstruction_loss(rec, x, weight, grad_weight, post if train_encoder else None, kl_weight)
         disc.requires_grad_(False)
         adv = -disc(rec).mean()
         disc.requires_grad_(True)
         w = adv_weight * adaptive_weight(rec_loss, adv, last_layer) if step >= disc_start else torch.zeros(())
         d_loss = hinge_d_loss(disc(x), disc(rec.detach()))
         loss = rec_loss + w * adv + d_loss
-        return loss, {"l1": float(l1.detach()), "edge": float(edge.detach()), **logs, "adv": float(adv.detach()),
-                      "w": float(w), "d": float(d_loss.detach())}
+        return loss, {**logs, "adv": float(adv.detach()), "w": float(w), "d": float(d_loss.detach())}
 
     def sample_fn(step):
         rec = vae.decode(vae.encode(fixed.to(dev)).latent_dist.mode()).sample
