@@ -144,11 +144,20 @@ def test_export_round_trip(stage1, tokenizer, tmp_path):
     assert img.shape == (1, 64, 64, 3) and np.isfinite(img).all()
 
 
-def _other_vae(stage1):
+def _other_vae(stage1, part="encoder"):
+    """Stage 1's VAE with its encoder (other latents) or only its decoder moved."""
     vae = AutoencoderKL.from_pretrained(stage1 / "stage1" / "vae")
     with torch.no_grad():
-        vae.decoder.conv_out.bias += 0.01
+        (vae.encoder.conv_in if part == "encoder" else vae.decoder.conv_out).bias += 0.05
     return vae
+
+
+def test_the_vae_fingerprint_is_its_latent_space(stage1):
+    vae = AutoencoderKL.from_pretrained(stage1 / "stage1" / "vae")
+    assert vae_fingerprint(_other_vae(stage1, "decoder")) == vae_fingerprint(vae)  # a decoder fine-tune
+    assert vae_fingerprint(_other_vae(stage1, "encoder")) != vae_fingerprint(vae)
+    vae.register_to_config(scaling_factor=vae.config.scaling_factor * 1.01)
+    assert vae_fingerprint(vae) != vae_fingerprint(AutoencoderKL.from_pretrained(stage1 / "stage1" / "vae"))
 
 
 def test_the_latent_cache_belongs_to_its_vae_and_the_stage2_base_reuses_it(stage1, data, tmp_path):
@@ -163,9 +172,7 @@ def test_the_latent_cache_belongs_to_its_vae_and_the_stage2_base_reuses_it(stage
     # another VAE's cache is not used: it is encoded again and the file says whose it is now
     copy = tmp_path / "train_latents.npz"
     copy.write_bytes(cache.read_bytes())
-    other = _other_vae(stage1).eval()
-    with torch.no_grad():
-        other.encoder.conv_in.bias += 0.05  # the encoder moves: other latents
+    other = _other_vae(stage1).eval()  # the encoder moved: other latents
     got = encode_latents(other, train["images"], copy)
     with np.load(cache) as z:
         assert not np.allclose(got["mean"], z["mean"], atol=1e-3)

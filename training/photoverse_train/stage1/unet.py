@@ -43,9 +43,12 @@ def min_snr_weights(alphas_cumprod: torch.Tensor, gamma: float) -> torch.Tensor:
 
 
 def vae_fingerprint(vae) -> str:
-    """Which VAE (weights and scaling factor) a latent cache, a UNet checkpoint or a finished UNet
-    came from: the VAE may be retrained (more channels, the adversarial stage) after them."""
-    return model_fingerprint(vae, float(vae.config.scaling_factor))
+    """Which latent space (the VAE's encoder, quant conv and scaling factor) a latent cache, a UNet
+    checkpoint or a finished UNet came from: the VAE may be retrained (more channels, the
+    adversarial stage) after them. The decoder is left out: a decoder fine-tuned later with the
+    encoder frozen leaves them valid."""
+    encoder_side = torch.nn.ModuleList([m for m in (vae.encoder, vae.quant_conv) if m is not None])
+    return model_fingerprint(encoder_side, float(vae.config.scaling_factor))
 
 
 def read_latent_cache(path, fingerprint: str, count: int) -> dict | None:
