@@ -134,7 +134,7 @@ print(f"python {sys.version.split()[0]}, torch {torch.__version__}, diffusers {d
         rm -rf /tmp/pv-smoke
         if ! (cd training && timeout 240 "$PY" -m photoverse_train.train_mini --config configs/tiny.yaml \
                 --work /tmp/pv-smoke/s1 --device "$DEV" --threads $TH --checkpoint-minutes 1 \
-                --only data,vae,vae_decoder,clip,unet,attributes,identity,evaluator,export) >/tmp/pv-smoke.log 2>&1 \
+                --only data,vae,vae_decoder,clip,unet,decoder_refine,attributes,identity,evaluator,export) >/tmp/pv-smoke.log 2>&1 \
            || ! (cd training && timeout 120 "$PY" -m photoverse_train.smoke --device "$DEV" --threads $TH \
                 --root /tmp/pv-smoke/s2) >>/tmp/pv-smoke.log 2>&1; then
             echo "gpu_rebuild: the smoke test on $DEV failed; its log:"
@@ -180,7 +180,7 @@ print(f"python {sys.version.split()[0]}, torch {torch.__version__}, diffusers {d
     while :; do
         phase data --only data --set data.workers=${PV_DATA_WORKERS:-14} || { rc=$?; break; }
         if ! done_ export/mini-base; then
-            phase base --only vae,vae_decoder,clip,unet,export -- --only attributes,identity,evaluator || { rc=$?; break; }
+            phase base --only vae,vae_decoder,clip,unet,decoder_refine,export -- --only attributes,identity,evaluator || { rc=$?; break; }
         else
             phase nets --only attributes,identity,evaluator || { rc=$?; break; }
         fi

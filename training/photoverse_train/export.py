@@ -18,8 +18,9 @@ import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextModel, CLIPVisionModelWithProjection
 
-from .common.checkpoint import write_json
+from .common.checkpoint import read_done, write_json
 from .stage1.models import SD15_SCHEDULER
+from .stage1.unet import vae_fingerprint
 
 MODEL_INDEX = {
     "_class_name": "StableDiffusionPipeline",
@@ -69,7 +70,15 @@ def export_base(stage1_dir, tokenizer_dir, out_dir, dtype: torch.dtype = torch.f
         src = Path(vae_dir) if name == "vae" and vae_dir is not None else stage1_dir / STAGE1_PATHS[name]
         if not src.exists():
             raise FileNotFoundError(f"{src}: stage 1 has not produced {name} yet")
-        m = cls.from_pretrained(src).to(dtype)
+        m = cls.from_pretrained(src)
+        if name == "vae":  # the UNet's DONE.json names the latent space it learned (older ones do not)
+            trained_on = read_done(stage1_dir / STAGE1_PATHS["unet"]).get("vae")
+            if trained_on not in (None, vae_fingerprint(m)):
+                shutil.rmtree(tmp)
+                raise SystemExit(f"{src}: not the latent space the UNet was trained on ({trained_on}, this VAE's "
+                                 f"{vae_fingerprint(m)}); ship the VAE the UNet trained on, or one whose decoder "
+                                 "alone was fine-tuned from it")
+        m = m.to(dtype)
         m.save_pretrained(tmp / name, safe_serialization=True)
     (tmp / "tokenizer").mkdir()
     for f in ("vocab.json", "merges.txt"):

@@ -4,7 +4,8 @@ beside it. The main lane runs stage 1 and the shipped adapter; the second lane t
 evaluation networks beside the VAE/CLIP/UNet, then the two ablation adapters beside the full one.
 
     main lane    data | vae, vae_decoder, clip, | stage2 full            | evaluate, publish
-                        unet, export            |                        |
+                        unet, decoder_refine,   |                        |
+                        export                  |                        |
     second lane         attributes, identity,   | stage2 no_reg, no_face |
                         evaluator
 
@@ -59,7 +60,7 @@ def two_lane_plan(variants=("full", "no_face", "no_reg")) -> Plan:
     headline, ablations = variants[0], [v for v in variants[1:]][::-1]
     return Plan([
         Phase(Step("data")),
-        Phase(Step("vae,vae_decoder,clip,unet,export"), Step("attributes,identity,evaluator")),
+        Phase(Step("vae,vae_decoder,clip,unet,decoder_refine,export"), Step("attributes,identity,evaluator")),
         Phase(Step("stage2", headline), Step("stage2", ",".join(ablations)) if ablations else None),
         Phase(Step("evaluate,publish")),
     ])

@@ -16,6 +16,9 @@ resumes from its last checkpoint (<work>/checkpoints/*.pt, written atomically ev
               section; then the UNet trains on its latents and the export ships it)
   clip        <work>/stage1/clip/{text_encoder,image_encoder}
   unet        <work>/stage1/unet       (latents and text states cached in <work>/cache)
+  decoder_refine <work>/stage1/vae-refined (only with a decoder_refine section: the adversarial
+              stage again on the decoder alone, encoder frozen, after the UNet, whose latents
+              stay valid; the export ships it)
   attributes  <work>/nets/attributes   (prompt accuracy)
   identity    <work>/nets/identity     (ArcFace's part in the stage-2 face loss)
   evaluator   <work>/nets/evaluator    (scores identity similarity; never trained against)
@@ -63,8 +66,8 @@ from .stage1.unet import train_unet
 from .stage1.vae import train_vae
 from .stage1.vae_decoder import train_vae_decoder
 
-STAGES = ("data", "vae", "vae_decoder", "clip", "unet", "attributes", "identity", "evaluator", "export", "stage2", "evaluate",
-          "publish")
+STAGES = ("data", "vae", "vae_decoder", "clip", "unet", "decoder_refine", "attributes", "identity", "evaluator", "export",
+          "stage2", "evaluate", "publish")
 STAGE2_VARIANTS = ("full", "no_face", "no_reg")
 # stages a stage trains on the way when they are missing (the UNet needs its VAE): their locks too
 PREREQUISITES = {"unet": ("vae", "vae_decoder")}
@@ -98,6 +101,13 @@ def parse_args(argv=None):
                     help="where every stage computes: cuda = cuda:LOCAL_RANK, auto = cuda when torch sees a GPU "
                     "(default); checkpoints hold CPU tensors, so a run may continue on the other device")
     return ap.parse_args(argv)
+
+
+def vae_folders(cfg: dict, s1: Path) -> tuple:
+    """(the VAE the UNet trains on, the VAE the export ships): the adversarial stage's when the
+    config has one, and the decoder refined after the UNet when it has that too."""
+    unet_vae = s1 / ("vae-decoder" if cfg.get("vae_decoder") else "vae")
+    return unet_vae, (s1 / "vae-refined" if cfg.get("decoder_refine") else unet_vae)
 
 
 def lane_argv(args) -> list:
@@ -192,7 +202,7 @@ def main(argv=None):
     if pretrained:
         # SD1.5 scale: the base model is a pretrained diffusers folder; stage 1 is not trained
         log.info(f"[base] pretrained base model {resolve_path(pretrained)}: skipping vae, clip, unet, export")
-        only = [s for s in only if s not in ("vae", "clip", "unet", "vae_decoder", "export")]
+        only = [s for s in only if s not in ("vae", "clip", "unet", "vae_decoder", "decoder_refine", "export")]
     vae = None
     if "vae" in only or "unet" in only:
         vae = timed("vae", lambda: train_vae(cfg["vae"], train, held, s1 / "vae", work, **common))
@@ -207,6 +217,13 @@ def main(argv=None):
             raise SystemExit("the UNet needs the text encoder: run the clip stage first")
         te = CLIPTextModel.from_pretrained(s1 / "clip" / "text_encoder").eval()
         timed("unet", lambda: train_unet(cfg["unet"], vae, te, tokenizer, train, s1 / "unet", work, **common))
+    unet_vae, shipped_vae = vae_folders(cfg, s1)
+    if cfg.get("decoder_refine") and "decoder_refine" in only:
+        if cfg["decoder_refine"].get("train_encoder"):
+            raise SystemExit("decoder_refine.train_encoder: must be false (the refinement comes after the UNet, "
+                             "whose latents it must keep)")
+        timed("decoder_refine", lambda: train_vae_decoder(cfg["decoder_refine"], train, held, unet_vae, shipped_vae,
+                                                          work, name="decoder_refine", **common))
     # The networks after the UNet re-read the config file and import their trainers where they
     # run, so a run that has been going for hours picks up the config and code as they are when
     # it reaches them.
@@ -238,8 +255,7 @@ def main(argv=None):
         if is_done(out):
             log.info(f"[export] done already: {out}")
         else:
-            vae_dir = s1 / ("vae-decoder" if cfg.get("vae_decoder") else "vae")
-            timed("export", lambda: export_base(s1, tok_dir, out, vae_dir=vae_dir))
+            timed("export", lambda: export_base(s1, tok_dir, out, vae_dir=shipped_vae))
             mark_done(out)
             log.info(f"[export] {out}: {folder_size(out) / 2**20:.1f} MiB")
     dist.barrier()

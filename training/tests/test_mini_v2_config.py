@@ -59,6 +59,19 @@ def test_models_mini_stays_under_64_mib():
     sizes: 2.5 + 1.1 MiB) + the tokenizer files (1.4 MiB) + references/card (< 0.5 MiB)."""
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     clip = ClipPair(CFG["clip"]["text"], CFG["clip"]["vision"], int(CFG["clip"]["projection_dim"]))
-    n = count(build_unet(CFG["unet"]["model"])) + count(build_vae(CFG["vae"]["model"])) + count(clip)
+    extra = int(CFG.get("vae_decoder", {}).get("extra_layers", 0))  # the shipped VAE is the deepened one
+    vae = dict(CFG["vae"]["model"], layers_per_block=CFG["vae"]["model"]["layers_per_block"] + extra)
+    n = count(build_unet(CFG["unet"]["model"])) + count(build_vae(vae)) + count(clip)
     mib = n * 2 / 2**20 + 2.5 + 1.1 + 1.4 + 0.5
     assert mib <= 64, f"Models/mini would be ~{mib:.1f} MiB"
+
+
+def test_the_decoder_refined_after_the_unet_keeps_the_latent_space():
+    """decoder_refine runs after the UNet: it must train the decoder alone, on the adversarial
+    stage's VAE (whose resnets it does not add again)."""
+    refine = CFG.get("decoder_refine")
+    if refine is None:
+        return
+    assert not refine.get("train_encoder", False)
+    assert CFG.get("vae_decoder") and refine.get("extra_layers", 0) == 0
+    assert 0 < refine["train"]["disc_start"] < refine["train"]["steps"]  # a fresh critic learns alone first

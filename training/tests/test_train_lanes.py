@@ -75,7 +75,7 @@ def _run(plan, start, log=lambda _: None, **kw):
     return run_plan(plan, ["--config", "c"], log=log, start=start, poll_seconds=0, resend_seconds=0, **kw)
 
 
-UNET, NETS = "vae,vae_decoder,clip,unet,export", "attributes,identity,evaluator"
+UNET, NETS = "vae,vae_decoder,clip,unet,decoder_refine,export", "attributes,identity,evaluator"
 
 
 def test_lanes_run_side_by_side_in_phase_order():

@@ -173,3 +173,28 @@ def test_train_mini_trains_the_unet_on_the_fine_tuned_vaes_latents(tmp_path):
         plain = AutoencoderKL.from_pretrained(s1 / "vae").eval().encode(images).latent_dist.mean
     assert torch.allclose(cached, tuned, atol=2e-3)  # the cache holds float16
     assert not torch.allclose(cached, plain, atol=2e-3)
+
+
+def test_the_decoder_refined_after_the_unet_keeps_its_latents_and_is_shipped(tmp_path):
+    args = ["--config", str(TINY_CONFIG), "--work", str(tmp_path), "--device", "cpu",
+            "--only", "data,vae,vae_decoder,clip,unet,decoder_refine,export", "--set", "vae_decoder.train_encoder=true",
+            "--set", "vae_decoder.train.sample_every=0", "--set", "unet.train.sample_every=0"]
+    assert train_mini.main(args) == 0
+    s1 = tmp_path / "stage1"
+    tuned = AutoencoderKL.from_pretrained(s1 / "vae-decoder").state_dict()
+    refined = AutoencoderKL.from_pretrained(s1 / "vae-refined").state_dict()
+    assert json.loads((s1 / "vae-refined" / "DONE.json").read_text())["encoder"] == str(s1 / "vae-decoder")
+    for k in tuned:
+        if k.startswith(("encoder.", "quant_conv.")):
+            assert torch.equal(tuned[k], refined[k]), k  # the latent space the UNet learned
+    assert any(not torch.equal(tuned[k], refined[k]) for k in tuned if k.startswith("decoder."))
+    shipped = AutoencoderKL.from_pretrained(tmp_path / "export" / "mini-base" / "vae").state_dict()
+    key = "decoder.conv_out.weight"
+    assert torch.equal(shipped[key], refined[key].half()) and not torch.equal(shipped[key], tuned[key].half())
+    # the export refuses a VAE whose latent space the UNet did not learn (the plain VAE: its encoder moved since)
+    with pytest.raises(SystemExit, match=r"stage1/vae: not the latent space the UNet was trained on"):
+        export_base(s1, TOKENIZER, tmp_path / "wrong", vae_dir=s1 / "vae")
+    assert not (tmp_path / "wrong").exists() and not (tmp_path / "wrong.tmp").exists()
+    (tmp_path / "stage1" / "vae-refined" / "DONE.json").unlink()
+    with pytest.raises(SystemExit, match="decoder_refine.train_encoder: must be false"):
+        train_mini.main(args[:6] + ["--only", "decoder_refine", "--set", "decoder_refine.train_encoder=true"])

@@ -21,6 +21,8 @@ mask weighted) (+ kl_weight * KL with the encoder) + w * adversarial, with w = a
 |grad rec| / |grad adv| from `disc_start` on. The discriminator trains from step 0 on real images
 against the decoder's output. Both sit in one optimiser (the discriminator's parameters take no
 gradient from the decoder's adversarial term: they are frozen while it is computed).
+The same stage runs a second time as `decoder_refine` (train_mini, after the UNet; encoder frozen,
+no added resnets), so the decoder keeps improving while the UNet trained on the latents stays valid.
 `extra_layers` deepens the decoder first (see `deepen`: the added resnets start as identities, so the latent space and the
 starting decoder's output are exactly those of the VAE stage)."""
 
@@ -117,16 +119,17 @@ def freeze_encoder(vae: AutoencoderKL) -> list:
 
 
 def train_vae_decoder(cfg: dict, train: dict, heldout: dict, vae_dir, out_dir, work_dir, resume=True,
-                      checkpoint_seconds=300, stop_after=None):
-    """cfg: the `vae_decoder` section; vae_dir: the VAE stage's folder. Writes out_dir (a whole
-    AutoencoderKL folder: the new decoder; the same encoder and scaling factor unless
-    cfg["train_encoder"]) + DONE.json."""
+                      checkpoint_seconds=300, stop_after=None, name: str = "vae_decoder"):
+    """cfg: the `vae_decoder` section (or `decoder_refine`'s, with name="decoder_refine": the same
+    stage run again on the decoder alone after the UNet); vae_dir: the VAE it starts from. Writes
+    out_dir (a whole AutoencoderKL folder: the new decoder; the same encoder and scaling factor
+    unless cfg["train_encoder"]) + DONE.json; checkpoint <work>/checkpoints/<name>.pt."""
     out_dir, work_dir = Path(out_dir), Path(work_dir)
     if is_done(out_dir):
-        LOG.info(f"[vae_decoder] done already: {out_dir}")
+        LOG.info(f"[{name}] done already: {out_dir}")
         return AutoencoderKL.from_pretrained(out_dir)
     if not is_done(vae_dir):
-        raise SystemExit(f"the decoder fine-tune needs the VAE {vae_dir}: run the vae stage first")
+        raise SystemExit(f"{name} needs the VAE {vae_dir}: run the stage that makes it first")
     tc = cfg["train"]
     seed = int(tc.get("seed", 0))
     torch.manual_seed(seed)
@@ -136,7 +139,7 @@ def train_vae_decoder(cfg: dict, train: dict, heldout: dict, vae_dir, out_dir, w
     disc = PatchDiscriminator(**cfg.get("discriminator", {}))
     both = DecoderAndCritic(vae, disc)
     dev = dist.device()
-    LOG.info(f"[vae_decoder] {'VAE' if train_encoder else 'decoder'} {sum(p.numel() for p in trained) / 1e6:.2f}M, "
+    LOG.info(f"[{name}] {'VAE' if train_encoder else 'decoder'} {sum(p.numel() for p in trained) / 1e6:.2f}M, "
              f"discriminator {param_count(disc) / 1e6:.2f}M parameters on {dev}; "
              f"encoder {'trained' if train_encoder else 'frozen'}")
     images, masks = train["images"], train.get("masks")
@@ -148,7 +151,7 @@ def train_vae_decoder(cfg: dict, train: dict, heldout: dict, vae_dir, out_dir, w
     disc_start = int(tc.get("disc_start", 0))
     kl_weight = float(tc.get("kl_weight", 1e-6))
     if face_weight and masks is None:
-        raise SystemExit("vae_decoder.train.face_weight needs the data's face masks")
+        raise SystemExit(f"{name}.train.face_weight needs the data's face masks")
     per = max(1, len(heldout["images"]) // 8)
     fixed = to_float(heldout["images"][::per][:8])
     last_layer = vae.decoder.conv_out.weight
@@ -175,13 +178,13 @@ def train_vae_decoder(cfg: dict, train: dict, heldout: dict, vae_dir, out_dir, w
 
     def sample_fn(step):
         rec = vae.decode(vae.encode(fixed.to(dev)).latent_dist.mode()).sample
-        save_grid(work_dir / "samples" / f"vae_decoder-{step:06d}.png", [fixed, rec], scale=3)
+        save_grid(work_dir / "samples" / f"{name}-{step:06d}.png", [fixed, rec], scale=3)
 
-    task = Task("vae_decoder", both, trained + list(disc.parameters()), loss_fn, steps, float(tc["lr"]),
+    task = Task(name, both, trained + list(disc.parameters()), loss_fn, steps, float(tc["lr"]),
                 warmup=int(tc.get("warmup", 50)), grad_clip=0.0, betas=tuple(tc.get("betas", (0.5, 0.9))),
                 sample_fn=sample_fn, sample_every=int(tc.get("sample_every", 250)),
                 log_every=int(tc.get("log_every", 50)), seed=seed)
-    ckpt = work_dir / "checkpoints" / "vae_decoder.pt"
+    ckpt = work_dir / "checkpoints" / f"{name}.pt"
     run(task, ckpt, checkpoint_seconds, resume, stop_after)
     if stop_after is not None and not checkpoint_reached(ckpt, steps):
         return vae.to("cpu")
@@ -198,6 +201,6 @@ def train_vae_decoder(cfg: dict, train: dict, heldout: dict, vae_dir, out_dir, w
     if dist.is_main():
         vae.save_pretrained(out_dir, safe_serialization=True)
         mark_done(out_dir, info)
-    LOG.info(f"[vae_decoder] held-out PSNR {p:.2f} dB -> {out_dir}")
+    LOG.info(f"[{name}] held-out PSNR {p:.2f} dB -> {out_dir}")
     dist.barrier()
     return vae
