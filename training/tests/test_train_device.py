@@ -144,22 +144,29 @@ def test_gpu_rebuild_flow_on_the_cpu_at_the_tiny_size(tmp_path):
     """The script a GPU session runs, driven end to end on the CPU with the tiny configs: a run that
     hits its deadline in the UNet packs the finished stages; a fresh "machine" restores them, skips
     them and finishes: Models/mini + RESULTS.md come back in 15 MiB parts, every file in $OUT."""
-    state, out1, out2 = tmp_path / "state", tmp_path / "out1", tmp_path / "out2"
-    # 1. deadline during the UNet (100k steps): VAE, CLIP and the networks finish and are packed
-    # 120 s for data, VAE and CLIP (45 s was once too short with training beside it); the UNet uses the rest
-    r = _gpu_rebuild(tmp_path, 51 + 120, {
-        "OUT": str(out1), "PV_WORK": str(tmp_path / "w1"), "PV_STATE": str(state),
-        "PV_PUBLISH": str(tmp_path / "m1"), "PV_RESULTS": str(tmp_path / "r1.md"),
-        "PV_SET": "stage2_config=configs/tiny_stage2.yaml unet.train.steps=100000"})
-    assert r.returncode == 75, r.stdout[-3000:] + r.stderr[-2000:]
-    assert "deadline reached" in (tmp_path / "w1" / "train.log").read_text()
+    state, out2 = tmp_path / "state", tmp_path / "out2"
+    # 1. deadline during the UNet (100k steps): VAE, CLIP and the networks finish and are packed.
+    # 120 s are meant for data, VAE and CLIP; on a loaded machine the deadline may come before
+    # the UNet, and then the run is simply run again, as a GPU session would (exit 75 = resume)
+    for attempt in range(3):
+        out1 = tmp_path / f"out1-{attempt}"
+        r = _gpu_rebuild(tmp_path, 51 + 120, {
+            "OUT": str(out1), "PV_WORK": str(tmp_path / "w1"), "PV_STATE": str(state),
+            "PV_PUBLISH": str(tmp_path / "m1"), "PV_RESULTS": str(tmp_path / "r1.md"),
+            "PV_SET": "stage2_config=configs/tiny_stage2.yaml unet.train.steps=100000"})
+        assert r.returncode == 75, r.stdout[-3000:] + r.stderr[-2000:]
+        if "[unet] deadline reached" in (tmp_path / "w1" / "train.log").read_text():
+            break
+    assert "[unet] deadline reached" in (tmp_path / "w1" / "train.log").read_text()
     parts = sorted(out1.glob("gpu-state.tar.gz.part*"))
     assert parts and not list(out1.glob("models-mini*"))
     state.mkdir()
     for p in parts:
         (state / p.name).write_bytes(p.read_bytes())
-    # 2. a fresh machine: restores the finished stages, trains the rest, publishes
-    r = _gpu_rebuild(tmp_path, 400, {
+    # 2. a fresh machine: restores the finished stages, trains the rest, publishes. The budget is a
+    # ceiling (a quiet machine takes ~2 min); 400 s once ran out with the UNet trainer and other
+    # tests beside it (the train phases must end 200 s before it, for packing and the evaluation)
+    r = _gpu_rebuild(tmp_path, 600, {
         "OUT": str(out2), "PV_WORK": str(tmp_path / "w2"), "PV_STATE": str(state), "PV_SMOKE": "1",
         "PV_PUBLISH": str(tmp_path / "m2"), "PV_RESULTS": str(tmp_path / "r2.md")})
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
