@@ -158,11 +158,23 @@ def test_with_train_encoder_the_whole_vae_trains_and_its_scale_is_measured_again
                                                    rel=1e-5)
 
 
-def test_train_mini_trains_the_unet_on_the_fine_tuned_vaes_latents(tmp_path):
-    args = ["--config", str(TINY_CONFIG), "--work", str(tmp_path), "--device", "cpu",
-            "--only", "data,vae,vae_decoder,clip,unet", "--set", "vae_decoder.train_encoder=true",
-            "--set", "vae_decoder.train.sample_every=0", "--set", "unet.train.sample_every=0"]
-    assert train_mini.main(args) == 0
+def _train_mini_args(work) -> list:
+    return ["--config", str(TINY_CONFIG), "--work", str(work), "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    """One tiny train_mini run through every stage-1 stage (encoder trained by vae_decoder, the
+    decoder refined after the UNet) and the export; its work folder."""
+    work = tmp_path_factory.mktemp("pipeline")
+    assert train_mini.main(_train_mini_args(work) + [
+        "--only", "data,vae,vae_decoder,clip,unet,decoder_refine,export", "--set", "vae_decoder.train_encoder=true",
+        "--set", "vae_decoder.train.sample_every=0", "--set", "unet.train.sample_every=0"]) == 0
+    return work
+
+
+def test_train_mini_trains_the_unet_on_the_fine_tuned_vaes_latents(pipeline):
+    tmp_path = pipeline
     s1 = tmp_path / "stage1"
     assert is_done(s1 / "vae-decoder") and is_done(s1 / "unet")
     with np.load(tmp_path / "cache" / "train_latents.npz") as z:
@@ -175,11 +187,8 @@ def test_train_mini_trains_the_unet_on_the_fine_tuned_vaes_latents(tmp_path):
     assert not torch.allclose(cached, plain, atol=2e-3)
 
 
-def test_the_decoder_refined_after_the_unet_keeps_its_latents_and_is_shipped(tmp_path):
-    args = ["--config", str(TINY_CONFIG), "--work", str(tmp_path), "--device", "cpu",
-            "--only", "data,vae,vae_decoder,clip,unet,decoder_refine,export", "--set", "vae_decoder.train_encoder=true",
-            "--set", "vae_decoder.train.sample_every=0", "--set", "unet.train.sample_every=0"]
-    assert train_mini.main(args) == 0
+def test_the_decoder_refined_after_the_unet_keeps_its_latents_and_is_shipped(pipeline):
+    tmp_path = pipeline
     s1 = tmp_path / "stage1"
     tuned = AutoencoderKL.from_pretrained(s1 / "vae-decoder").state_dict()
     refined = AutoencoderKL.from_pretrained(s1 / "vae-refined").state_dict()
@@ -197,4 +206,5 @@ def test_the_decoder_refined_after_the_unet_keeps_its_latents_and_is_shipped(tmp
     assert not (tmp_path / "wrong").exists() and not (tmp_path / "wrong.tmp").exists()
     (tmp_path / "stage1" / "vae-refined" / "DONE.json").unlink()
     with pytest.raises(SystemExit, match="decoder_refine.train_encoder: must be false"):
-        train_mini.main(args[:6] + ["--only", "decoder_refine", "--set", "decoder_refine.train_encoder=true"])
+        train_mini.main(_train_mini_args(tmp_path) + ["--only", "decoder_refine", "--set",
+                                                      "decoder_refine.train_encoder=true"])
