@@ -47,18 +47,27 @@ extension GenerationPipeline {
     /// What draws a step's x₀ for `preview`. Automatic: TAESD when loaded (the picture at full
     /// size, cheap); else the model's VAE when it is small and the image too (PhotoVerse-mini:
     /// milliseconds); else (SD1.5's VAE takes seconds) the latent projection. Nil for `none`.
+    /// A model without a latent map (`latentPreview` nil: not 4 channels, no latent_preview.json)
+    /// is previewed by its VAE, and refuses `--preview latent`.
     func previewMaker(_ preview: PreviewDecoder, width: Int, height: Int) throws -> ((Tensor) -> Tensor)? {
         try checkDecoders(decoder: .full, preview: preview)
         let vae = self.vae
         let byVAE: (Tensor) -> Tensor = { vae.decode($0 / vae.config.scalingFactor).map { min(max($0 / 2 + 0.5, 0), 1) } }
         switch preview {
         case .none: return nil
-        case .latent: return { LatentPreview.project($0) }
+        case .latent:
+            guard let map = latentPreview else { throw InvalidRequest("--preview latent: \(Self.noLatentMap(vae))") }
+            return { map.project($0) }
         case .vae: return byVAE
         case .taesd, .auto:
             if let tiny = tinyAutoencoder { return { try! tiny.decodeToImage($0) } }   // no stop flag: cannot throw
             let widest = vae.config.blockOutChannels.max() ?? 0
-            return widest <= 128 && width * height <= 256 * 256 ? byVAE : { LatentPreview.project($0) }
+            guard let map = latentPreview, widest > 128 || width * height > 256 * 256 else { return byVAE }
+            return { map.project($0) }
         }
+    }
+
+    static func noLatentMap(_ vae: AutoencoderKL) -> String {
+        "this model's \(vae.config.latentChannels)-channel latents have no colour map (the model folder has no vae/\(LatentPreview.fileName)); use --preview vae or auto"
     }
 }

@@ -13,6 +13,9 @@ public final class GenerationPipeline {
     public let textEncoder: CLIPTextModel
     public let unet: UNet2DConditionModel
     public let vae: AutoencoderKL
+    /// The step preview's latent-to-RGB map (`vae/latent_preview.json`, else SD's for 4
+    /// channels); nil when the model has none (its previews then decode with the VAE).
+    public let latentPreview: LatentPreview?
     public let tokenizer: CLIPTokenizer
     public let schedulerConfig: SchedulerConfig
     /// Present when the model has a PhotoVerse (or IP-Adapter) adapter and its image encoder.
@@ -44,6 +47,7 @@ public final class GenerationPipeline {
         unet = try folder.loadUNet()
         vae = try folder.loadVAE()
         try Self.checkCompatible(textEncoder, unet, vae, origin: url)
+        latentPreview = try LatentPreview.forModel(vaeFolder: folder.component("vae"), latentChannels: vae.config.latentChannels)
         schedulerConfig = try SchedulerConfig.load(from: folder.component("scheduler").appendingPathComponent("scheduler_config.json"))
         if let adapter = folder.adapterFile, folder.hasImageEncoder {
             try loadIdentity(adapter: adapter, imageEncoderFolder: folder.url)
@@ -63,6 +67,7 @@ public final class GenerationPipeline {
         unet = try checkpoint.loadUNet(config: try folder.config(UNetConfig.self, of: "unet"))
         vae = try checkpoint.loadVAE(config: try folder.config(VAEConfig.self, of: "vae"))
         try Self.checkCompatible(textEncoder, unet, vae, origin: url)
+        latentPreview = try LatentPreview.forModel(vaeFolder: folder.component("vae"), latentChannels: vae.config.latentChannels)
         schedulerConfig = try SchedulerConfig.load(from: folder.component("scheduler").appendingPathComponent("scheduler_config.json"))
     }
 

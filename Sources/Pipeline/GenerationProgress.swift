@@ -20,7 +20,7 @@ public struct StepProgress {
     public var preview: Tensor? { previewMaker?(predictedClean) }
 
     public init(step: Int, total: Int, elapsed: Double, latents: Tensor, predictedClean: Tensor,
-                previewMaker: ((Tensor) -> Tensor)? = { LatentPreview.project($0) }) {
+                previewMaker: ((Tensor) -> Tensor)?) {
         self.step = step
         self.total = total
         self.elapsed = elapsed

@@ -18,6 +18,7 @@ import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextModel, CLIPVisionModelWithProjection
 
+from . import latent_preview
 from .common.checkpoint import read_done, write_json
 from .stage1.models import SD15_SCHEDULER
 from .stage1.unet import vae_fingerprint
@@ -55,11 +56,13 @@ def scheduler_config() -> dict:
     return cfg
 
 
-def export_base(stage1_dir, tokenizer_dir, out_dir, dtype: torch.dtype = torch.float16, vae_dir=None) -> Path:
+def export_base(stage1_dir, tokenizer_dir, out_dir, dtype: torch.dtype = torch.float16, vae_dir=None,
+                preview_images: torch.Tensor | None = None) -> Path:
     """stage1_dir holds vae/, unet/, clip/text_encoder/, clip/image_encoder/ as the trainers
     saved them (float32); vae_dir (default stage1_dir/vae) is the VAE to ship (the fine-tuned
-    decoder's folder when there is one); out_dir is replaced atomically (written to a sibling,
-    then renamed)."""
+    decoder's folder when there is one); preview_images (N, 3, H, W) in [-1, 1], when given, fit
+    the VAE's latent preview colours (vae/latent_preview.json, latent_preview.py); out_dir is
+    replaced atomically (written to a sibling, then renamed)."""
     stage1_dir, out_dir = Path(stage1_dir), Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     if tmp.exists():
@@ -80,6 +83,8 @@ def export_base(stage1_dir, tokenizer_dir, out_dir, dtype: torch.dtype = torch.f
                                  "alone was fine-tuned from it")
         m = m.to(dtype)
         m.save_pretrained(tmp / name, safe_serialization=True)
+        if name == "vae" and preview_images is not None:
+            latent_preview.fit_and_write(m, preview_images, tmp / name, f"{len(preview_images)} held-out images")
     (tmp / "tokenizer").mkdir()
     for f in ("vocab.json", "merges.txt"):
         shutil.copyfile(Path(tokenizer_dir) / f, tmp / "tokenizer" / f)

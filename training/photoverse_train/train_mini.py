@@ -255,7 +255,8 @@ def main(argv=None):
         if is_done(out):
             log.info(f"[export] done already: {out}")
         else:
-            timed("export", lambda: export_base(s1, tok_dir, out, vae_dir=shipped_vae))
+            timed("export", lambda: export_base(s1, tok_dir, out, vae_dir=shipped_vae,
+                                                 preview_images=datacache.to_float(held["images"][:256])))
             mark_done(out)
             log.info(f"[export] {out}: {folder_size(out) / 2**20:.1f} MiB")
     dist.barrier()

@@ -208,3 +208,11 @@ def test_the_decoder_refined_after_the_unet_keeps_its_latents_and_is_shipped(pip
     with pytest.raises(SystemExit, match="decoder_refine.train_encoder: must be false"):
         train_mini.main(_train_mini_args(tmp_path) + ["--only", "decoder_refine", "--set",
                                                       "decoder_refine.train_encoder=true"])
+
+
+def test_the_export_fits_the_shipped_vaes_latent_preview(pipeline):
+    vae = pipeline / "export" / "mini-base" / "vae"
+    doc = json.loads((vae / "latent_preview.json").read_text())
+    channels = json.loads((vae / "config.json").read_text())["latent_channels"]
+    assert len(doc["latent_rgb_factors"]) == channels and doc["fitted_on"].endswith(" held-out images")
+    assert 0 < doc["rms_error"] < 0.5
