@@ -27,6 +27,8 @@ Tests/Fixtures (regenerate.py-style, one script run per family, ~5-20 s each on 
   taesd-golden                                                 (values)
   dlib-face           make_dlib_face_fixtures.py --out         every file (values; the .dat files bytes)
   mini-evaluator      make_evaluator_fixtures.py --out         every file (values)
+  tiny-sd-8ch,        make_wide_latent_fixtures.py --out       weights and configs (exact), the golden
+  tiny-sd-8ch-golden                                           (values)
 
 "Values": safetensors with the same names, shapes, dtypes and metadata and every float within
 1e-4 of the tensor's largest magnitude (at least 1); JSON equal with the same relative slack on
@@ -296,3 +298,9 @@ def test_mini_plain_golden_is_diffusers_pipeline():
     scale = max(1.0, expected.abs().max().item())
     assert (latents - expected).abs().max().item() / scale < 1e-4
     assert (image - golden[case["image"]]).abs().max().item() < 1e-3
+
+
+def test_wide_latent_fixtures_regenerate(tmp_path):
+    _run("make_wide_latent_fixtures.py", "--out", tmp_path)
+    assert _compare(tmp_path, ["tiny-sd-8ch"], exact=True) == 5
+    assert _compare(tmp_path, ["tiny-sd-8ch-golden"]) == 2
