@@ -2,6 +2,7 @@ import ArgumentParser
 import Formats
 import Foundation
 import Models
+import Pipeline
 import Sampling
 
 /// Model folder summary.
@@ -38,7 +39,7 @@ struct InspectCommand: ParsableCommand {
             throw ExitCode(1)
         }
         var failed = false
-        for component in folder.inspect() + [Self.inspectScheduler(folder)] {
+        for component in folder.inspect() + [Self.inspectScheduler(folder), Self.inspectLatentPreview(folder)] {
             let dtypes = component.dtypes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             print("\(component.name): \(component.config.terminalSafe)")
             print("  parameters \(component.parameters.formatted()), tensors: \(dtypes.isEmpty ? "-" : dtypes.terminalSafe)")
@@ -93,6 +94,27 @@ struct InspectCommand: ParsableCommand {
         print("  rank\(summary.ranks.count == 1 ? "" : "s") \(ranks); \(summary.alphas) alpha\(summary.alphas == 1 ? "" : "s") (scale alpha/rank; none: 1)")
         print("  needs an SD1.x model; each name and shape is checked against it when a run uses the file")
         return true
+    }
+
+    /// The step preview's colour map (`vae/latent_preview.json`), through the loader the pipeline
+    /// uses: a file that does not fit the VAE would stop the model from loading.
+    static func inspectLatentPreview(_ folder: ModelFolder) -> ComponentSummary {
+        let name = "latent preview"
+        guard let channels = try? folder.config(VAEConfig.self, of: "vae").latentChannels else {
+            return ComponentSummary(name: name, config: "- (no readable vae/config.json)", parameters: 0, dtypes: [:], problems: [])
+        }
+        let file = folder.component("vae").appendingPathComponent(LatentPreview.fileName)
+        do {
+            let config: String
+            switch try LatentPreview.forModel(vaeFolder: folder.component("vae"), latentChannels: channels) {
+            case nil: config = "none: \(channels)-channel latents and no vae/\(LatentPreview.fileName) (previews decode with the VAE)"
+            case LatentPreview.stableDiffusion?: config = "SD1.x's map (no vae/\(LatentPreview.fileName))"
+            case let map?: config = "vae/\(LatentPreview.fileName): \(map.factors.count) channels to RGB"
+            }
+            return ComponentSummary(name: name, config: config, parameters: 0, dtypes: [:], problems: [])
+        } catch {
+            return ComponentSummary(name: name, config: file.path, parameters: 0, dtypes: [:], problems: ["\(error)"])
+        }
     }
 
     /// `scheduler/scheduler_config.json` through the loader the pipeline uses.

@@ -145,6 +145,10 @@ final class InspectCommandTests: XCTestCase {
         XCTAssertEqual(ok.status, 0, ok.stderr)
         XCTAssertTrue(ok.stdout.contains("parameters 555,380"), ok.stdout)
         XCTAssertTrue(ok.stdout.contains("F16"))
+        XCTAssertTrue(ok.stdout.contains("latent preview: SD1.x's map (no vae/latent_preview.json)"), ok.stdout)
+        let wide = try PhotoverseBinary.run(["inspect", Fixtures.url("tiny-sd-8ch").path], in: dir)
+        XCTAssertEqual(wide.status, 0, wide.stderr)
+        XCTAssertTrue(wide.stdout.contains("latent preview: none: 8-channel latents"), wide.stdout)
         // A copy whose UNet config asks for a wider text context than the weights have.
         let broken = dir.appendingPathComponent("broken")
         try FileManager.default.copyItem(at: Fixtures.url("tiny-sd").resolvingSymlinksInPath(), to: broken)
@@ -156,5 +160,12 @@ final class InspectCommandTests: XCTestCase {
         let bad = try PhotoverseBinary.run(["inspect", broken.path], in: dir)
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stdout.contains("attn2.to_k.weight has shape"), bad.stdout)
+        // A colour map for another latent width: named, and the run fails.
+        try Data(#"{"latent_rgb_factors": [[1, 0, 0]]}"#.utf8).write(to: broken.appendingPathComponent("vae/latent_preview.json"))
+        let map = try PhotoverseBinary.run(["inspect", broken.path], in: dir)
+        XCTAssertEqual(map.status, 1)
+        XCTAssertTrue(map.stdout.contains("problem: \(broken.path)/vae/latent_preview.json: latent_rgb_factors has 1 rows; the VAE has 4"), map.stdout)
+        let mini = try PhotoverseBinary.run(["inspect", Fixtures.root.appendingPathComponent("../../Models/mini").standardized.path], in: dir)
+        XCTAssertTrue(mini.stdout.contains("latent preview: vae/latent_preview.json: 4 channels to RGB"), mini.stdout)
     }
 }
