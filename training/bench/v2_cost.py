@@ -35,7 +35,7 @@ def _cases(cfg):
     def unet():
         m = build_unet(u["model"])
         b, s = int(u["train"]["batch"]), int(u["model"]["sample_size"])
-        x = torch.randn(b, 4, s, s)
+        x = torch.randn(b, int(u["model"].get("in_channels", 4)), s, s)   # 8 latent channels in v2
         t = torch.randint(0, 1000, (b,))
         enc = torch.randn(b, 77, int(u["model"]["cross_attention_dim"]))
         return m, lambda: F.mse_loss(m(x, t, enc).sample, x)
