@@ -101,14 +101,37 @@ def requested_attributes(attrs) -> dict:
             if getattr(attrs, n) != getattr(neutral, n)}
 
 
+def attribute_hits(logits: dict, requested: list) -> list:
+    """logits {attribute: [N, classes]}, requested [N] dicts -> per generation {"attribute: class":
+    whether the attribute classifiers predict it}."""
+    pred = {k: v.argmax(1) for k, v in logits.items()}
+    return [{f"{k}: {ATTRIBUTE_CLASSES[k][c]}": int(pred[k][i]) == c for k, c in req.items()}
+            for i, req in enumerate(requested)]
+
+
 def prompt_accuracy(logits: dict, requested: list) -> np.ndarray:
     """logits {attribute: [N, classes]}, requested [N] dicts -> [N] fraction found."""
-    pred = {k: v.argmax(1) for k, v in logits.items()}
-    out = np.zeros(len(requested))
-    for i, req in enumerate(requested):
-        if req:
-            out[i] = np.mean([int(pred[k][i]) == c for k, c in req.items()])
-    return out
+    return np.asarray([np.mean(list(h.values())) if h else 0.0 for h in attribute_hits(logits, requested)])
+
+
+def tally_hits(counts: dict, hits: list):
+    """Adds per-generation hits to counts {"attribute: class": [found, asked]}."""
+    for h in hits:
+        for name, found in h.items():
+            c = counts.setdefault(name, [0, 0])
+            c[0] += int(found)
+            c[1] += 1
+
+
+def format_attribute_table(columns: list) -> str:
+    """columns [(label, counts)] -> one row per requested attribute, "found/asked" per column."""
+    names = sorted({n for _, counts in columns for n in counts})
+    lines = ["| Requested attribute | " + " | ".join(label for label, _ in columns) + " |",
+             "|---|" + "---|" * len(columns)]
+    for n in names:
+        cells = [f"{counts[n][0]}/{counts[n][1]}" if n in counts else "–" for _, counts in columns]
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def summarize(per_seed: dict) -> tuple:
@@ -186,7 +209,7 @@ def format_colour_table(rows: list) -> str:
 
 
 def write_results(path, rows: list, setup: dict, command: str, extra_rows: list | None = None,
-                  notes: list | None = None, diffs: list | None = None) -> str:
+                  notes: list | None = None, diffs: list | None = None, attribute_columns: list | None = None) -> str:
     """RESULTS.md: the table, the command that reproduces it, the setup."""
     text = ["# PhotoVerse-mini: evaluation on held-out identities", "",
             f"Reproduce (from the repository root; {setup.get('minutes', 0):.1f} min on "
@@ -202,6 +225,9 @@ def write_results(path, rows: list, setup: dict, command: str, extra_rows: list 
         text += ["Skin and hair colour against the reference, a measure that uses no network "
                  "(photoverse_train/colour_match.py; mean ± std over the per-seed means):", "",
                  format_colour_table([*rows, *(extra_rows or [])]), ""]
+    if attribute_columns:
+        text += ["Each requested attribute, found by the attribute classifiers (found / asked, all seeds):", "",
+                 format_attribute_table(attribute_columns), ""]
     text += ["Setup:", ""]
     text += [f"- {k}: {v}" for k, v in setup.items() if k not in ("minutes", "threads")]
     if notes:
@@ -270,11 +296,13 @@ def plan_jobs(identities: list, n_prompts: int, per_identity: int, seeds: list) 
 # -------------------------------------------------------------------------------------- main
 
 def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: dict | None = None,
-             threads: int = 1, log=print) -> dict:
-    """Runs the whole evaluation; writes out_path (RESULTS.md) and <work>/eval/results.json.
-    adapters: {variant: adapter file} (default <work>/stage2/<variant>/photoverse-adapter.safetensors)."""
+             threads: int = 1, log=print, rows: list = ROWS, eval_dir=None) -> dict:
+    """Runs the whole evaluation; writes out_path (RESULTS.md) and <eval_dir>/results.json (default
+    <work>/eval). adapters: {variant: adapter file} (default
+    <work>/stage2/<variant>/photoverse-adapter.safetensors); rows: which of ROWS to run."""
     t_start = time.time()
     work, base_dir = Path(work_dir), Path(base_dir)
+    eval_dir = Path(eval_dir) if eval_dir is not None else work / "eval"
     ec = cfg.get("eval", {})
     seeds = [int(s) for s in ec.get("seeds", [0, 1, 2])]
     steps, guidance = int(ec.get("steps", 25)), float(ec.get("guidance", 7.5))
@@ -317,19 +345,23 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
     def colour(images, boxes, batch_jobs) -> dict:
         return identification(colour_features(images, boxes), ref_colour, [ref_index[j.identity] for j in batch_jobs])
 
-    def score(images, batch_jobs):
+    hits = {}  # row key -> {"attribute: class": [found, asked]}
+
+    def score(images, batch_jobs, key, boxes=None):
         with torch.no_grad():
-            emb = evaluator.embed_faces(images, gen_box.expand(len(images), 4))
+            boxes = gen_box.expand(len(images), 4) if boxes is None else boxes
+            emb = evaluator.embed_faces(images, boxes)
             cos = (emb * ref_emb[[ref_index[j.identity] for j in batch_jobs]]).sum(-1).numpy()
-            acc = prompt_accuracy(attr_net(images), [requested[j.prompt_index] for j in batch_jobs])
-        return cos, acc
+            logits, asked = attr_net(images), [requested[j.prompt_index] for j in batch_jobs]
+        tally_hits(hits.setdefault(key, {}), attribute_hits(logits, asked))
+        return cos, prompt_accuracy(logits, asked)
 
     model, current = None, None
     results = []
     per_job = {}
     grid_rows = {}
     c, s = parts["unet"].config.in_channels, parts["unet"].config.sample_size
-    for key, label, variant, subject, sigma, alpha in ROWS:
+    for key, label, variant, subject, sigma, alpha in rows:
         path = adapters.get(variant)
         if path is None or not Path(path).exists():
             log(f"[eval] {key}: no adapter {path}; row skipped")
@@ -351,7 +383,7 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
             pix = reference_pixels(ref_masked[[ref_index[j.identity] for j in bj]], mc.image_size, mc.image_mean, mc.image_std)
             imgs = generate_batch(model, parts["vae"], ddim_scheduler(parts.get("scheduler_config")), prompts, noise,
                                   pix, sigma=sigma, alpha=alpha, guidance=guidance, steps=steps, num_words=k)
-            cos, acc = score(imgs, bj)
+            cos, acc = score(imgs, bj, key)
             add_colour(colour_per_seed, colour(imgs, box, bj), bj)
             for j, cv, av in zip(bj, cos, acc):
                 ids_per_seed[j.seed].append(float(cv))
@@ -381,19 +413,15 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
         rs = [render(IdentityParams.sample(data_seed, j.identity), prompt_attrs[j.prompt_index], size,
                      image_rng(data_seed, j.identity, 100000 + 10 * j.prompt_index + j.seed)) for j in bj]
         imgs = to_float(np.stack([r.image for r in rs]))
-        with torch.no_grad():
-            emb = evaluator.embed_faces(imgs, torch.tensor([r.face_box for r in rs], dtype=torch.float32))
-            cos_true = (emb * ref_emb[[ref_index[j.identity] for j in bj]]).sum(-1).numpy()
-        _, acc = score(imgs, bj)
+        true_boxes = torch.tensor([r.face_box for r in rs], dtype=torch.float32)
+        cos_true, acc = score(imgs, bj, "real", true_boxes)
         add_colour(real_colour, colour(imgs, np.stack([r.face_box for r in rs]), bj), bj)
         for j, cv, av in zip(bj, cos_true, acc):
             real_ids[j.seed].append(float(cv))
             real_acc[j.seed].append(float(av))
         with torch.no_grad():
             trip = vae.decode(vae.encode(imgs.to(dev, vae_dtype)).latent_dist.mean).sample.clamp(-1, 1).float().cpu()
-            emb = evaluator.embed_faces(trip, torch.tensor([r.face_box for r in rs], dtype=torch.float32))
-            cos_trip = (emb * ref_emb[[ref_index[j.identity] for j in bj]]).sum(-1).numpy()
-        _, acc_trip = score(trip, bj)
+        cos_trip, acc_trip = score(trip, bj, "vae_round_trip", true_boxes)
         for j, cv, av in zip(bj, cos_trip, acc_trip):
             trip_ids[j.seed].append(float(cv))
             trip_acc[j.seed].append(float(av))
@@ -442,15 +470,19 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
     notes = ["The last reference row's 'ID similarity' is the mean ± std over pairs of different identities; "
              "its prompt accuracy does not apply."]
     diffs = paired_differences(per_job, jobs)
-    write_results(out_path, results, setup, command, extra, notes, diffs)
+    labels = {r["key"]: r["label"] for r in [*results, *extra]}
+    short = {"base": "Base", "full": "PhotoVerse", "real": "Real renderings", "vae_round_trip": "Real through the VAE"}
+    attribute_columns = [(short.get(k, labels[k]), hits[k]) for k in ("base", "full", "real", "vae_round_trip") if k in hits]
+    write_results(out_path, results, setup, command, extra, notes, diffs, attribute_columns)
     if grid_rows:
         keys = [k for k in ["real", *[r[0] for r in ROWS]] if k in grid_rows]
         ref_row = to_float(ref_masked[[ref_index[j.identity] for j in jobs[: len(grid_rows[keys[0]])]]])
-        save_grid(work / "eval" / "grid.png", [ref_row, *[grid_rows[k] for k in keys]], scale=1)
+        save_grid(eval_dir / "grid.png", [ref_row, *[grid_rows[k] for k in keys]], scale=1)
     payload = {"rows": results, "reference_rows": extra, "paired_differences": diffs, "setup": {k: v for k, v in setup.items()}, "command": command,
-               "grid_rows": ["reference", *[k for k in ["real", *[r[0] for r in ROWS]] if k in grid_rows]]}
-    write_json(work / "eval" / "results.json", payload)
-    mark_done(work / "eval", {"results": str(Path(out_path).resolve()), "minutes": round(minutes, 2)})
+               "grid_rows": ["reference", *[k for k in ["real", *[r[0] for r in ROWS]] if k in grid_rows]],
+               "attribute_hits": hits}
+    write_json(eval_dir / "results.json", payload)
+    mark_done(eval_dir, {"results": str(Path(out_path).resolve()), "minutes": round(minutes, 2)})
     return payload
 
 

@@ -24,8 +24,10 @@ from photoverse_train.data.synthetic_faces import (  # noqa: E402
 from photoverse_train.evaluate import (  # noqa: E402
     ROWS,
     Job,
+    attribute_hits,
     evaluate,
     evaluate_once,
+    format_attribute_table,
     format_differences,
     format_table,
     load_adapter_model,
@@ -34,6 +36,7 @@ from photoverse_train.evaluate import (  # noqa: E402
     prompt_accuracy,
     requested_attributes,
     summarize,
+    tally_hits,
     write_results,
 )
 from photoverse_train.export_mini import export_mini  # noqa: E402
@@ -57,6 +60,16 @@ def test_requested_attributes_and_prompt_accuracy():
               "expression": torch.tensor([[0.0, 3.0, 0, 0, 0, 0], [0.0, 3.0, 0, 0, 0, 0]])}
     want = [{"glasses": 2, "expression": 1}, {"glasses": 2, "expression": 1}]
     assert prompt_accuracy(logits, want).tolist() == [1.0, 0.5]
+    hits = attribute_hits(logits, want)
+    assert hits == [{"glasses: sunglasses": True, "expression: smiling": True},
+                    {"glasses: sunglasses": False, "expression: smiling": True}]
+    counts = {}
+    tally_hits(counts, hits)
+    tally_hits(counts, [{"glasses: sunglasses": True}])
+    assert counts == {"glasses: sunglasses": [2, 3], "expression: smiling": [2, 2]}
+    assert format_attribute_table([("Base", counts), ("Real", {"glasses: sunglasses": [3, 3]})]).splitlines() == [
+        "| Requested attribute | Base | Real |", "|---|---|---|",
+        "| expression: smiling | 2/2 | – |", "| glasses: sunglasses | 2/3 | 3/3 |"]
 
 
 def test_summarize_is_mean_and_sample_std_of_per_seed_means():
@@ -163,6 +176,16 @@ def test_evaluate_writes_the_table(trained):
     assert 0.0 <= trip["acc_mean"] <= 1.0 and -1.0 <= trip["id_mean"] <= 1.0
     assert trip["id_mean"] != real["id_mean"]  # the decoded images, not the renderings again
     assert f"| {trip['label']} |" in text
+    # every requested attribute, found or not, per row: each prompt is asked once per seed here
+    # (two identities, one prompt each, two seeds)
+    hits = payload["attribute_hits"]
+    assert set(hits) == {r[0] for r in ROWS} | {"real", "vae_round_trip"}
+    asked = {"expression: smiling", "glasses: sunglasses", "style: cartoon", "headwear: crown", "background: space"}
+    for key, counts in hits.items():
+        assert set(counts) == asked and all(n == 2 and 0 <= found <= n for found, n in counts.values()), key
+    assert "| Requested attribute | Base | PhotoVerse | Real renderings | Real through the VAE |" in text
+    cells = [f"{hits[k]['style: cartoon'][0]}/2" for k in ("base", "full", "real", "vae_round_trip")]
+    assert "| style: cartoon | " + " | ".join(cells) + " |" in text
     before = out.stat().st_mtime_ns
     assert evaluate_once(cfg, base, work, out, "x", log=lambda m: None)["rows"] == payload["rows"]
     assert out.stat().st_mtime_ns == before  # done: not run again

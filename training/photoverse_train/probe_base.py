@@ -1,0 +1,138 @@
+"""The base model judged while its UNet still trains: the evaluation's base row (no
+personalisation), per requested attribute, beside real renderings and their VAE round trip (the
+ceiling any UNet on these latents can reach), on the evaluation's new people.
+
+    cd training && PYTHONPATH=. ../.venv/bin/python -m photoverse_train.probe_base \
+        [--config configs/mini.yaml] [--work work] [--unet work/checkpoints/unet.pt] \
+        [--identities 16] [--seeds 0] [--threads 1]
+
+--unet: the UNet trainer's checkpoint (its EMA weights; default while the stage runs) or a
+finished UNet folder (default once stage1/unet is done). The VAE is the one the UNet trains on
+(train_mini.vae_folders); a checkpoint of another latent space is refused. Needs the clip stage and
+the attribute and evaluator networks. Writes <work>/probe/base-<step>/: PROBE.md (the tables),
+results.json, grid.png (references, real renderings, base generations); the temporary model folder
+it builds is removed. Costs what the evaluation's base row costs (16 people x 6 prompts x 1 seed:
+~2-4 min on one thread at the v2 size)."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+import torch
+from diffusers import AutoencoderKL, UNet2DConditionModel
+
+from .common.checkpoint import load_checkpoint, read_done
+from .common.config import TRAINING_DIR, load_config, resolve_path
+from .common.progress import setup_logging
+from .evaluate import ROWS, evaluate
+from .export import export_base
+from .model.adapter_file import save_adapter
+from .stage1.models import build_unet
+from .stage1.unet import vae_fingerprint
+from .stage2.base import build_model, load_base
+from .train_mini import vae_folders
+
+BASE_ROW = [r for r in ROWS if r[0] == "base"]
+
+
+def probe_unet(model_cfg: dict, source) -> tuple:
+    """(UNet, step, latent-space fingerprint or None) from a trainer checkpoint (EMA weights when it
+    has them) or a saved UNet folder."""
+    source = Path(source)
+    if source.is_dir():
+        done = read_done(source)
+        return UNet2DConditionModel.from_pretrained(source), int(done.get("steps", 0)), done.get("vae")
+    state = load_checkpoint(source)
+    if state is None:
+        raise SystemExit(f"{source}: no UNet checkpoint there")
+    unet = build_unet(model_cfg)
+    weights = dict(state["module"])
+    if state.get("ema") is not None:
+        weights.update(state["ema"]["shadow"])
+    unet.load_state_dict(weights)
+    return unet.eval(), int(state["step"]), (state.get("extra") or {}).get("inputs", {}).get("vae")
+
+
+def probe(cfg2: dict, work, unet, step: int, clip_dir, vae_dir, tokenizer_dir, command: str = "",
+          trained_on: str | None = None, log=print) -> dict:
+    """Builds a base folder (this UNet, clip_dir's encoders, vae_dir's VAE) under
+    <work>/probe/base-<step>/, runs the evaluation's base row and reference points there, and
+    removes the folder again; returns the evaluation's payload."""
+    work = Path(work)
+    out = work / "probe" / f"base-{step:06d}"
+    vae = AutoencoderKL.from_pretrained(vae_dir)
+    if trained_on is not None and trained_on != vae_fingerprint(vae):
+        raise SystemExit(f"{vae_dir}: not the latent space this UNet was trained on ({trained_on}, this VAE's "
+                         f"{vae_fingerprint(vae)})")
+    stage1 = out / "stage1"
+    if stage1.exists():
+        shutil.rmtree(stage1)
+    unet.save_pretrained(stage1 / "unet", safe_serialization=True)
+    (stage1 / "clip").symlink_to(Path(clip_dir).resolve(), target_is_directory=True)
+    base = export_base(stage1, tokenizer_dir, out / "base", vae_dir=vae_dir)
+    try:
+        # the base row runs sigma = 0, alpha = 0 (the plain UNet, bit for bit): any adapter will do
+        adapter = out / "untrained-adapter.safetensors"
+        save_adapter(str(adapter), build_model(load_base(base), cfg2["model"]), {"default_num_words": "1"})
+        return evaluate(cfg2, base, work, out / "PROBE.md", command, adapters={"full": adapter}, log=log,
+                        rows=BASE_ROW, eval_dir=out)
+    finally:
+        for p in (stage1, base, out / "untrained-adapter.safetensors"):
+            if p.is_dir():
+                shutil.rmtree(p)
+            elif p.exists():
+                p.unlink()
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--config", default=str(TRAINING_DIR / "configs" / "mini.yaml"))
+    ap.add_argument("--work", default=str(TRAINING_DIR / "work"))
+    ap.add_argument("--unet", help="a UNet checkpoint (.pt) or folder (default: the trainer's checkpoint, else stage1/unet)")
+    ap.add_argument("--stage2-config", help="the config whose eval section to use (default: the config's stage2_config)")
+    ap.add_argument("--identities", type=int, help="how many of the evaluation's people (default: the eval section's)")
+    ap.add_argument("--seeds", default="0", help="comma-separated noise seeds (default 0)")
+    ap.add_argument("--threads", type=int, default=1)
+    return ap.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    cfg = load_config(args.config)
+    work, s1 = Path(args.work), Path(args.work) / "stage1"
+    log = setup_logging(work / "probe" / "probe.log")
+    source = Path(args.unet) if args.unet else next(
+        (p for p in (work / "checkpoints" / "unet.pt", s1 / "unet") if p.exists()), s1 / "unet")
+    if not source.exists():
+        raise SystemExit(f"{source}: no UNet yet (run the unet stage first)")
+    for need in (s1 / "clip", work / "nets" / "attributes", work / "nets" / "evaluator"):
+        if not need.exists():
+            raise SystemExit(f"{need}: missing (the probe needs the clip stage and the attribute and evaluator networks)")
+    stage2_config = args.stage2_config or cfg.get("stage2_config")
+    if not stage2_config:
+        raise SystemExit(f"{args.config}: names no stage2_config (its eval section says what to probe); give --stage2-config")
+    cfg2 = copy.deepcopy(load_config(resolve_path(stage2_config, TRAINING_DIR)))
+    ec = cfg2.setdefault("eval", {})
+    ec["seeds"] = [int(s) for s in args.seeds.split(",")]
+    if args.identities:
+        ec["identities"] = args.identities
+    unet, step, trained_on = probe_unet(cfg["unet"]["model"], source)
+    log.info(f"[probe] UNet step {step} from {source}")
+    command = "cd training && PYTHONPATH=. ../.venv/bin/python -m photoverse_train.probe_base " + shlex.join(
+        (argv if argv is not None else sys.argv[1:]))
+    payload = probe(cfg2, work, unet, step, s1 / "clip", vae_folders(cfg, s1)[0], resolve_path(cfg["tokenizer"]),
+                    command, trained_on, log=log.info)
+    base = payload["rows"][0]
+    log.info(f"[probe] step {step}: base prompt accuracy {base['acc_mean']:.3f} -> "
+             f"{work / 'probe' / f'base-{step:06d}' / 'PROBE.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
