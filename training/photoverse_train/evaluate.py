@@ -123,6 +123,16 @@ def tally_hits(counts: dict, hits: list):
             c[1] += 1
 
 
+# the rows whose requested attributes the tables show, found / asked
+ATTRIBUTE_COLUMNS = (("base", "Base"), ("full", "PhotoVerse"), ("real", "Real renderings"),
+                     ("vae_round_trip", "Real through the VAE"))
+
+
+def attribute_columns(hits: dict) -> list:
+    """hits {row key: counts} -> [(column label, counts)] for format_attribute_table."""
+    return [(label, hits[key]) for key, label in ATTRIBUTE_COLUMNS if key in hits]
+
+
 def format_attribute_table(columns: list) -> str:
     """columns [(label, counts)] -> one row per requested attribute, "found/asked" per column."""
     names = sorted({n for _, counts in columns for n in counts})
@@ -470,10 +480,7 @@ def evaluate(cfg: dict, base_dir, work_dir, out_path, command: str, adapters: di
     notes = ["The last reference row's 'ID similarity' is the mean ± std over pairs of different identities; "
              "its prompt accuracy does not apply."]
     diffs = paired_differences(per_job, jobs)
-    labels = {r["key"]: r["label"] for r in [*results, *extra]}
-    short = {"base": "Base", "full": "PhotoVerse", "real": "Real renderings", "vae_round_trip": "Real through the VAE"}
-    attribute_columns = [(short.get(k, labels[k]), hits[k]) for k in ("base", "full", "real", "vae_round_trip") if k in hits]
-    write_results(out_path, results, setup, command, extra, notes, diffs, attribute_columns)
+    write_results(out_path, results, setup, command, extra, notes, diffs, attribute_columns(hits))
     if grid_rows:
         keys = [k for k in ["real", *[r[0] for r in ROWS]] if k in grid_rows]
         ref_row = to_float(ref_masked[[ref_index[j.identity] for j in jobs[: len(grid_rows[keys[0]])]]])

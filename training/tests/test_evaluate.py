@@ -216,6 +216,7 @@ def test_export_round_trip(trained):
     card = (out / "README.md").read_text()
     if (work / "eval" / "results.json").exists():
         assert "| PhotoVerse (S*, σ = 1) |" in card and "| Colour match, rank-1 |" in card
+        assert "| Requested attribute | Base | PhotoVerse | Real renderings | Real through the VAE |" in card
 
     # the exported folder through the libraries' own loaders
     unet = UNet2DConditionModel.from_pretrained(out / "unet", torch_dtype=torch.float32)
