@@ -219,7 +219,7 @@ def format_colour_table(rows: list) -> str:
 
 
 def write_results(path, rows: list, setup: dict, command: str, extra_rows: list | None = None,
-                  notes: list | None = None, diffs: list | None = None, attribute_columns: list | None = None) -> str:
+                  notes: list | None = None, diffs: list | None = None, attributes: list | None = None) -> str:
     """RESULTS.md: the table, the command that reproduces it, the setup."""
     text = ["# PhotoVerse-mini: evaluation on held-out identities", "",
             f"Reproduce (from the repository root; {setup.get('minutes', 0):.1f} min on "
@@ -235,9 +235,9 @@ def write_results(path, rows: list, setup: dict, command: str, extra_rows: list 
         text += ["Skin and hair colour against the reference, a measure that uses no network "
                  "(photoverse_train/colour_match.py; mean ± std over the per-seed means):", "",
                  format_colour_table([*rows, *(extra_rows or [])]), ""]
-    if attribute_columns:
+    if attributes:  # [(column label, counts)], see attribute_columns
         text += ["Each requested attribute, found by the attribute classifiers (found / asked, all seeds):", "",
-                 format_attribute_table(attribute_columns), ""]
+                 format_attribute_table(attributes), ""]
     text += ["Setup:", ""]
     text += [f"- {k}: {v}" for k, v in setup.items() if k not in ("minutes", "threads")]
     if notes:
