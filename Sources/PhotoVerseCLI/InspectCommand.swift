@@ -105,12 +105,11 @@ struct InspectCommand: ParsableCommand {
         }
         let file = folder.component("vae").appendingPathComponent(LatentPreview.fileName)
         do {
-            let config: String
-            switch try LatentPreview.forModel(vaeFolder: folder.component("vae"), latentChannels: channels) {
-            case nil: config = "none: \(channels)-channel latents and no vae/\(LatentPreview.fileName) (previews decode with the VAE)"
-            case LatentPreview.stableDiffusion?: config = "SD1.x's map (no vae/\(LatentPreview.fileName))"
-            case let map?: config = "vae/\(LatentPreview.fileName): \(map.factors.count) channels to RGB"
-            }
+            let map = try LatentPreview.forModel(vaeFolder: folder.component("vae"), latentChannels: channels)
+            let config = FileManager.default.fileExists(atPath: file.path)
+                ? "vae/\(LatentPreview.fileName): \(channels) channels to RGB"
+                : map == nil ? "none: \(channels)-channel latents and no vae/\(LatentPreview.fileName) (previews decode with the VAE)"
+                : "SD1.x's map (no vae/\(LatentPreview.fileName))"
             return ComponentSummary(name: name, config: config, parameters: 0, dtypes: [:], problems: [])
         } catch {
             return ComponentSummary(name: name, config: file.path, parameters: 0, dtypes: [:], problems: ["\(error)"])

@@ -40,7 +40,7 @@ struct RequestOptions: ParsableArguments {
 
     // Decoding: TAESD, the tiny autoencoder.
     @Option(help: "Final decode: full (the model's VAE) or taesd (the tiny autoencoder: far less work, a little softer; default full).") var decoder: FinalDecoder?
-    @Option(help: "Step previews (generate --preview-dir, the TUI): auto (TAESD if there is one, else the VAE if small, else the latent projection), taesd, latent, vae, none (default auto).") var preview: PreviewDecoder?
+    @Option(help: "Step previews (generate --preview-dir, the TUI): auto (TAESD if there is one, else the VAE if small, else the latent projection), taesd, latent (the model's vae/latent_preview.json, or SD's map for 4-channel latents; refused for a model with neither), vae, none (default auto).") var preview: PreviewDecoder?
     @Option(help: "TAESD folder (diffusers AutoencoderTiny: config.json + diffusion_pytorch_model.safetensors; default: the model folder's taesd/).") var taesd: String?
 
     /// The request these options describe: --load's, or a fresh one, with every option given applied.

@@ -67,6 +67,7 @@ public final class GenerationPipeline {
         unet = try checkpoint.loadUNet(config: try folder.config(UNetConfig.self, of: "unet"))
         vae = try checkpoint.loadVAE(config: try folder.config(VAEConfig.self, of: "vae"))
         try Self.checkCompatible(textEncoder, unet, vae, origin: url)
+        // the config folder's map: right when its VAE is the checkpoint's (SD1.x's 4-channel map otherwise)
         latentPreview = try LatentPreview.forModel(vaeFolder: folder.component("vae"), latentChannels: vae.config.latentChannels)
         schedulerConfig = try SchedulerConfig.load(from: folder.component("scheduler").appendingPathComponent("scheduler_config.json"))
     }

@@ -77,11 +77,11 @@ struct LatentPreviewFile: Decodable, ValidatedConfig {
         if latentRgbFactors.isEmpty { throw fail("latent_rgb_factors is empty (one [r, g, b] row per latent channel)") }
         for (i, row) in latentRgbFactors.enumerated() {
             if row.count != 3 { throw fail("latent_rgb_factors[\(i)] has \(row.count) values, expected 3 (r, g, b)") }
-            if let bad = row.first(where: { !$0.isFinite || abs($0) > 1e3 }) { throw fail("latent_rgb_factors[\(i)] holds \(bad), expected a finite factor") }
+            if let bad = row.first(where: { !$0.isFinite || abs($0) > 1e3 }) { throw fail("latent_rgb_factors[\(i)] holds \(bad), expected a finite factor of at most 1000 in size") }
         }
         if let bias = latentRgbFactorsBias {
             if bias.count != 3 { throw fail("latent_rgb_factors_bias has \(bias.count) values, expected 3 (r, g, b)") }
-            if let bad = bias.first(where: { !$0.isFinite || abs($0) > 1e3 }) { throw fail("latent_rgb_factors_bias holds \(bad), expected a finite value") }
+            if let bad = bias.first(where: { !$0.isFinite || abs($0) > 1e3 }) { throw fail("latent_rgb_factors_bias holds \(bad), expected a finite value of at most 1000 in size") }
         }
     }
 }

@@ -166,6 +166,7 @@ final class InspectCommandTests: XCTestCase {
         XCTAssertEqual(map.status, 1)
         XCTAssertTrue(map.stdout.contains("problem: \(broken.path)/vae/latent_preview.json: latent_rgb_factors has 1 rows; the VAE has 4"), map.stdout)
         let mini = try PhotoverseBinary.run(["inspect", Fixtures.root.appendingPathComponent("../../Models/mini").standardized.path], in: dir)
+        XCTAssertEqual(mini.status, 0, mini.stderr)
         XCTAssertTrue(mini.stdout.contains("latent preview: vae/latent_preview.json: 4 channels to RGB"), mini.stdout)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Formats
-import Pipeline
+@testable import Pipeline
 import TensorCore
 import TestSupport
 import XCTest
@@ -68,6 +68,7 @@ final class WideLatentPipelineTests: XCTestCase {
         XCTAssertNil(Self.pipeline.latentPreview)
         var shown: [(Tensor, Tensor)] = []
         _ = try Self.pipeline.generate(try request(preview: .auto)) { shown.append(($0.preview!, $0.predictedClean)); return true }
+        XCTAssertEqual(shown.count, Self.run.steps)
         let vae = Self.pipeline.vae
         for (preview, clean) in shown {
             XCTAssertEqual(preview.shape, [1, 3, 64, 64])
@@ -79,5 +80,9 @@ final class WideLatentPipelineTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("--preview latent: this model's 8-channel latents have no colour map"), "\(error)")
         }
         XCTAssertEqual(steps, 0)
+        // where a model with a map would switch to it (a large image), one without keeps the VAE
+        let large = try XCTUnwrap(Self.pipeline.previewMaker(.auto, width: 512, height: 512))
+        let clean = Tensor(shape: [1, 8, 8, 8], values: (0..<512).map { Float(($0 * 37) % 17) / 8 - 1 })
+        XCTAssertEqual(large(clean).maxAbsDifference(vae.decode(clean / vae.config.scalingFactor).map { min(max($0 / 2 + 0.5, 0), 1) }), 0)
     }
 }

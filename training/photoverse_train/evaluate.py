@@ -133,6 +133,9 @@ def attribute_columns(hits: dict) -> list:
     return [(label, hits[key]) for key, label in ATTRIBUTE_COLUMNS if key in hits]
 
 
+ATTRIBUTE_TABLE_CAPTION = "Each requested attribute, found by the attribute classifiers (found / asked, all seeds):"
+
+
 def format_attribute_table(columns: list) -> str:
     """columns [(label, counts)] -> one row per requested attribute, "found/asked" per column."""
     names = sorted({n for _, counts in columns for n in counts})
@@ -236,8 +239,7 @@ def write_results(path, rows: list, setup: dict, command: str, extra_rows: list 
                  "(photoverse_train/colour_match.py; mean ± std over the per-seed means):", "",
                  format_colour_table([*rows, *(extra_rows or [])]), ""]
     if attributes:  # [(column label, counts)], see attribute_columns
-        text += ["Each requested attribute, found by the attribute classifiers (found / asked, all seeds):", "",
-                 format_attribute_table(attributes), ""]
+        text += [ATTRIBUTE_TABLE_CAPTION, "", format_attribute_table(attributes), ""]
     text += ["Setup:", ""]
     text += [f"- {k}: {v}" for k, v in setup.items() if k not in ("minutes", "threads")]
     if notes:

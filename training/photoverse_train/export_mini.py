@@ -33,7 +33,7 @@ from .common.config import REPO_ROOT, TRAINING_DIR, load_config, resolve_path
 from .data.attributes import (ATTRIBUTE_CLASSES, BACKGROUND_PHRASE, DEFAULT_WEIGHTS, EXPRESSION_PHRASE, GLASSES_PHRASE,
                               HEADWEAR_PHRASE, LIGHTING_PHRASE, POSE_PHRASE, STYLE_PREFIX)
 from .data.synthetic_faces import sample_reference
-from .evaluate import (attribute_columns, data_seed_and_size, format_attribute_table, format_colour_table,
+from .evaluate import (ATTRIBUTE_TABLE_CAPTION, attribute_columns, data_seed_and_size, format_attribute_table, format_colour_table,
                        format_differences, format_table, heldout_identities)
 from .identity.train import load_net
 from .model import load_adapter
@@ -264,8 +264,7 @@ def model_card(out: Path, meta: dict, cfg: dict, stage2_info: dict, results: dic
             lines += ["Skin and hair colour against the reference, measured without a network:", "",
                       format_colour_table(rows), ""]
         if results.get("attribute_hits"):
-            lines += ["Each requested attribute, found by the attribute classifiers (found / asked):", "",
-                      format_attribute_table(attribute_columns(results["attribute_hits"])), ""]
+            lines += [ATTRIBUTE_TABLE_CAPTION, "", format_attribute_table(attribute_columns(results["attribute_hits"])), ""]
         lines += ["Details and the command that reproduces it: `training/RESULTS.md`.", ""]
     if (out / "samples.png").exists():
         lines += ["`samples.png`: rows = masked references, real renderings with the prompt, then the first",

@@ -7,9 +7,12 @@ and an 8-channel latent has no SD matrix at all. This fits it by least squares: 
 UNet sees them (the encoder's mean times scaling_factor) against the image averaged over each
 latent pixel's patch, in [-1, 1]. The Swift side shows (rgb + 1) / 2 clamped to [0, 1].
 
-File (the key names are ComfyUI's for the same matrix):
+File (the key names are ComfyUI's for the same matrix; the app needs only the first, the bias
+defaults to 0):
   {"latent_rgb_factors": [[r, g, b], ... one row per latent channel],
    "latent_rgb_factors_bias": [r, g, b], "fitted_on": "...", "rms_error": e}
+The export fits it on the data cache's held-out images; the command below, for a folder exported
+before, on fresh renderings of the config's held-out identities (the same people and drawing).
 
 Command (adds the file to a model folder that was exported before it existed):
   python -m photoverse_train.latent_preview --model ../Models/mini --config configs/mini_v1.yaml"""
@@ -32,14 +35,10 @@ from .data.synthetic_faces import sample_image
 
 FILE_NAME = "latent_preview.json"
 
-# SD1.x's matrix (the Swift engine's default for 4-channel latents without a file), for comparison
-SD_FACTORS = [[0.298, 0.207, 0.208], [0.187, 0.286, 0.173], [-0.158, 0.189, 0.264], [-0.184, -0.271, -0.473]]
-
-
 @torch.no_grad()
 def latents_and_targets(vae: AutoencoderKL, images: torch.Tensor, batch: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
     """images (N, 3, H, W) in [-1, 1] -> latents (N*h*w, C) as the UNet sees them and the
-    images averaged over each latent pixel's patch (N*h*w, 3)."""
+    images averaged over each latent pixel's patch (N*h*w, 3). Turns `vae` into float32 in place."""
     vae = vae.float().eval()
     zs, ts = [], []
     for i in range(0, len(images), batch):

@@ -6,8 +6,9 @@ ceiling any UNet on these latents can reach), on the evaluation's new people.
         [--config configs/mini.yaml] [--work work] [--unet work/checkpoints/unet.pt] \
         [--identities 16] [--seeds 0] [--threads 1]
 
---unet: the UNet trainer's checkpoint (its EMA weights; default while the stage runs) or a
-finished UNet folder (default once stage1/unet is done). The VAE is the one the UNet trains on
+--unet: the UNet trainer's checkpoint (its EMA weights; the default while it exists, which is also
+after the stage has finished) or a UNet folder such as stage1/unet (the default when there is no
+checkpoint). The VAE is the one the UNet trains on
 (train_mini.vae_folders); a checkpoint of another latent space is refused. Needs the clip stage and
 the attribute and evaluator networks. Writes <work>/probe/base-<step>/: PROBE.md (the tables),
 results.json, grid.png (references, real renderings, base generations); the temporary model folder
@@ -54,7 +55,11 @@ def probe_unet(model_cfg: dict, source) -> tuple:
     weights = dict(state["module"])
     if state.get("ema") is not None:
         weights.update(state["ema"]["shadow"])
-    unet.load_state_dict(weights)
+    try:
+        unet.load_state_dict(weights)
+    except RuntimeError as error:
+        first = str(error).splitlines()[1].strip() if len(str(error).splitlines()) > 1 else str(error)
+        raise SystemExit(f"{source}: not a checkpoint of the config's UNet (unet.model): {first}") from None
     return unet.eval(), int(state["step"]), (state.get("extra") or {}).get("inputs", {}).get("vae")
 
 
@@ -69,20 +74,20 @@ def probe(cfg2: dict, work, unet, step: int, clip_dir, vae_dir, tokenizer_dir, c
     if trained_on is not None and trained_on != vae_fingerprint(vae):
         raise SystemExit(f"{vae_dir}: not the latent space this UNet was trained on ({trained_on}, this VAE's "
                          f"{vae_fingerprint(vae)})")
-    stage1 = out / "stage1"
+    stage1, base = out / "stage1", out / "base"
     if stage1.exists():
         shutil.rmtree(stage1)
-    unet.save_pretrained(stage1 / "unet", safe_serialization=True)
-    (stage1 / "clip").symlink_to(Path(clip_dir).resolve(), target_is_directory=True)
-    base = export_base(stage1, tokenizer_dir, out / "base", vae_dir=vae_dir)
     try:
+        unet.save_pretrained(stage1 / "unet", safe_serialization=True)
+        (stage1 / "clip").symlink_to(Path(clip_dir).resolve(), target_is_directory=True)
+        export_base(stage1, tokenizer_dir, base, vae_dir=vae_dir)
         # the base row runs sigma = 0, alpha = 0 (the plain UNet, bit for bit): any adapter will do
         adapter = out / "untrained-adapter.safetensors"
         save_adapter(str(adapter), build_model(load_base(base), cfg2["model"]), {"default_num_words": "1"})
         return evaluate(cfg2, base, work, out / "PROBE.md", command, adapters={"full": adapter}, log=log,
                         rows=BASE_ROW, eval_dir=out)
     finally:
-        for p in (stage1, base, out / "untrained-adapter.safetensors"):
+        for p in (stage1, base, out / "base.tmp", out / "untrained-adapter.safetensors"):
             if p.is_dir():
                 shutil.rmtree(p)
             elif p.exists():
@@ -119,7 +124,10 @@ def main(argv=None):
         raise SystemExit(f"{args.config}: names no stage2_config (its eval section says what to probe); give --stage2-config")
     cfg2 = copy.deepcopy(load_config(resolve_path(stage2_config, TRAINING_DIR)))
     ec = cfg2.setdefault("eval", {})
-    ec["seeds"] = [int(s) for s in args.seeds.split(",")]
+    try:
+        ec["seeds"] = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        raise SystemExit(f"--seeds {args.seeds!r}: expected comma-separated whole numbers, e.g. 0,1") from None
     if args.identities:
         ec["identities"] = args.identities
     unet, step, trained_on = probe_unet(cfg["unet"]["model"], source)

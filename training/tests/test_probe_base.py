@@ -36,6 +36,12 @@ def test_a_checkpoint_gives_its_ema_weights_and_latent_space(tmp_path):
     assert (step, trained_on) == (7, "abc")
     key = "conv_in.weight"
     assert torch.equal(loaded.state_dict()[key], ema[key]) and not torch.equal(loaded.state_dict()[key], raw[key])
+    # a checkpoint of another UNet (the config changed since): one line naming the file
+    wider = {**TINY_MODELS["unet"], "block_out_channels": [16, 32, 32]}
+    with pytest.raises(SystemExit) as refused:
+        probe_unet(wider, tmp_path / "unet.pt")
+    assert str(refused.value).startswith(f"{tmp_path / 'unet.pt'}: not a checkpoint of the config's UNet (unet.model): ")
+    assert "\n" not in str(refused.value)
 
 
 def test_the_probe_is_the_evaluations_base_row_and_leaves_only_its_report(tiny):

@@ -215,4 +215,4 @@ def test_the_export_fits_the_shipped_vaes_latent_preview(pipeline):
     doc = json.loads((vae / "latent_preview.json").read_text())
     channels = json.loads((vae / "config.json").read_text())["latent_channels"]
     assert len(doc["latent_rgb_factors"]) == channels and doc["fitted_on"].endswith(" held-out images")
-    assert 0 < doc["rms_error"] < 0.5
+    assert 0 < doc["rms_error"] < 0.2  # SD's map scores ~0.4 on a trained VAE, the fitted ones ~0.08
