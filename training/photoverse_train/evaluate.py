@@ -227,8 +227,9 @@ def write_results(path, rows: list, setup: dict, command: str, extra_rows: list 
     text = ["# PhotoVerse-mini: evaluation on held-out identities", "",
             f"Reproduce (from the repository root; {setup.get('minutes', 0):.1f} min on "
             f"{setup.get('threads', 1)} CPU thread(s) when this file was written):", "",
-            "```", command, "```", "",
-            format_table(rows), ""]
+            "```", command, "```", ""]
+    if rows:  # none when only the reference points were asked for (probe_base --vae-only)
+        text += [format_table(rows), ""]
     if diffs:
         text += ["Paired differences (same identity, prompt and noise; mean ± std over the per-seed means):", "",
                  format_differences(diffs, {r["key"]: r["label"] for r in rows}), ""]

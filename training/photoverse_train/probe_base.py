@@ -4,7 +4,10 @@ ceiling any UNet on these latents can reach), on the evaluation's new people.
 
     cd training && PYTHONPATH=. ../.venv/bin/python -m photoverse_train.probe_base \
         [--config configs/mini.yaml] [--work work] [--unet work/checkpoints/unet.pt] \
-        [--identities 16] [--seeds 0] [--threads 1]
+        [--vae DIR] [--vae-only] [--identities 16] [--seeds 0] [--threads 1]
+
+--vae-only: no UNet, only the real renderings and their round trip through --vae (e.g. a
+decoder stage's output, stage1/vae-refined, before it is shipped) -> <work>/probe/vae-<folder>/.
 
 --unet: the UNet trainer's checkpoint (its EMA weights; the default while it exists, which is also
 after the stage has finished) or a UNet folder such as stage1/unet (the default when there is no
@@ -63,13 +66,12 @@ def probe_unet(model_cfg: dict, source) -> tuple:
     return unet.eval(), int(state["step"]), (state.get("extra") or {}).get("inputs", {}).get("vae")
 
 
-def probe(cfg2: dict, work, unet, step: int, clip_dir, vae_dir, tokenizer_dir, command: str = "",
-          trained_on: str | None = None, log=print) -> dict:
-    """Builds a base folder (this UNet, clip_dir's encoders, vae_dir's VAE) under
-    <work>/probe/base-<step>/, runs the evaluation's base row and reference points there, and
-    removes the folder again; returns the evaluation's payload."""
-    work = Path(work)
-    out = work / "probe" / f"base-{step:06d}"
+def probe(cfg2: dict, work, unet, out, clip_dir, vae_dir, tokenizer_dir, command: str = "",
+          trained_on: str | None = None, log=print, rows: list = BASE_ROW) -> dict:
+    """Builds a base folder (this UNet, clip_dir's encoders, vae_dir's VAE) in `out`, runs the
+    evaluation's `rows` (the base row; none: the reference points alone) and reference points
+    there, and removes the folder again; returns the evaluation's payload."""
+    work, out = Path(work), Path(out)
     vae = AutoencoderKL.from_pretrained(vae_dir)
     if trained_on is not None and trained_on != vae_fingerprint(vae):
         raise SystemExit(f"{vae_dir}: not the latent space this UNet was trained on ({trained_on}, this VAE's "
@@ -85,7 +87,7 @@ def probe(cfg2: dict, work, unet, step: int, clip_dir, vae_dir, tokenizer_dir, c
         adapter = out / "untrained-adapter.safetensors"
         save_adapter(str(adapter), build_model(load_base(base), cfg2["model"]), {"default_num_words": "1"})
         return evaluate(cfg2, base, work, out / "PROBE.md", command, adapters={"full": adapter}, log=log,
-                        rows=BASE_ROW, eval_dir=out)
+                        rows=rows, eval_dir=out)
     finally:
         for p in (stage1, base, out / "base.tmp", out / "untrained-adapter.safetensors"):
             if p.is_dir():
@@ -99,6 +101,8 @@ def parse_args(argv=None):
     ap.add_argument("--config", default=str(TRAINING_DIR / "configs" / "mini.yaml"))
     ap.add_argument("--work", default=str(TRAINING_DIR / "work"))
     ap.add_argument("--unet", help="a UNet checkpoint (.pt) or folder (default: the trainer's checkpoint, else stage1/unet)")
+    ap.add_argument("--vae", help="the VAE folder (default: the one the UNet trains on)")
+    ap.add_argument("--vae-only", action="store_true", help="only the real renderings and their round trip through --vae")
     ap.add_argument("--stage2-config", help="the config whose eval section to use (default: the config's stage2_config)")
     ap.add_argument("--identities", type=int, help="how many of the evaluation's people (default: the eval section's)")
     ap.add_argument("--seeds", default="0", help="comma-separated noise seeds (default 0)")
@@ -114,8 +118,11 @@ def main(argv=None):
     log = setup_logging(work / "probe" / "probe.log")
     source = Path(args.unet) if args.unet else next(
         (p for p in (work / "checkpoints" / "unet.pt", s1 / "unet") if p.exists()), s1 / "unet")
-    if not source.exists():
-        raise SystemExit(f"{source}: no UNet yet (run the unet stage first)")
+    if not args.vae_only and not source.exists():
+        raise SystemExit(f"{source}: no UNet yet (run the unet stage first, or give --vae-only)")
+    vae_dir = Path(args.vae) if args.vae else vae_folders(cfg, s1)[0]
+    if not (vae_dir / "config.json").exists():
+        raise SystemExit(f"{vae_dir}: no VAE (config.json) there")
     for need in (s1 / "clip", work / "nets" / "attributes", work / "nets" / "evaluator"):
         if not need.exists():
             raise SystemExit(f"{need}: missing (the probe needs the clip stage and the attribute and evaluator networks)")
@@ -130,15 +137,21 @@ def main(argv=None):
         raise SystemExit(f"--seeds {args.seeds!r}: expected comma-separated whole numbers, e.g. 0,1") from None
     if args.identities:
         ec["identities"] = args.identities
-    unet, step, trained_on = probe_unet(cfg["unet"]["model"], source)
-    log.info(f"[probe] UNet step {step} from {source}")
     command = "cd training && PYTHONPATH=. ../.venv/bin/python -m photoverse_train.probe_base " + shlex.join(
         (argv if argv is not None else sys.argv[1:]))
-    payload = probe(cfg2, work, unet, step, s1 / "clip", vae_folders(cfg, s1)[0], resolve_path(cfg["tokenizer"]),
-                    command, trained_on, log=log.info)
-    base = payload["rows"][0]
-    log.info(f"[probe] step {step}: base prompt accuracy {base['acc_mean']:.3f} -> "
-             f"{work / 'probe' / f'base-{step:06d}' / 'PROBE.md'}")
+    tokenizer = resolve_path(cfg["tokenizer"])
+    if args.vae_only:  # the evaluation needs a base folder; its UNet draws nothing here
+        out = work / "probe" / f"vae-{vae_dir.name}"
+        payload = probe(cfg2, work, build_unet(cfg["unet"]["model"]), out, s1 / "clip", vae_dir, tokenizer, command,
+                        log=log.info, rows=[])
+        trip = next(r for r in payload["reference_rows"] if r["key"] == "vae_round_trip")
+        log.info(f"[probe] {vae_dir}: round-trip prompt accuracy {trip['acc_mean']:.3f} -> {out / 'PROBE.md'}")
+        return 0
+    unet, step, trained_on = probe_unet(cfg["unet"]["model"], source)
+    log.info(f"[probe] UNet step {step} from {source}")
+    out = work / "probe" / f"base-{step:06d}"
+    payload = probe(cfg2, work, unet, out, s1 / "clip", vae_dir, tokenizer, command, trained_on, log=log.info)
+    log.info(f"[probe] step {step}: base prompt accuracy {payload['rows'][0]['acc_mean']:.3f} -> {out / 'PROBE.md'}")
     return 0
 
 

@@ -47,8 +47,8 @@ def test_a_checkpoint_gives_its_ema_weights_and_latent_space(tmp_path):
 def test_the_probe_is_the_evaluations_base_row_and_leaves_only_its_report(tiny):
     cfg, base, work, s1 = tiny
     unet, step, trained_on = probe_unet(TINY_MODELS["unet"], s1 / "unet")
-    payload = probe(cfg, work, unet, 42, s1 / "clip", s1 / "vae", TOKENIZER, "cmd", log=lambda m: None)
     out = work / "probe" / "base-000042"
+    payload = probe(cfg, work, unet, out, s1 / "clip", s1 / "vae", TOKENIZER, "cmd", log=lambda m: None)
     assert [r["key"] for r in payload["rows"]] == ["base"]
     assert sorted(p.name for p in out.iterdir()) == ["DONE.json", "PROBE.md", "grid.png", "results.json"]
     assert not (work / "eval").exists()  # the real evaluation's folder is not touched
@@ -70,4 +70,16 @@ def test_a_unet_of_another_latent_space_is_refused(tiny):
     unet, _, _ = probe_unet(TINY_MODELS["unet"], s1 / "unet")
     real = vae_fingerprint(AutoencoderKL.from_pretrained(s1 / "vae"))
     with pytest.raises(SystemExit, match=r"stage1/vae: not the latent space this UNet was trained on \(0123"):
-        probe(cfg, work, unet, 1, s1 / "clip", s1 / "vae", TOKENIZER, trained_on="0123" + real[4:], log=lambda m: None)
+        probe(cfg, work, unet, work / "probe" / "x", s1 / "clip", s1 / "vae", TOKENIZER, trained_on="0123" + real[4:],
+              log=lambda m: None)
+
+
+def test_vae_only_gives_the_reference_points_alone(tiny):
+    """--vae-only: a VAE judged by its round trip before any UNet (the rows' table is left out)."""
+    cfg, _, work, s1 = tiny
+    payload = probe(cfg, work, build_unet(TINY_MODELS["unet"]), work / "probe" / "vae-vae", s1 / "clip", s1 / "vae",
+                    TOKENIZER, "cmd", log=lambda m: None, rows=[])
+    assert payload["rows"] == [] and {r["key"] for r in payload["reference_rows"]} >= {"real", "vae_round_trip"}
+    text = (work / "probe" / "vae-vae" / "PROBE.md").read_text()
+    assert "| No personalisation" not in text
+    assert "| Requested attribute | Real renderings | Real through the VAE |" in text
