@@ -219,7 +219,7 @@ pack() {  # at most 8 files of <= 16 MiB come back: logs + 15 MiB parts
         # whole folders only
         local items=() total=0 size d
         local order=(export/mini-base nets/attributes nets/identity nets/evaluator stage2/full stage2/no_face stage2/no_reg eval)
-        [ -e "$work/export/mini-base/DONE.json" ] || order+=(stage1/vae stage1/vae-decoder stage1/clip stage1/unet)
+        [ -e "$work/export/mini-base/DONE.json" ] || order+=(stage1/vae stage1/vae-decoder stage1/clip stage1/unet stage1/vae-refined)
         touch "$work/.restored"  # this machine's work is newer than any state carried to it later
         for d in "${order[@]}"; do
             [ -e "$work/$d/DONE.json" ] || continue
