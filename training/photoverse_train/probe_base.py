@@ -28,16 +28,15 @@ import sys
 from pathlib import Path
 
 import torch
-from diffusers import AutoencoderKL, UNet2DConditionModel
+from diffusers import UNet2DConditionModel
 
-from .common.checkpoint import load_checkpoint, read_done
+from .common.checkpoint import load_checkpoint, read_done, write_json
 from .common.config import TRAINING_DIR, load_config, resolve_path
 from .common.progress import setup_logging
 from .evaluate import ROWS, evaluate
 from .export import export_base
 from .model.adapter_file import save_adapter
 from .stage1.models import build_unet
-from .stage1.unet import vae_fingerprint
 from .stage2.base import build_model, load_base
 from .train_mini import vae_folders
 
@@ -72,15 +71,13 @@ def probe(cfg2: dict, work, unet, out, clip_dir, vae_dir, tokenizer_dir, command
     evaluation's `rows` (the base row; none: the reference points alone) and reference points
     there, and removes the folder again; returns the evaluation's payload."""
     work, out = Path(work), Path(out)
-    vae = AutoencoderKL.from_pretrained(vae_dir)
-    if trained_on is not None and trained_on != vae_fingerprint(vae):
-        raise SystemExit(f"{vae_dir}: not the latent space this UNet was trained on ({trained_on}, this VAE's "
-                         f"{vae_fingerprint(vae)})")
     stage1, base = out / "stage1", out / "base"
     if stage1.exists():
         shutil.rmtree(stage1)
     try:
         unet.save_pretrained(stage1 / "unet", safe_serialization=True)
+        # recorded as the UNet stage records it, so the export refuses a VAE of another latent space
+        write_json(stage1 / "unet" / "DONE.json", {"vae": trained_on})
         (stage1 / "clip").symlink_to(Path(clip_dir).resolve(), target_is_directory=True)
         export_base(stage1, tokenizer_dir, base, vae_dir=vae_dir)
         # the base row runs sigma = 0, alpha = 0 (the plain UNet, bit for bit): any adapter will do

@@ -69,7 +69,7 @@ def test_a_unet_of_another_latent_space_is_refused(tiny):
     cfg, _, work, s1 = tiny
     unet, _, _ = probe_unet(TINY_MODELS["unet"], s1 / "unet")
     real = vae_fingerprint(AutoencoderKL.from_pretrained(s1 / "vae"))
-    with pytest.raises(SystemExit, match=r"stage1/vae: not the latent space this UNet was trained on \(0123"):
+    with pytest.raises(SystemExit, match=r"stage1/vae: not the latent space the UNet was trained on \(0123"):
         probe(cfg, work, unet, work / "probe" / "x", s1 / "clip", s1 / "vae", TOKENIZER, trained_on="0123" + real[4:],
               log=lambda m: None)
 
