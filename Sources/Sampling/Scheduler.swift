@@ -91,9 +91,14 @@ extension Scheduler {
     }
 
     func checkStepIndex(_ stepIndex: Int, _ caller: String = #function) {
-        precondition(stepIndex >= 0 && stepIndex < timesteps.count,
-                     "\(caller): step index \(stepIndex) outside 0..<\(timesteps.count) (call setTimesteps first)")
+        Sampling.checkStepIndex(stepIndex, count: timesteps.count, caller)
     }
+}
+
+/// Stops on a step index outside the current schedule (a caller's bug, not bad input).
+func checkStepIndex(_ stepIndex: Int, count: Int, _ caller: String = #function) {
+    precondition(stepIndex >= 0 && stepIndex < count,
+                 "\(caller): step index \(stepIndex) outside 0..<\(count) (call setTimesteps first)")
 }
 
 extension Optional where Wrapped == RandomSource {
