@@ -9,28 +9,16 @@ import TensorCore
 /// text or vision encoder or face detector config, the model is built with random weights and
 /// run once on a minimal input. A trap here means validation let through a value the model
 /// code cannot take.
-enum Kind: UInt8, CaseIterable {
-    case unet, vae, clipText, clipVision, scheduler, faceDetector
-}
-
-func decoder() -> JSONDecoder {
-    let decoder = JSONDecoder()
-    decoder.keyDecodingStrategy = .convertFromSnakeCase
-    return decoder
-}
-
 /// Small enough to build and run in a few milliseconds.
 func small(_ values: [Int], max: Int = 64) -> Bool { values.allSatisfy { $0 <= max } }
 
 func fuzzModel(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    let input = FuzzCheck.data(start, count)
-    guard let selector = input.first else { return 0 }
-    let kind = Kind.allCases[Int(selector) % Kind.allCases.count]
-    let json = Data(input.dropFirst())
+    guard let input = ConfigInput(FuzzCheck.data(start, count)) else { return 0 }
+    let json = input.json
     do {
-        switch kind {
+        switch input.kind {
         case .unet:
-            let c = try JSONConfig.decode(UNetConfig.self, from: json, file: "unet/config.json", decoder: decoder())
+            let c = try JSONConfig.decode(UNetConfig.self, from: json, file: "unet/config.json", decoder: ConfigInput.decoder())
             guard small(c.blockOutChannels + [c.inChannels, c.outChannels, c.crossAttentionDim]), c.blockOutChannels.count <= 3,
                   c.layersPerBlock <= 2, c.transformerLayersPerBlock <= 2 else { return 0 }
             let unet = try UNet2DConditionModel(config: c, weights: WeightLoader(randomSeed: 1).root)
@@ -39,7 +27,7 @@ func fuzzModel(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
                            encoderHiddenStates: Tensor(shape: [1, 3, c.crossAttentionDim], repeating: 0.1))
             FuzzCheck.expect(out.shape == [1, c.outChannels, side, side], "model", "unet output \(out.shape)")
         case .vae:
-            let c = try JSONConfig.decode(VAEConfig.self, from: json, file: "vae/config.json", decoder: decoder())
+            let c = try JSONConfig.decode(VAEConfig.self, from: json, file: "vae/config.json", decoder: ConfigInput.decoder())
             guard small(c.blockOutChannels + [c.latentChannels]), c.blockOutChannels.count <= 3, c.layersPerBlock <= 2 else { return 0 }
             let vae = try AutoencoderKL(config: c, weights: WeightLoader(randomSeed: 2).root)
             let side = c.downscale
@@ -48,7 +36,7 @@ func fuzzModel(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
             let image = vae.decode(mean)
             FuzzCheck.expect(image.shape == [1, 3, side, side], "model", "vae image \(image.shape)")
         case .clipText:
-            let c = try JSONConfig.decode(CLIPTextConfig.self, from: json, file: "text_encoder/config.json", decoder: decoder())
+            let c = try JSONConfig.decode(CLIPTextConfig.self, from: json, file: "text_encoder/config.json", decoder: ConfigInput.decoder())
             guard small([c.hiddenSize, c.intermediateSize], max: 128), c.numHiddenLayers <= 2, c.vocabSize <= 4096,
                   c.maxPositionEmbeddings <= 128 else { return 0 }
             let text = try CLIPTextModel(config: c, weights: WeightLoader(randomSeed: 3).root)
@@ -56,7 +44,7 @@ func fuzzModel(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
             let out = text([ids])
             FuzzCheck.expect(out.shape == [1, 77, c.hiddenSize], "model", "text states \(out.shape)")
         case .clipVision:
-            let c = try JSONConfig.decode(CLIPVisionConfig.self, from: json, file: "image_encoder/config.json", decoder: decoder())
+            let c = try JSONConfig.decode(CLIPVisionConfig.self, from: json, file: "image_encoder/config.json", decoder: ConfigInput.decoder())
             guard small([c.hiddenSize, c.intermediateSize, c.projectionDim], max: 128), c.numHiddenLayers <= 3,
                   c.imageSize <= 64 else { return 0 }
             let vision = try CLIPVisionModel(config: c, weights: WeightLoader(randomSeed: 4).root, withProjection: true)
@@ -66,7 +54,7 @@ func fuzzModel(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
                              "model", "vision states \(states.map(\.shape))")
             _ = vision.imageEmbeddings(pixels)
         case .faceDetector:
-            let c = try JSONConfig.decode(FaceDetectorConfig.self, from: json, file: "face-detector/config.json", decoder: decoder())
+            let c = try JSONConfig.decode(FaceDetectorConfig.self, from: json, file: "face-detector/config.json", decoder: ConfigInput.decoder())
             guard c.inputSize <= 128, c.blocks.allSatisfy({ $0.outChannels <= 96 }), c.blocks.count <= 16 else { return 0 }
             let network = try BlazeFaceNetwork(WeightLoader(randomSeed: 5).root, config: c)
             let (scores, regressors) = network(Tensor(shape: [1, 3, c.inputSize, c.inputSize]))
@@ -77,7 +65,7 @@ func fuzzModel(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
             return 0   // fuzz-config runs the samplers
         }
     } catch {
-        FuzzCheck.clearError(error, "model \(kind)")
+        FuzzCheck.clearError(error, "model \(input.kind)")
     }
     return 0
 }
