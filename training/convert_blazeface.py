@@ -251,14 +251,19 @@ def convert(tflite_path: str, out_dir: str, dtype=np.float16):
     model = read_model(tflite_path)
     arch, tensors = parse_graph(model)
     config = build_config(arch, model)
+    return config, save_converted(out_dir, WEIGHTS_NAME, tensors, config, dtype, indent=2)
+
+
+def save_converted(out_dir: str, weights_name: str, tensors: dict, config: dict, dtype, indent: int) -> dict:
+    """A converted model folder: the tensors in `dtype` under sorted names (what the committed
+    files hold, byte for byte) and config.json; returns the tensors as written."""
     os.makedirs(out_dir, exist_ok=True)
     tensors = {k: np.ascontiguousarray(v.astype(dtype)) for k, v in sorted(tensors.items())}
-    save_file(tensors, os.path.join(out_dir, WEIGHTS_NAME),
-              metadata={"source": config["source"], "format": "pt"})
+    save_file(tensors, os.path.join(out_dir, weights_name), metadata={"source": config["source"], "format": "pt"})
     with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
+        json.dump(config, f, indent=indent)
         f.write("\n")
-    return config, tensors
+    return tensors
 
 
 def main():

@@ -23,14 +23,12 @@ Run from the repository root:  .venv/bin/python training/convert_face_mesh.py
 """
 
 import argparse
-import json
 import os
 import zipfile
 
 import numpy as np
-from safetensors.numpy import save_file
 
-from convert_blazeface import DEFAULT_WHEEL_DIR, MEDIAPIPE_VERSION, GraphMismatch, find_or_fetch_wheel
+from convert_blazeface import DEFAULT_WHEEL_DIR, MEDIAPIPE_VERSION, GraphMismatch, find_or_fetch_wheel, save_converted
 from tflite_reader import TFLiteModel, read_model
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -192,13 +190,7 @@ def convert(tflite_path: str, out_dir: str, dtype=np.float16):
     model = read_model(tflite_path)
     layers, tensors, shapes = parse_graph(model)
     config = build_config(model, layers, shapes)
-    os.makedirs(out_dir, exist_ok=True)
-    tensors = {k: np.ascontiguousarray(v.astype(dtype)) for k, v in sorted(tensors.items())}
-    save_file(tensors, os.path.join(out_dir, WEIGHTS_NAME), metadata={"source": config["source"], "format": "pt"})
-    with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(config, f, indent=1)
-        f.write("\n")
-    return config, tensors
+    return config, save_converted(out_dir, WEIGHTS_NAME, tensors, config, dtype, indent=1)
 
 
 def main():
