@@ -56,19 +56,26 @@ extension AppController {
         if let newNegative { settings.request.negativePrompt = newNegative }
     }
 
-    /// The entry line starts with the current value; the first character typed replaces it
-    /// (as in a spreadsheet cell), editing keys first keep it for changing.
     func handleValueEntry(_ key: Key, _ field: ParameterField) {
+        handleValueEntryKey(key) { text in
+            do {
+                try field.set(&settings, from: text)
+            } catch {
+                fail("\(error)")
+            }
+        }
+    }
+
+    /// A value's entry line (a parameter, a LoRA's scale): it starts with the current value; the
+    /// first character typed replaces it (as in a spreadsheet cell), editing keys first keep it
+    /// for changing; Enter closes it and hands the text to `commit`, Esc closes it.
+    func handleValueEntryKey(_ key: Key, commit: (String) -> Void) {
         let fresh = valueEntryFresh
         valueEntryFresh = false
         switch key {
         case .enter:
             overlay = nil
-            do {
-                try field.set(&settings, from: valueEditor.text)
-            } catch {
-                fail("\(error)")
-            }
+            commit(valueEditor.text)
         case .escape:
             overlay = nil
         case .character(let c):

@@ -82,24 +82,13 @@ extension AppController {
     }
 
     func handleLoRAScaleEntry(_ key: Key, _ index: Int) {
-        let fresh = valueEntryFresh
-        valueEntryFresh = false
-        switch key {
-        case .enter:
-            overlay = nil
-            let text = valueEditor.text.trimmingCharacters(in: .whitespaces)
+        handleValueEntryKey(key) { entered in
+            let text = entered.trimmingCharacters(in: .whitespaces)
             let range = RequestLimits.loraFileScale
             guard let value = Float(text), value.isFinite, range.contains(value) else {
                 return fail("LoRA scale: '\(text)' is not a number in \(ParameterField.format(range.lowerBound))…\(ParameterField.format(range.upperBound))")
             }
             if index < settings.request.loras.count { settings.request.loras[index].scale = value }
-        case .escape:
-            overlay = nil
-        case .character(let c):
-            if fresh { valueEditor.setText("") }
-            valueEditor.insert(c)
-        default:
-            editEntryLine(key)
         }
     }
 }
