@@ -170,7 +170,7 @@ def test_gpu_rebuild_flow_on_the_cpu_at_the_tiny_size(tmp_path):
     # tests beside it (the train phases must end 200 s before it, for packing and the evaluation)
     # (on a loaded machine it may still stop at its deadline: run again, as a GPU session would)
     stdout = ""
-    for attempt in range(3):
+    for _ in range(3):
         r = _gpu_rebuild(tmp_path, 600, {
             "OUT": str(out2), "PV_WORK": str(tmp_path / "w2"), "PV_STATE": str(state), "PV_SMOKE": "1",
             "PV_PUBLISH": str(tmp_path / "m2"), "PV_RESULTS": str(tmp_path / "r2.md")})
